@@ -1,0 +1,287 @@
+package orderflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Wire names. They are stable: running orders, the Temporal CLI and the
+// Python demo's tooling depend on them.
+const (
+	WorkflowName = "OrderWorkflow"
+
+	SignalApprove = "approve_order" // arg: reason string
+	SignalReject  = "reject_order"  // arg: reason string
+
+	UpdateApprove = "approve"      // arg: reason string; result: Approval
+	UpdateReject  = "reject"       // arg: reason string; result: Approval
+	UpdateCancel  = "cancel_order" // arg: reason string
+
+	QueryApprovalStatus = "get_approval_status" // result: ApprovalStatus as a string
+	QueryApprovalReason = "get_approval_reason" // result: string
+	QueryOrderState     = "get_order_state"     // result: OrderResult
+
+	ActivityProcessPayment   = "process_payment"
+	ActivityReserveInventory = "reserve_inventory"
+	ActivityArrangeDelivery  = "arrange_delivery"
+	ActivitySendConfirmation = "send_confirmation_email"
+	ActivityRefundPayment    = "refund_payment"
+	ActivityReleaseInventory = "release_inventory"
+)
+
+// WorkflowID returns the workflow ID of an order: "order-workflow-<orderID>".
+func WorkflowID(orderID string) string { return "order-workflow-" + orderID }
+
+// IdempotencyKey returns the key of one provider call: the workflow ID and the
+// activity's wire name. It is the same on every retry and every replay of
+// that step of that order, and differs between steps and orders.
+func IdempotencyKey(workflowID, activityName string) string {
+	return workflowID + "/" + activityName
+}
+
+// PaymentProvider takes and returns money.
+//
+// Implementations are called concurrently for different orders, possibly
+// from several worker processes, and must be safe for that.
+type PaymentProvider interface {
+	// Charge takes req.Amount from the customer.
+	//
+	// Charge must be idempotent on req.IdempotencyKey: a call with a key
+	// that already charged returns the first charge's result and takes no
+	// money. Retries, worker crashes and replays all reuse the key.
+	//
+	// Return an error wrapping ErrPaymentDeclined when the payment is refused
+	// and retrying cannot help. Return any other error only if it is safe to
+	// call Charge again with the same key; the call is then retried. When ctx
+	// ends, return promptly: the charge is then treated as possibly taken and
+	// is refunded by key.
+	Charge(ctx context.Context, req ChargeRequest) (PaymentResult, error)
+
+	// Refund returns a charge's money. It must be idempotent on
+	// req.IdempotencyKey, and it must succeed without moving money when no
+	// charge was made under req.ChargeKey: the workflow refunds by key when
+	// the outcome of a charge is unknown. Errors are retried (see
+	// Options.CompensationRetry); wrap ErrPermanent only if the refund can
+	// never succeed, which leaves it to a person.
+	Refund(ctx context.Context, req RefundRequest) error
+}
+
+// InventoryProvider reserves stock.
+//
+// Implementations are called concurrently for different orders and must be
+// safe for that.
+type InventoryProvider interface {
+	// Reserve holds every item of req. It is all or nothing, and idempotent
+	// on req.IdempotencyKey: a repeated call returns the first reservation.
+	// Return an error wrapping ErrOutOfStock when an item cannot be had;
+	// other errors are retried.
+	Reserve(ctx context.Context, req ReserveRequest) (InventoryResult, error)
+
+	// Release gives a reservation back. It is idempotent on
+	// req.IdempotencyKey and succeeds without effect when nothing was
+	// reserved under req.ReserveKey.
+	Release(ctx context.Context, req ReleaseRequest) error
+}
+
+// DeliveryProvider books shipments. Arranging delivery is the point of no
+// return: once it has started, an order is no longer cancelled.
+type DeliveryProvider interface {
+	// Arrange books a shipment of req.Items to req.Address. It is idempotent
+	// on req.IdempotencyKey. Return an error wrapping ErrUndeliverable when
+	// no carrier can deliver there; other errors are retried.
+	Arrange(ctx context.Context, req DeliveryRequest) (DeliveryResult, error)
+}
+
+// EmailProvider sends mail to customers. Email is best effort: a failure is
+// retried, then recorded as a warning; it never undoes an order.
+type EmailProvider interface {
+	// Send delivers msg, idempotently on msg.IdempotencyKey. Wrap
+	// ErrPermanent when the address is refused for good.
+	Send(ctx context.Context, msg Email) error
+}
+
+// ChargeRequest asks a PaymentProvider to take money.
+type ChargeRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	OrderID        string `json:"order_id"`
+	CustomerName   string `json:"customer_name"`
+	Amount         Money  `json:"amount"`
+}
+
+// RefundRequest asks a PaymentProvider to return a charge.
+type RefundRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	OrderID        string `json:"order_id"`
+	// ChargeKey is the idempotency key of the charge to refund.
+	ChargeKey string `json:"charge_key"`
+	// TransactionID is the charge's transaction ID, or empty when the charge's
+	// outcome is unknown (it timed out or was cancelled).
+	TransactionID string `json:"transaction_id,omitempty"`
+	Amount        Money  `json:"amount"`
+}
+
+// ReserveRequest asks an InventoryProvider to hold items.
+type ReserveRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	OrderID        string `json:"order_id"`
+	Items          []Item `json:"items"`
+}
+
+// ReleaseRequest asks an InventoryProvider to give a reservation back.
+type ReleaseRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	OrderID        string `json:"order_id"`
+	// ReserveKey is the idempotency key of the reservation to release.
+	ReserveKey string `json:"reserve_key"`
+	// ReservationID is empty when the reservation's outcome is unknown.
+	ReservationID string `json:"reservation_id,omitempty"`
+	Items         []Item `json:"items"`
+}
+
+// DeliveryRequest asks a DeliveryProvider to ship an order.
+type DeliveryRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	OrderID        string `json:"order_id"`
+	CustomerName   string `json:"customer_name"`
+	Address        string `json:"address"`
+	Items          []Item `json:"items"`
+}
+
+// EmailKind says which message an Email is.
+type EmailKind string
+
+// Email kinds.
+const (
+	EmailConfirmation EmailKind = "order_confirmation"
+)
+
+// Email is one message to a customer.
+type Email struct {
+	IdempotencyKey string    `json:"idempotency_key"`
+	OrderID        string    `json:"order_id"`
+	Kind           EmailKind `json:"kind"`
+	To             string    `json:"to"`
+	CustomerName   string    `json:"customer_name"`
+	Subject        string    `json:"subject"`
+	Body           string    `json:"body"`
+}
+
+// Activities are the order workflow's activities, backed by the four providers.
+// Register them with Register; all four fields are required.
+type Activities struct {
+	Payment   PaymentProvider
+	Inventory InventoryProvider
+	Delivery  DeliveryProvider
+	Email     EmailProvider
+}
+
+// Validate reports a missing provider.
+func (a *Activities) Validate() error {
+	var missing []string
+	if a == nil {
+		return errors.New("orderflow: activities are nil")
+	}
+	if a.Payment == nil {
+		missing = append(missing, "Payment")
+	}
+	if a.Inventory == nil {
+		missing = append(missing, "Inventory")
+	}
+	if a.Delivery == nil {
+		missing = append(missing, "Delivery")
+	}
+	if a.Email == nil {
+		missing = append(missing, "Email")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("orderflow: activities: missing provider(s) %v", missing)
+	}
+	return nil
+}
+
+// Register registers OrderWorkflow and the activities under their wire names
+// on r, which may be a worker.Worker or a testsuite.TestWorkflowEnvironment.
+// It returns an error, and registers nothing, when a provider is missing, so a
+// misconfigured worker fails at start rather than in the middle of an order.
+func Register(r worker.Registry, a *Activities) error {
+	if r == nil {
+		return errors.New("orderflow: register: registry is nil")
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	for _, act := range []struct {
+		name string
+		fn   any
+	}{
+		{ActivityProcessPayment, a.ProcessPayment},
+		{ActivityReserveInventory, a.ReserveInventory},
+		{ActivityArrangeDelivery, a.ArrangeDelivery},
+		{ActivitySendConfirmation, a.SendConfirmationEmail},
+		{ActivityRefundPayment, a.RefundPayment},
+		{ActivityReleaseInventory, a.ReleaseInventory},
+	} {
+		r.RegisterActivityWithOptions(act.fn, activity.RegisterOptions{Name: act.name})
+	}
+	return nil
+}
+
+// ProcessPayment is the process_payment activity.
+func (a *Activities) ProcessPayment(ctx context.Context, req ChargeRequest) (PaymentResult, error) {
+	activity.GetLogger(ctx).Info("Processing payment", "OrderID", req.OrderID, "Amount", req.Amount.String())
+	res, err := a.Payment.Charge(ctx, req)
+	return res, classify(err)
+}
+
+// RefundPayment is the refund_payment activity.
+func (a *Activities) RefundPayment(ctx context.Context, req RefundRequest) error {
+	activity.GetLogger(ctx).Info("Refunding payment", "OrderID", req.OrderID, "Amount", req.Amount.String(),
+		"TransactionID", req.TransactionID)
+	return classify(a.Payment.Refund(ctx, req))
+}
+
+// ReserveInventory is the reserve_inventory activity.
+func (a *Activities) ReserveInventory(ctx context.Context, req ReserveRequest) (InventoryResult, error) {
+	activity.GetLogger(ctx).Info("Reserving inventory", "OrderID", req.OrderID, "Items", len(req.Items))
+	res, err := a.Inventory.Reserve(ctx, req)
+	return res, classify(err)
+}
+
+// ReleaseInventory is the release_inventory activity.
+func (a *Activities) ReleaseInventory(ctx context.Context, req ReleaseRequest) error {
+	activity.GetLogger(ctx).Info("Releasing inventory", "OrderID", req.OrderID, "ReservationID", req.ReservationID)
+	return classify(a.Inventory.Release(ctx, req))
+}
+
+// ArrangeDelivery is the arrange_delivery activity.
+func (a *Activities) ArrangeDelivery(ctx context.Context, req DeliveryRequest) (DeliveryResult, error) {
+	activity.GetLogger(ctx).Info("Arranging delivery", "OrderID", req.OrderID)
+	res, err := a.Delivery.Arrange(ctx, req)
+	return res, classify(err)
+}
+
+// SendConfirmationEmail is the send_confirmation_email activity.
+func (a *Activities) SendConfirmationEmail(ctx context.Context, msg Email) error {
+	activity.GetLogger(ctx).Info("Sending confirmation email", "OrderID", msg.OrderID)
+	return classify(a.Email.Send(ctx, msg))
+}
+
+// classify turns a provider's permanent business failure into a
+// non-retryable ApplicationError with a stable type string. Everything else
+// is returned as it is, and retried.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if typ := permanentType(err); typ != "" {
+		return temporal.NewNonRetryableApplicationError(err.Error(), typ, err)
+	}
+	return err
+}

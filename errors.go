@@ -1,0 +1,119 @@
+package orderflow
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors a caller tests with errors.Is.
+var (
+	// ErrInvalidOrder is wrapped by every validation error (see ValidationError).
+	ErrInvalidOrder = errors.New("orderflow: invalid order")
+	// ErrOrderExists means an order with this ID already ran or is running.
+	ErrOrderExists = errors.New("orderflow: order already exists")
+	// ErrOrderNotFound means no order with this ID exists.
+	ErrOrderNotFound = errors.New("orderflow: order not found")
+	// ErrNotAwaitingApproval means a decision was sent to an order that is not
+	// waiting for one: it needs no approval, was already decided, timed out,
+	// was cancelled or has finished.
+	ErrNotAwaitingApproval = errors.New("orderflow: order is not awaiting approval")
+	// ErrTooLateToCancel means delivery is already being arranged: the order
+	// is past the point of no return.
+	ErrTooLateToCancel = errors.New("orderflow: too late to cancel")
+	// ErrAlreadyCancelled means the order was already cancelled.
+	ErrAlreadyCancelled = errors.New("orderflow: order already cancelled")
+	// ErrOrderFailed is wrapped by OrderFailedError, the error of an order
+	// that ended with StatusFailed.
+	ErrOrderFailed = errors.New("orderflow: order failed")
+)
+
+// Permanent business failures. A provider returns an error wrapping one of
+// these (fmt.Errorf("card %s: %w", last4, orderflow.ErrPaymentDeclined)) when
+// trying again cannot help. The activity then fails at once, without retries,
+// and the order is compensated and ends failed. Any other error is transient
+// and retried under the order's retry policy.
+var (
+	// ErrPaymentDeclined: the payment was refused (card declined, insufficient funds).
+	ErrPaymentDeclined = errors.New("orderflow: payment declined")
+	// ErrOutOfStock: an item cannot be reserved.
+	ErrOutOfStock = errors.New("orderflow: out of stock")
+	// ErrUndeliverable: no carrier can deliver to the address.
+	ErrUndeliverable = errors.New("orderflow: undeliverable")
+	// ErrPermanent: any other failure that retrying cannot fix, such as an
+	// email address the mail service refuses.
+	ErrPermanent = errors.New("orderflow: permanent failure")
+)
+
+// ApplicationError type strings. They are stable wire names: they appear in
+// workflow histories, and the Client maps them back to the sentinels.
+const (
+	ErrorTypePaymentDeclined   = "orderflow.PaymentDeclined"
+	ErrorTypeOutOfStock        = "orderflow.OutOfStock"
+	ErrorTypeUndeliverable     = "orderflow.Undeliverable"
+	ErrorTypePermanent         = "orderflow.Permanent"
+	ErrorTypeInvalidOrder      = "orderflow.InvalidOrder"
+	ErrorTypeNotAwaiting       = "orderflow.NotAwaitingApproval"
+	ErrorTypeTooLateToCancel   = "orderflow.TooLateToCancel"
+	ErrorTypeAlreadyCancelled  = "orderflow.AlreadyCancelled"
+	ErrorTypeRetriesExhausted  = "orderflow.RetriesExhausted"
+	ErrorTypeActivityTimedOut  = "orderflow.ActivityTimedOut"
+	ErrorTypeActivityCancelled = "orderflow.ActivityCancelled"
+)
+
+// errorTypes pairs each type string with its sentinel. A slice, not a map,
+// so that classification order is fixed.
+var errorTypes = []struct {
+	typ string
+	err error
+}{
+	{ErrorTypePaymentDeclined, ErrPaymentDeclined},
+	{ErrorTypeOutOfStock, ErrOutOfStock},
+	{ErrorTypeUndeliverable, ErrUndeliverable},
+	{ErrorTypePermanent, ErrPermanent},
+	{ErrorTypeInvalidOrder, ErrInvalidOrder},
+	{ErrorTypeNotAwaiting, ErrNotAwaitingApproval},
+	{ErrorTypeTooLateToCancel, ErrTooLateToCancel},
+	{ErrorTypeAlreadyCancelled, ErrAlreadyCancelled},
+}
+
+// sentinelFor returns the sentinel for an ApplicationError type string, or nil.
+func sentinelFor(typ string) error {
+	for _, e := range errorTypes {
+		if e.typ == typ {
+			return e.err
+		}
+	}
+	return nil
+}
+
+// permanentType returns the type string of the permanent business failure
+// err wraps, or "".
+func permanentType(err error) string {
+	for _, e := range errorTypes[:4] {
+		if errors.Is(err, e.err) {
+			return e.typ
+		}
+	}
+	return ""
+}
+
+// OrderFailedError is the error of an order that ended with StatusFailed. It
+// wraps ErrOrderFailed and the sentinel of the failure (ErrPaymentDeclined, …).
+type OrderFailedError struct {
+	OrderID string
+	Step    Step   // the step that failed
+	Type    string // an ErrorType constant
+	Message string
+}
+
+func (e *OrderFailedError) Error() string {
+	return fmt.Sprintf("orderflow: order %q failed at %s: %s", e.OrderID, e.Step, e.Message)
+}
+
+// Unwrap returns ErrOrderFailed and the sentinel matching Type, if any.
+func (e *OrderFailedError) Unwrap() []error {
+	if s := sentinelFor(e.Type); s != nil {
+		return []error{ErrOrderFailed, s}
+	}
+	return []error{ErrOrderFailed}
+}
