@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -235,42 +236,78 @@ func Register(r worker.Registry, a *Activities) error {
 
 // ProcessPayment is the process_payment activity.
 func (a *Activities) ProcessPayment(ctx context.Context, req ChargeRequest) (PaymentResult, error) {
-	activity.GetLogger(ctx).Info("Processing payment", "OrderID", req.OrderID, "Amount", req.Amount.String())
-	res, err := a.Payment.Charge(ctx, req)
-	return res, classify(err)
+	return call(ctx, "Processing payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String()},
+		func(ctx context.Context) (PaymentResult, error) { return a.Payment.Charge(ctx, req) })
 }
 
 // RefundPayment is the refund_payment activity.
 func (a *Activities) RefundPayment(ctx context.Context, req RefundRequest) error {
-	activity.GetLogger(ctx).Info("Refunding payment", "OrderID", req.OrderID, "Amount", req.Amount.String(),
-		"TransactionID", req.TransactionID)
-	return classify(a.Payment.Refund(ctx, req))
+	_, err := call(ctx, "Refunding payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String(), "TransactionID", req.TransactionID},
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Payment.Refund(ctx, req) })
+	return err
 }
 
 // ReserveInventory is the reserve_inventory activity.
 func (a *Activities) ReserveInventory(ctx context.Context, req ReserveRequest) (InventoryResult, error) {
-	activity.GetLogger(ctx).Info("Reserving inventory", "OrderID", req.OrderID, "Items", len(req.Items))
-	res, err := a.Inventory.Reserve(ctx, req)
-	return res, classify(err)
+	return call(ctx, "Reserving inventory", []any{"OrderID", req.OrderID, "Items", len(req.Items)},
+		func(ctx context.Context) (InventoryResult, error) { return a.Inventory.Reserve(ctx, req) })
 }
 
 // ReleaseInventory is the release_inventory activity.
 func (a *Activities) ReleaseInventory(ctx context.Context, req ReleaseRequest) error {
-	activity.GetLogger(ctx).Info("Releasing inventory", "OrderID", req.OrderID, "ReservationID", req.ReservationID)
-	return classify(a.Inventory.Release(ctx, req))
+	_, err := call(ctx, "Releasing inventory", []any{"OrderID", req.OrderID, "ReservationID", req.ReservationID},
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Inventory.Release(ctx, req) })
+	return err
 }
 
 // ArrangeDelivery is the arrange_delivery activity.
 func (a *Activities) ArrangeDelivery(ctx context.Context, req DeliveryRequest) (DeliveryResult, error) {
-	activity.GetLogger(ctx).Info("Arranging delivery", "OrderID", req.OrderID)
-	res, err := a.Delivery.Arrange(ctx, req)
-	return res, classify(err)
+	return call(ctx, "Arranging delivery", []any{"OrderID", req.OrderID},
+		func(ctx context.Context) (DeliveryResult, error) { return a.Delivery.Arrange(ctx, req) })
 }
 
 // SendConfirmationEmail is the send_confirmation_email activity.
 func (a *Activities) SendConfirmationEmail(ctx context.Context, msg Email) error {
-	activity.GetLogger(ctx).Info("Sending confirmation email", "OrderID", msg.OrderID)
-	return classify(a.Email.Send(ctx, msg))
+	_, err := call(ctx, "Sending confirmation email", []any{"OrderID", msg.OrderID},
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Email.Send(ctx, msg) })
+	return err
+}
+
+// heartbeatEvery is how often a running provider call heartbeats; the SDK
+// batches heartbeats to at most one per 0.8 × HeartbeatTimeout.
+const heartbeatEvery = time.Second
+
+// heartbeatTimeout is the heartbeat timeout of forward steps: a lost worker is
+// noticed, and a cancellation reaches the provider's ctx, within it.
+func heartbeatTimeout(activityTimeout time.Duration) time.Duration {
+	return min(activityTimeout, 10*time.Second)
+}
+
+// call runs one provider call as an activity: it logs, heartbeats while the
+// call runs (so that cancellation reaches ctx), and classifies the error. The
+// methods also work outside a worker, as plain functions.
+func call[T any](ctx context.Context, msg string, kv []any, fn func(context.Context) (T, error)) (T, error) {
+	if activity.IsActivity(ctx) {
+		activity.GetLogger(ctx).Info(msg, kv...)
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			tick := time.NewTicker(heartbeatEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					activity.RecordHeartbeat(ctx)
+				}
+			}
+		}()
+	}
+	res, err := fn(ctx)
+	return res, classify(err)
 }
 
 // classify turns a provider's permanent business failure into a

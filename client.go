@@ -1,0 +1,263 @@
+package orderflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// ClientOptions configure a Client. A nil or zero ClientOptions uses the defaults.
+type ClientOptions struct {
+	// Options are the order settings the Client puts into every order it
+	// starts, and the task queue it starts them on.
+	Options
+	// CallTimeout bounds each query and Update when ctx has no deadline, so
+	// that a stuck order cannot hang the caller. If zero, 10 seconds is used.
+	CallTimeout time.Duration
+}
+
+// Client drives orders by order ID through a Temporal client the caller owns
+// (and closes). It is safe for concurrent use.
+type Client struct {
+	tc          client.Client
+	taskQueue   string
+	settings    Settings
+	callTimeout time.Duration
+}
+
+// NewClient returns a Client that starts orders with the settings of opts. It
+// fails when c is nil or an option is out of range.
+func NewClient(c client.Client, opts *ClientOptions) (*Client, error) {
+	if c == nil {
+		return nil, errors.New("orderflow: new client: temporal client is nil")
+	}
+	var o ClientOptions
+	if opts != nil {
+		o = *opts
+	}
+	settings, err := o.Options.Settings()
+	if err != nil {
+		return nil, err
+	}
+	if o.CallTimeout < 0 {
+		return nil, fmt.Errorf("orderflow: new client: CallTimeout must not be negative, got %v", o.CallTimeout)
+	}
+	if o.CallTimeout == 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	return &Client{tc: c, taskQueue: o.taskQueue(), settings: settings, callTimeout: o.CallTimeout}, nil
+}
+
+// Settings returns the settings the Client puts into the orders it starts.
+func (c *Client) Settings() Settings { return c.settings }
+
+// Start validates order and starts it. Nothing reaches the server when the
+// order is invalid (ErrInvalidOrder). An order whose ID already ran or is
+// running is refused with ErrOrderExists.
+func (c *Client) Start(ctx context.Context, order Order) error {
+	if err := c.start(ctx, order); err != nil {
+		return fmt.Errorf("orderflow: start order %q: %w", order.OrderID, err)
+	}
+	return nil
+}
+
+// StartIfAbsent is Start for callers that retry: when an order with this ID
+// already ran or is running it returns started == false and no error, and
+// the existing order stands (its Result is the result). It does not compare
+// the existing order with order.
+func (c *Client) StartIfAbsent(ctx context.Context, order Order) (started bool, err error) {
+	err = c.start(ctx, order)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrOrderExists):
+		return false, nil
+	}
+	return false, fmt.Errorf("orderflow: start order %q: %w", order.OrderID, err)
+}
+
+func (c *Client) start(ctx context.Context, order Order) error {
+	if err := order.Validate(); err != nil {
+		return err
+	}
+	if _, err := order.RequiresApproval(c.settings.ApprovalThreshold); err != nil {
+		return err
+	}
+	settings := c.settings
+	_, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        WorkflowID(order.OrderID),
+		TaskQueue: c.taskQueue,
+		// An order ID is used once: a second start, while the first runs or
+		// after it ended, is an error rather than a silent reuse.
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, WorkflowName, WorkflowInput{Order: order, Settings: &settings})
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return ErrOrderExists
+	}
+	return err
+}
+
+// Execute starts order and waits for its result; see Start and Result.
+func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error) {
+	if err := c.Start(ctx, order); err != nil {
+		return nil, err
+	}
+	return c.Result(ctx, order.OrderID)
+}
+
+// Result waits for the order to end and returns its result. For an order
+// that ended failed it returns the result and an *OrderFailedError, which
+// wraps the provider sentinel (errors.Is(err, ErrPaymentDeclined)). Other
+// business outcomes (rejected, timed_out, cancelled) are not errors: check
+// OrderResult.Status. Result waits as long as ctx allows.
+func (c *Client) Result(ctx context.Context, orderID string) (*OrderResult, error) {
+	if err := ValidateOrderID(orderID); err != nil {
+		return nil, err
+	}
+	var res OrderResult
+	if err := c.tc.GetWorkflow(ctx, WorkflowID(orderID), "").Get(ctx, &res); err != nil {
+		return nil, c.wrap("get result of", orderID, err)
+	}
+	return &res, res.Err()
+}
+
+// Approve approves an order that is awaiting approval, through a validated
+// Update: it returns once the decision took, or ErrNotAwaitingApproval when
+// the order needs no approval, was already decided, timed out or ended.
+func (c *Client) Approve(ctx context.Context, orderID, reason string) (Approval, error) {
+	return c.decide(ctx, UpdateApprove, orderID, reason)
+}
+
+// Reject rejects an order that is awaiting approval; see Approve. A rejected
+// order ends with StatusRejected and nothing charged.
+func (c *Client) Reject(ctx context.Context, orderID, reason string) (Approval, error) {
+	return c.decide(ctx, UpdateReject, orderID, reason)
+}
+
+func (c *Client) decide(ctx context.Context, update, orderID, reason string) (Approval, error) {
+	var a Approval
+	err := c.update(ctx, update, orderID, reason, &a)
+	if errors.Is(err, errFinished) {
+		err = fmt.Errorf("orderflow: %s order %q: %w: the order has ended", update, orderID, ErrNotAwaitingApproval)
+	}
+	return a, err
+}
+
+// Cancel cancels an order before delivery is arranged: what was done is
+// undone and the order ends with StatusCancelled (wait with Result). Once
+// delivery is being arranged, or when the order has ended, it returns
+// ErrTooLateToCancel; a second cancel returns ErrAlreadyCancelled.
+func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
+	err := c.update(ctx, UpdateCancel, orderID, reason, nil)
+	if errors.Is(err, errFinished) {
+		err = fmt.Errorf("orderflow: cancel order %q: %w: the order has ended", orderID, ErrTooLateToCancel)
+	}
+	return err
+}
+
+// errFinished marks an Update sent to an order that has ended.
+var errFinished = errors.New("order has ended")
+
+func (c *Client) update(ctx context.Context, name, orderID, reason string, result any) error {
+	if err := ValidateOrderID(orderID); err != nil {
+		return err
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   WorkflowID(orderID),
+		UpdateName:   name,
+		Args:         []any{reason},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, result)
+	}
+	if err == nil {
+		return nil
+	}
+	if isNotFound(err) && c.exists(ctx, orderID) {
+		return errFinished
+	}
+	return c.wrap(strings.TrimSuffix(name, "_order"), orderID, err)
+}
+
+// exists reports whether an order with this ID ran or is running.
+func (c *Client) exists(ctx context.Context, orderID string) bool {
+	_, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
+	return err == nil
+}
+
+// ApprovalStatus returns the order's approval status (the
+// get_approval_status query).
+func (c *Client) ApprovalStatus(ctx context.Context, orderID string) (ApprovalStatus, error) {
+	var s string
+	err := c.query(ctx, QueryApprovalStatus, orderID, &s)
+	return ApprovalStatus(s), err
+}
+
+// Status returns the order's full state, running or ended: its step, its
+// approval, what was done and what was compensated.
+func (c *Client) Status(ctx context.Context, orderID string) (*OrderResult, error) {
+	var r OrderResult
+	if err := c.query(ctx, QueryOrderState, orderID, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (c *Client) query(ctx context.Context, name, orderID string, result any) error {
+	if err := ValidateOrderID(orderID); err != nil {
+		return err
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	v, err := c.tc.QueryWorkflow(ctx, WorkflowID(orderID), "", name)
+	if err == nil {
+		err = v.Get(result)
+	}
+	if err != nil {
+		return c.wrap("query "+name+" of", orderID, err)
+	}
+	return nil
+}
+
+func (c *Client) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.callTimeout)
+}
+
+// wrap adds the operation and order to err, and maps what the server or the
+// workflow said back to the package's sentinels.
+func (c *Client) wrap(op, orderID string, err error) error {
+	if isNotFound(err) {
+		return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, ErrOrderNotFound)
+	}
+	var appErr *temporal.ApplicationError
+	for e := err; errors.As(e, &appErr); e = appErr.Unwrap() {
+		if s := sentinelFor(appErr.Type()); s != nil {
+			return fmt.Errorf("orderflow: %s order %q: %w: %s", op, orderID, s,
+				strings.TrimPrefix(appErr.Message(), "orderflow: "))
+		}
+		if appErr.Unwrap() == nil {
+			break
+		}
+	}
+	return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, err)
+}
+
+func isNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
