@@ -1,0 +1,191 @@
+package orderflow_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
+)
+
+// quietEnv returns a test workflow environment with in-memory providers that
+// make predictable IDs and dates, and a logger that prints nothing.
+func quietEnv() (*testsuite.TestWorkflowEnvironment, *orderflowtest.Providers) {
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := ts.NewTestWorkflowEnvironment()
+	acts, providers := orderflowtest.NewActivities()
+	providers.UseSequentialIDs()
+	providers.Delivery.Now = func() time.Time { return time.Date(2025, 10, 21, 12, 0, 0, 0, time.UTC) }
+	if err := orderflow.Register(env, acts); err != nil {
+		log.Fatal(err)
+	}
+	return env, providers
+}
+
+// An order under the approval threshold runs straight through. This is how
+// to test code around orderflow with the SDK's test environment.
+func Example() {
+	env, providers := quietEnv()
+	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+
+	var res orderflow.OrderResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Status:", res.Status)
+	fmt.Println("Message:", res.Message)
+	fmt.Println("Transaction ID:", res.Payment.TransactionID)
+	fmt.Println(res.Payment.Message)
+	fmt.Println(res.Inventory.Message)
+	fmt.Println("Estimated Delivery:", res.Delivery.EstimatedDelivery)
+	fmt.Println("Charged:", providers.Payments.Charged("ORD-001"))
+	// Output:
+	// Status: completed
+	// Message: Order processed successfully
+	// Transaction ID: TXN-000000000001
+	// Payment of $89.95 processed successfully
+	// Reserved 2 item(s) successfully
+	// Estimated Delivery: 2025-10-24
+	// Charged: $89.95
+}
+
+// An order over the threshold waits for a decision; the approve Update
+// answers at once whether it took.
+func Example_approval() {
+	env, _ := quietEnv()
+	env.RegisterDelayedCallback(func() {
+		status, _ := env.QueryWorkflow(orderflow.QueryApprovalStatus)
+		var s string
+		_ = status.Get(&s)
+		fmt.Println("Approval status:", s)
+		env.UpdateWorkflow(orderflow.UpdateApprove, "decision-1", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { fmt.Println("refused:", err) },
+			OnComplete: func(a any, err error) { fmt.Printf("Decision: %+v\n", a) },
+		}, "High-value customer - approved")
+	}, time.Minute)
+	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
+
+	var res orderflow.OrderResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Status:", res.Status, "total", res.Total)
+	// Output:
+	// Approval status: pending
+	// Decision: {Status:approved Reason:High-value customer - approved}
+	// Status: completed total $1899.97
+}
+
+// When a step fails after payment, the payment is refunded and the order
+// fails with an error that wraps the provider's sentinel.
+func Example_compensation() {
+	env, providers := quietEnv()
+	providers.Inventory.SetStock("MOUSE-001", 1) // the order wants 2
+	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+
+	var res orderflow.OrderResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Status:", res.Status)
+	for _, c := range res.Compensations {
+		fmt.Println("Compensated:", c.Activity, c.Reference)
+	}
+	fmt.Println("Still charged:", providers.Payments.Charged("ORD-001"))
+	fmt.Println("Out of stock:", errors.Is(res.Err(), orderflow.ErrOutOfStock))
+	// Output:
+	// Status: failed
+	// Compensated: refund_payment TXN-000000000001
+	// Still charged: $0.00
+	// Out of stock: true
+}
+
+func ExampleOrder_Validate() {
+	o := smallOrder("ORD-001")
+	o.Items[1].Quantity = 0
+	err := o.Validate()
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, orderflow.ErrInvalidOrder))
+	// Output:
+	// orderflow: invalid order: items[1].quantity: must be at least 1, got 0
+	// true
+}
+
+func ExampleOrder_RequiresApproval() {
+	for _, o := range []orderflow.Order{smallOrder("ORD-001"), largeOrder("ORD-002")} {
+		total, _ := o.Total()
+		needs, _ := o.RequiresApproval(orderflow.DefaultApprovalThreshold)
+		fmt.Println(o.OrderID, total, needs)
+	}
+	// Output:
+	// ORD-001 $89.95 false
+	// ORD-002 $1899.97 true
+}
+
+func ExampleParseMoney() {
+	m, err := orderflow.ParseMoney("1899.97", "USD")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.Amount, m.Currency, m)
+	_, err = orderflow.ParseMoney("0.001", "USD")
+	fmt.Println(err)
+	// Output:
+	// 189997 USD $1899.97
+	// orderflow: parse money "0.001": want a decimal with at most 2 places
+}
+
+// A service embeds orderflow: a worker runs the workflow with real providers,
+// and a Client drives orders. (Needs a Temporal server; see examples/demo for
+// one that starts its own.)
+func ExampleNewClient() {
+	tc, err := client.Dial(client.Options{HostPort: client.DefaultHostPort})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tc.Close()
+
+	acts, _ := orderflowtest.NewActivities() // your providers here
+	w := worker.New(tc, orderflow.DefaultTaskQueue, worker.Options{})
+	if err := orderflow.Register(w, acts); err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer w.Stop()
+
+	orders, err := orderflow.NewClient(tc, &orderflow.ClientOptions{
+		Options: orderflow.Options{ApprovalTimeout: 10 * time.Minute},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := orders.Start(ctx, largeOrder("ORD-002")); errors.Is(err, orderflow.ErrOrderExists) {
+		fmt.Println("already started")
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := orders.Approve(ctx, "ORD-002", "VIP customer"); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+		fmt.Println("someone decided first")
+	}
+	res, err := orders.Result(ctx, "ORD-002")
+	if errors.Is(err, orderflow.ErrPaymentDeclined) {
+		fmt.Println("card declined")
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Status, res.Message)
+}
