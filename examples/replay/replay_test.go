@@ -1,0 +1,132 @@
+// Package replay records real workflow histories of every order outcome on an
+// embedded Temporal server and replays them against the current workflow code.
+//
+// Set ORDERFLOW_RECORD_HISTORIES to a directory (the library's testdata/) to
+// save the histories; the library's replay test then guards them against
+// changes that would break running orders.
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/temporaltest"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
+)
+
+func order(id string, cents int64) orderflow.Order {
+	return orderflow.Order{OrderID: id, CustomerName: "Alice Smith", CustomerEmail: "alice@example.com",
+		ShippingAddress: "123 Main St, Springfield, IL 62701",
+		Items: []orderflow.Item{
+			{ProductID: "MOUSE-001", ProductName: "Wireless Mouse", Quantity: 2, UnitPrice: orderflow.USD(cents / 2)},
+		}}
+}
+
+func TestRecordAndReplayHistories(t *testing.T) {
+	srv := temporaltest.NewServer(temporaltest.WithT(t),
+		temporaltest.WithBaseClientOptions(client.Options{Identity: "orderflow-replay-recorder", Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))}))
+	tc := srv.GetDefaultClient()
+	acts, p := orderflowtest.NewActivities()
+	p.Inventory.SetStock("OUT-001", 0)
+	p.Mailer.SendFaults.FailOrder("ORD-MAILFAIL", errors.New("smtp down"))
+	w := srv.NewWorker(orderflow.DefaultTaskQueue, func(r worker.Registry) { require.NoError(t, orderflow.Register(r, acts)) })
+	_ = w
+
+	orders, err := orderflow.NewClient(tc, &orderflow.ClientOptions{Options: orderflow.Options{
+		ApprovalTimeout: 2 * time.Second,
+		Retry:           orderflow.Retry{InitialInterval: 10 * time.Millisecond},
+	}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	outOfStock := order("ORD-NOSTOCK", 1000)
+	outOfStock.Items[0].ProductID = "OUT-001"
+	scenarios := []struct {
+		name   string
+		order  orderflow.Order
+		act    func(id string) // after start
+		status orderflow.Status
+	}{
+		{"small_completed", order("ORD-SMALL", 8994), nil, orderflow.StatusCompleted},
+		{"large_approved_by_update", order("ORD-APPROVED", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			_, err := orders.Approve(ctx, id, "ok")
+			require.NoError(t, err)
+		}, orderflow.StatusCompleted},
+		{"large_rejected_by_signal", order("ORD-REJECTED", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalReject, "no"))
+		}, orderflow.StatusRejected},
+		{"large_timed_out", order("ORD-TIMEOUT", 189998), nil, orderflow.StatusTimedOut},
+		{"out_of_stock_compensated", outOfStock, nil, orderflow.StatusFailed},
+		{"cancelled_awaiting_approval", order("ORD-CANCEL", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			require.NoError(t, orders.Cancel(ctx, id, "customer asked"))
+		}, orderflow.StatusCancelled},
+		{"email_failed_warning", order("ORD-MAILFAIL", 1000), nil, orderflow.StatusCompleted},
+	}
+	dir := os.Getenv("ORDERFLOW_RECORD_HISTORIES")
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			require.NoError(t, orders.Start(ctx, sc.order))
+			if sc.act != nil {
+				sc.act(sc.order.OrderID)
+			}
+			res, _ := orders.Result(ctx, sc.order.OrderID)
+			require.NotNil(t, res)
+			require.Equal(t, sc.status, res.Status, res.Message)
+
+			hist := history(t, ctx, tc, orderflow.WorkflowID(sc.order.OrderID))
+			replayer := worker.NewWorkflowReplayer()
+			replayer.RegisterWorkflowWithOptions(orderflow.OrderWorkflow, orderflowWorkflowOptions())
+			require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist), "replay of %s", sc.name)
+
+			if dir != "" {
+				b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "history_"+sc.name+".json"), b, 0o644))
+			}
+		})
+	}
+}
+
+func orderflowWorkflowOptions() (o workflow.RegisterOptions) {
+	o.Name = orderflow.WorkflowName
+	return o
+}
+
+func waitPending(t *testing.T, ctx context.Context, orders *orderflow.Client, id string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		s, err := orders.ApprovalStatus(ctx, id)
+		return err == nil && s == orderflow.ApprovalPending
+	}, 10*time.Second, 20*time.Millisecond, fmt.Sprintf("order %s never awaited approval", id))
+}
+
+func history(t *testing.T, ctx context.Context, tc client.Client, workflowID string) *historypb.History {
+	t.Helper()
+	iter := tc.GetWorkflowHistory(ctx, workflowID, "", false, 0)
+	h := &historypb.History{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return h
+}

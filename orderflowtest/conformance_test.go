@@ -1,0 +1,215 @@
+package orderflowtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow"
+)
+
+// The in-memory providers run the conformance suites, so that fake and
+// contract cannot drift apart.
+
+const slow = time.Minute // Slow's latency; the suites cancel long before
+
+type paymentsHarness struct{ p *Payments }
+
+func (h paymentsHarness) Provider() orderflow.PaymentProvider { return h.p }
+func (h paymentsHarness) Decline(req *orderflow.ChargeRequest) {
+	h.p.ChargeFaults.FailOrder(req.OrderID, fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
+}
+func (h paymentsHarness) Charged(orderID string) orderflow.Money { return h.p.Charged(orderID) }
+func (h paymentsHarness) Slow()                                  { h.p.Latency = slow }
+
+type inventoryHarness struct{ inv *Inventory }
+
+func (h inventoryHarness) Provider() orderflow.InventoryProvider { return h.inv }
+func (h inventoryHarness) Items() []orderflow.Item {
+	return []orderflow.Item{
+		{ProductID: "LAPTOP-001", ProductName: "Laptop", Quantity: 1, UnitPrice: orderflow.USD(89999)},
+		{ProductID: "MOUSE-001", ProductName: "Mouse", Quantity: 2, UnitPrice: orderflow.USD(2999)},
+	}
+}
+func (h inventoryHarness) OutOfStock(req *orderflow.ReserveRequest) {
+	h.inv.SetStock("SOLD-OUT", 0)
+	req.Items = append(req.Items, orderflow.Item{ProductID: "SOLD-OUT", ProductName: "Sold out", Quantity: 1,
+		UnitPrice: orderflow.USD(100)})
+}
+func (h inventoryHarness) Reserved(orderID string) int64 {
+	var n int64
+	for _, q := range h.inv.Reserved(orderID) {
+		n += q
+	}
+	return n
+}
+func (h inventoryHarness) Slow() { h.inv.Latency = slow }
+
+type deliveryHarness struct{ d *Delivery }
+
+func (h deliveryHarness) Provider() orderflow.DeliveryProvider { return h.d }
+func (h deliveryHarness) Undeliverable(req *orderflow.DeliveryRequest) {
+	h.d.ArrangeFaults.FailOrder(req.OrderID, fmt.Errorf("no carrier serves %q: %w", req.Address, orderflow.ErrUndeliverable))
+}
+func (h deliveryHarness) Shipments(orderID string) int {
+	return countFunc(h.d.Shipments(), func(s Shipment) bool { return s.OrderID == orderID })
+}
+func (h deliveryHarness) Slow() { h.d.Latency = slow }
+
+type mailerHarness struct{ m *Mailer }
+
+func (h mailerHarness) Provider() orderflow.EmailProvider { return h.m }
+func (h mailerHarness) Refuse(msg *orderflow.Email)       { msg.To = "not an address" }
+func (h mailerHarness) Sent(orderID string) int {
+	return countFunc(h.m.Sent(), func(msg orderflow.Email) bool { return msg.OrderID == orderID })
+}
+
+func countFunc[T any](xs []T, match func(T) bool) int {
+	n := 0
+	for _, x := range xs {
+		if match(x) {
+			n++
+		}
+	}
+	return n
+}
+func (h mailerHarness) Slow() { h.m.Latency = slow }
+
+func TestPaymentsConformance(t *testing.T) {
+	TestPaymentProvider(t, func(*testing.T) PaymentHarness { return paymentsHarness{new(Payments)} })
+}
+
+func TestInventoryConformance(t *testing.T) {
+	TestInventoryProvider(t, func(*testing.T) InventoryHarness { return inventoryHarness{new(Inventory)} })
+}
+
+func TestInventoryConformanceWithLimitedStock(t *testing.T) {
+	TestInventoryProvider(t, func(*testing.T) InventoryHarness {
+		inv := new(Inventory)
+		inv.SetStock("LAPTOP-001", 100)
+		inv.SetStock("MOUSE-001", 200)
+		return inventoryHarness{inv}
+	})
+}
+
+func TestDeliveryConformance(t *testing.T) {
+	TestDeliveryProvider(t, func(*testing.T) DeliveryHarness { return deliveryHarness{new(Delivery)} })
+}
+
+func TestDeliveryConformanceBlankAddress(t *testing.T) {
+	TestDeliveryProvider(t, func(*testing.T) DeliveryHarness { return blankAddressHarness{deliveryHarness{new(Delivery)}} })
+}
+
+// blankAddressHarness makes orders undeliverable with a blank address
+// rather than an injected fault, checking Delivery's own refusal.
+type blankAddressHarness struct{ deliveryHarness }
+
+func (blankAddressHarness) Undeliverable(req *orderflow.DeliveryRequest) { req.Address = "  " }
+
+func TestMailerConformance(t *testing.T) {
+	TestEmailProvider(t, func(*testing.T) EmailHarness { return mailerHarness{new(Mailer)} })
+}
+
+// The suites must catch a provider that breaks the contract. Each broken
+// provider below forgets idempotency by giving every call a fresh key; the
+// suite runs against it in a child process, which must fail the named
+// clause.
+
+// brokenEnv tells the child process which broken provider to test.
+const brokenEnv = "ORDERFLOWTEST_BROKEN"
+
+var keyCount atomic.Int64
+
+func freshKey(k string) string { return fmt.Sprintf("%s#%d", k, keyCount.Add(1)) }
+
+type forgetfulPayments struct{ *Payments }
+
+func (p forgetfulPayments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
+	req.IdempotencyKey = freshKey(req.IdempotencyKey)
+	return p.Payments.Charge(ctx, req)
+}
+
+type forgetfulInventory struct{ *Inventory }
+
+func (inv forgetfulInventory) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
+	req.IdempotencyKey = freshKey(req.IdempotencyKey)
+	return inv.Inventory.Reserve(ctx, req)
+}
+
+type forgetfulDelivery struct{ *Delivery }
+
+func (d forgetfulDelivery) Arrange(ctx context.Context, req orderflow.DeliveryRequest) (orderflow.DeliveryResult, error) {
+	req.IdempotencyKey = freshKey(req.IdempotencyKey)
+	return d.Delivery.Arrange(ctx, req)
+}
+
+type forgetfulMailer struct{ *Mailer }
+
+func (m forgetfulMailer) Send(ctx context.Context, msg orderflow.Email) error {
+	msg.IdempotencyKey = freshKey(msg.IdempotencyKey)
+	return m.Mailer.Send(ctx, msg)
+}
+
+type (
+	forgetfulPaymentsHarness  struct{ paymentsHarness }
+	forgetfulInventoryHarness struct{ inventoryHarness }
+	forgetfulDeliveryHarness  struct{ deliveryHarness }
+	forgetfulMailerHarness    struct{ mailerHarness }
+)
+
+func (h forgetfulPaymentsHarness) Provider() orderflow.PaymentProvider {
+	return forgetfulPayments{h.p}
+}
+func (h forgetfulInventoryHarness) Provider() orderflow.InventoryProvider {
+	return forgetfulInventory{h.inv}
+}
+func (h forgetfulDeliveryHarness) Provider() orderflow.DeliveryProvider {
+	return forgetfulDelivery{h.d}
+}
+func (h forgetfulMailerHarness) Provider() orderflow.EmailProvider { return forgetfulMailer{h.m} }
+
+// TestBrokenProvider runs a suite against a broken provider; it only runs
+// as the child process of TestSuitesCatchBrokenProviders.
+func TestBrokenProvider(t *testing.T) {
+	switch os.Getenv(brokenEnv) {
+	case "payment":
+		TestPaymentProvider(t, func(*testing.T) PaymentHarness { return forgetfulPaymentsHarness{paymentsHarness{new(Payments)}} })
+	case "inventory":
+		TestInventoryProvider(t, func(*testing.T) InventoryHarness {
+			return forgetfulInventoryHarness{inventoryHarness{new(Inventory)}}
+		})
+	case "delivery":
+		TestDeliveryProvider(t, func(*testing.T) DeliveryHarness { return forgetfulDeliveryHarness{deliveryHarness{new(Delivery)}} })
+	case "email":
+		TestEmailProvider(t, func(*testing.T) EmailHarness { return forgetfulMailerHarness{mailerHarness{new(Mailer)}} })
+	default:
+		t.Skip("runs only as a child of TestSuitesCatchBrokenProviders")
+	}
+}
+
+func TestSuitesCatchBrokenProviders(t *testing.T) {
+	for _, tc := range []struct{ provider, clause string }{
+		{"payment", "ChargeIsIdempotent"},
+		{"payment", "ConcurrentChargesWithOneKeyTakeMoneyOnce"},
+		{"inventory", "ReserveIsIdempotent"},
+		{"delivery", "ArrangeIsIdempotent"},
+		{"email", "SendIsIdempotent"},
+	} {
+		t.Run(tc.provider+"/"+tc.clause, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenProvider$", "-test.v")
+			cmd.Env = append(os.Environ(), brokenEnv+"="+tc.provider)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the %s suite passed a provider that ignores idempotency keys; want it to fail:\n%s", tc.provider, out)
+			}
+			if want := "--- FAIL: TestBrokenProvider/" + tc.clause + " "; !strings.Contains(string(out), want) {
+				t.Errorf("the %s suite did not fail clause %s on a provider that ignores idempotency keys:\n%s", tc.provider, tc.clause, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,179 @@
+package orderflowtest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/orderflow/orderflow"
+)
+
+var _ orderflow.InventoryProvider = (*Inventory)(nil)
+
+// Inventory is an in-memory orderflow.InventoryProvider. Stock is unlimited
+// for every product unless set with SetStock; Reserve fails with an error
+// wrapping orderflow.ErrOutOfStock when an item needs more than is left. It
+// records every call (see Calls) and can be told to fail through
+// ReserveFaults and ReleaseFaults.
+//
+// The zero Inventory is ready to use. Set Latency and NewID before the first call;
+// faults may be changed at any time. It is safe for concurrent use, and must
+// not be copied after first use.
+type Inventory struct {
+	// Latency is how long each call takes. A call returns ctx.Err() as soon
+	// as its context ends. Zero means no delay.
+	Latency time.Duration
+	// NewID makes reservation IDs. If nil, IDs are "RES-" and 12 random
+	// upper-case hex digits, like the Python demo's. See SequentialIDs.
+	NewID func(prefix string, digits int) string
+
+	// ReserveFaults and ReleaseFaults inject failures into Reserve and Release.
+	ReserveFaults Faults
+	ReleaseFaults Faults
+
+	recorder
+	stock        map[string]int64 // product ID → units left; absent means unlimited
+	reservations []Reservation
+	reserveKeys  map[string]int // reserve idempotency key → index in reservations
+	releaseKeys  map[string]bool
+}
+
+// Reservation is stock held by Inventory.
+type Reservation struct {
+	IdempotencyKey string
+	OrderID        string
+	ReservationID  string
+	Items          []orderflow.Item
+	// Released reports whether the stock has been given back.
+	Released bool
+}
+
+// SetStock sets how many units of productID are left. Products never set
+// have unlimited stock.
+func (inv *Inventory) SetStock(productID string, n int64) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.stock == nil {
+		inv.stock = make(map[string]int64)
+	}
+	inv.stock[productID] = n
+}
+
+// Stock returns how many units of productID are left; limited is false when
+// its stock is unlimited.
+func (inv *Inventory) Stock(productID string) (n int64, limited bool) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	n, limited = inv.stock[productID]
+	return n, limited
+}
+
+// Reserve holds every item of req, or none: it fails with an error wrapping
+// orderflow.ErrOutOfStock when a product has too little stock. A repeated
+// idempotency key returns the first reservation and holds nothing more.
+func (inv *Inventory) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
+	in := invocation{method: "Reserve", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
+		latency: inv.Latency, faults: &inv.ReserveFaults}
+	return serve(ctx, &inv.recorder, in, func() (orderflow.InventoryResult, error) {
+		if i, ok := inv.reserveKeys[req.IdempotencyKey]; ok {
+			return inventoryResult(inv.reservations[i]), nil
+		}
+		need := make(map[string]int64)
+		for _, it := range req.Items {
+			need[it.ProductID] += it.Quantity
+		}
+		for _, it := range req.Items {
+			if left, limited := inv.stock[it.ProductID]; limited && left < need[it.ProductID] {
+				return orderflow.InventoryResult{}, fmt.Errorf("orderflowtest: product %q: %d wanted, %d left: %w",
+					it.ProductID, need[it.ProductID], left, orderflow.ErrOutOfStock)
+			}
+		}
+		inv.adjust(req.Items, -1)
+		r := Reservation{IdempotencyKey: req.IdempotencyKey, OrderID: req.OrderID,
+			ReservationID: newID(inv.NewID, "RES-", 12), Items: slices.Clone(req.Items)}
+		if inv.reserveKeys == nil {
+			inv.reserveKeys = make(map[string]int)
+		}
+		inv.reserveKeys[req.IdempotencyKey] = len(inv.reservations)
+		inv.reservations = append(inv.reservations, r)
+		return inventoryResult(r), nil
+	})
+}
+
+func inventoryResult(r Reservation) orderflow.InventoryResult {
+	return orderflow.InventoryResult{ReservationID: r.ReservationID,
+		Message: fmt.Sprintf("Reserved %d item(s) successfully", len(r.Items))}
+}
+
+// adjust adds sign × quantity of each item to the limited stocks.
+func (inv *Inventory) adjust(items []orderflow.Item, sign int64) {
+	for _, it := range items {
+		if _, limited := inv.stock[it.ProductID]; limited {
+			inv.stock[it.ProductID] += sign * it.Quantity
+		}
+	}
+}
+
+// Release gives back the reservation made under req.ReserveKey. It succeeds
+// without effect when there is no such reservation, when it is already
+// released, or when req.IdempotencyKey has already released. A
+// req.ReservationID that is not the reservation's is a caller's bug,
+// reported as an error wrapping orderflow.ErrPermanent.
+func (inv *Inventory) Release(ctx context.Context, req orderflow.ReleaseRequest) error {
+	in := invocation{method: "Release", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
+		latency: inv.Latency, faults: &inv.ReleaseFaults}
+	return serveErr(ctx, &inv.recorder, in, func() error {
+		i, ok := inv.reserveKeys[req.ReserveKey]
+		if inv.releaseKeys[req.IdempotencyKey] || !ok {
+			return nil
+		}
+		r := &inv.reservations[i]
+		if req.ReservationID != "" && req.ReservationID != r.ReservationID {
+			return fmt.Errorf("orderflowtest: release: reservation %q is not the one under key %q (%q): %w",
+				req.ReservationID, req.ReserveKey, r.ReservationID, orderflow.ErrPermanent)
+		}
+		if inv.releaseKeys == nil {
+			inv.releaseKeys = make(map[string]bool)
+		}
+		inv.releaseKeys[req.IdempotencyKey] = true
+		if !r.Released {
+			r.Released = true
+			inv.adjust(r.Items, +1)
+		}
+		return nil
+	})
+}
+
+// Reserved returns the units held for orderID per product ID, or nil when
+// nothing is held.
+func (inv *Inventory) Reserved(orderID string) map[string]int64 {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	var held map[string]int64
+	for _, r := range inv.reservations {
+		if r.OrderID != orderID || r.Released {
+			continue
+		}
+		if held == nil {
+			held = make(map[string]int64)
+		}
+		for _, it := range r.Items {
+			held[it.ProductID] += it.Quantity
+		}
+	}
+	return held
+}
+
+// Reservations returns the reservations made, in order, released ones
+// included.
+func (inv *Inventory) Reservations() []Reservation {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	out := make([]Reservation, len(inv.reservations))
+	for i, r := range inv.reservations {
+		r.Items = slices.Clone(r.Items)
+		out[i] = r
+	}
+	return out
+}

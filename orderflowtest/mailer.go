@@ -1,0 +1,61 @@
+package orderflowtest
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"time"
+
+	"github.com/orderflow/orderflow"
+)
+
+var _ orderflow.EmailProvider = (*Mailer)(nil)
+
+// Mailer is an in-memory orderflow.EmailProvider. It keeps every message
+// sent, refuses an address that does not parse with an error wrapping
+// orderflow.ErrPermanent, records every call (see Calls) and can be told to
+// fail through SendFaults.
+//
+// The zero Mailer is ready to use. Set Latency before the first call;
+// faults may be changed at any time. It is safe for concurrent use, and must
+// not be copied after first use.
+type Mailer struct {
+	// Latency is how long each call takes. A call returns ctx.Err() as soon
+	// as its context ends. Zero means no delay.
+	Latency time.Duration
+
+	// SendFaults injects failures into Send.
+	SendFaults Faults
+
+	recorder
+	sent []orderflow.Email
+	keys map[string]bool
+}
+
+// Send keeps msg as sent, once per idempotency key: a repeated key sends
+// nothing.
+func (m *Mailer) Send(ctx context.Context, msg orderflow.Email) error {
+	in := invocation{method: "Send", orderID: msg.OrderID, key: msg.IdempotencyKey, request: msg,
+		latency: m.Latency, faults: &m.SendFaults}
+	return serveErr(ctx, &m.recorder, in, func() error {
+		if m.keys[msg.IdempotencyKey] {
+			return nil
+		}
+		if _, err := mail.ParseAddress(msg.To); err != nil {
+			return fmt.Errorf("orderflowtest: address %q refused: %v: %w", msg.To, err, orderflow.ErrPermanent)
+		}
+		if m.keys == nil {
+			m.keys = make(map[string]bool)
+		}
+		m.keys[msg.IdempotencyKey] = true
+		m.sent = append(m.sent, msg)
+		return nil
+	})
+}
+
+// Sent returns the messages sent, in order.
+func (m *Mailer) Sent() []orderflow.Email {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]orderflow.Email(nil), m.sent...)
+}

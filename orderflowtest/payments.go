@@ -1,0 +1,147 @@
+package orderflowtest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/orderflow/orderflow"
+)
+
+var _ orderflow.PaymentProvider = (*Payments)(nil)
+
+// Payments is an in-memory orderflow.PaymentProvider. It keeps every charge
+// and refund, records every call (see Calls) and can be told to fail through
+// ChargeFaults and RefundFaults.
+//
+// The zero Payments is ready to use. Set Latency and NewID before the first call;
+// faults may be changed at any time. It is safe for concurrent use, and must
+// not be copied after first use.
+type Payments struct {
+	// Latency is how long each call takes. A call returns ctx.Err() as soon
+	// as its context ends. Zero means no delay.
+	Latency time.Duration
+	// NewID makes transaction IDs. If nil, IDs are "TXN-" and 12 random
+	// upper-case hex digits, like the Python demo's. See SequentialIDs.
+	NewID func(prefix string, digits int) string
+
+	// ChargeFaults and RefundFaults inject failures into Charge and Refund.
+	ChargeFaults Faults
+	RefundFaults Faults
+
+	recorder
+	charges    []Charge
+	chargeKeys map[string]int // charge idempotency key → index in charges
+	refunds    []Refund
+	refundKeys map[string]bool
+}
+
+// Charge is money taken by Payments.
+type Charge struct {
+	IdempotencyKey string
+	OrderID        string
+	TransactionID  string
+	Amount         orderflow.Money
+	// Refunded reports whether the charge has been refunded.
+	Refunded bool
+}
+
+// Refund is money returned by Payments.
+type Refund struct {
+	IdempotencyKey string
+	OrderID        string
+	// ChargeKey and TransactionID identify the refunded charge.
+	ChargeKey     string
+	TransactionID string
+	Amount        orderflow.Money
+}
+
+// Charge takes req.Amount, once per idempotency key: a repeated key returns
+// the first charge's result and takes nothing.
+func (p *Payments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
+	in := invocation{method: "Charge", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
+		latency: p.Latency, faults: &p.ChargeFaults}
+	return serve(ctx, &p.recorder, in, func() (orderflow.PaymentResult, error) {
+		if i, ok := p.chargeKeys[req.IdempotencyKey]; ok {
+			return paymentResult(p.charges[i]), nil
+		}
+		c := Charge{IdempotencyKey: req.IdempotencyKey, OrderID: req.OrderID,
+			TransactionID: newID(p.NewID, "TXN-", 12), Amount: req.Amount}
+		if p.chargeKeys == nil {
+			p.chargeKeys = make(map[string]int)
+		}
+		p.chargeKeys[req.IdempotencyKey] = len(p.charges)
+		p.charges = append(p.charges, c)
+		return paymentResult(c), nil
+	})
+}
+
+func paymentResult(c Charge) orderflow.PaymentResult {
+	return orderflow.PaymentResult{TransactionID: c.TransactionID, Amount: c.Amount,
+		Message: fmt.Sprintf("Payment of %s processed successfully", c.Amount)}
+}
+
+// Refund returns the whole charge made under req.ChargeKey. It succeeds
+// without effect when there is no such charge, when it is already refunded,
+// or when req.IdempotencyKey has already refunded. A req.TransactionID that
+// is not the charge's is a caller's bug, reported as an error wrapping
+// orderflow.ErrPermanent.
+func (p *Payments) Refund(ctx context.Context, req orderflow.RefundRequest) error {
+	in := invocation{method: "Refund", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
+		latency: p.Latency, faults: &p.RefundFaults}
+	return serveErr(ctx, &p.recorder, in, func() error {
+		i, ok := p.chargeKeys[req.ChargeKey]
+		if p.refundKeys[req.IdempotencyKey] || !ok {
+			return nil
+		}
+		c := &p.charges[i]
+		if req.TransactionID != "" && req.TransactionID != c.TransactionID {
+			return fmt.Errorf("orderflowtest: refund: transaction %q is not the charge under key %q (%q): %w",
+				req.TransactionID, req.ChargeKey, c.TransactionID, orderflow.ErrPermanent)
+		}
+		if p.refundKeys == nil {
+			p.refundKeys = make(map[string]bool)
+		}
+		p.refundKeys[req.IdempotencyKey] = true
+		if c.Refunded {
+			return nil
+		}
+		c.Refunded = true
+		p.refunds = append(p.refunds, Refund{IdempotencyKey: req.IdempotencyKey, OrderID: c.OrderID,
+			ChargeKey: req.ChargeKey, TransactionID: c.TransactionID, Amount: c.Amount})
+		return nil
+	})
+}
+
+// Charged returns the money held for orderID: its charges minus its
+// refunds. It is the zero Money when the order was never charged, and zero
+// in the charge's currency when everything was refunded.
+func (p *Payments) Charged(orderID string) orderflow.Money {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var m orderflow.Money
+	for _, c := range p.charges {
+		if c.OrderID == orderID {
+			m.Currency = c.Amount.Currency
+			if !c.Refunded {
+				m.Amount += c.Amount.Amount
+			}
+		}
+	}
+	return m
+}
+
+// Charges returns the charges made, in order, refunded ones included.
+func (p *Payments) Charges() []Charge {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Charge(nil), p.charges...)
+}
+
+// Refunds returns the refunds that returned money, in order. Refunds without
+// effect are not listed; they are in Calls.
+func (p *Payments) Refunds() []Refund {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Refund(nil), p.refunds...)
+}
