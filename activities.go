@@ -55,7 +55,13 @@ type PaymentProvider interface {
 	//
 	// Charge must be idempotent on req.IdempotencyKey: a call with a key
 	// that already charged returns the first charge's result and takes no
-	// money. Retries, worker crashes and replays all reuse the key.
+	// money. Retries, worker crashes and replays all reuse the key. A key
+	// repeated with a different amount is a caller's bug: return either an
+	// error wrapping ErrPermanent or the first result, and document which.
+	//
+	// A call with a key that Refund has already seen, before anything was
+	// charged under it, must take no money and return an error wrapping
+	// ErrPaymentDeclined: the order is already being compensated (see Refund).
 	//
 	// Return an error wrapping ErrPaymentDeclined when the payment is refused
 	// and retrying cannot help. Return any other error only if it is safe to
@@ -64,12 +70,19 @@ type PaymentProvider interface {
 	// is refunded by key.
 	Charge(ctx context.Context, req ChargeRequest) (PaymentResult, error)
 
-	// Refund returns a charge's money. It must be idempotent on
-	// req.IdempotencyKey, and it must succeed without moving money when no
-	// charge was made under req.ChargeKey: the workflow refunds by key when
-	// the outcome of a charge is unknown. Errors are retried (see
-	// Options.CompensationRetry); wrap ErrPermanent only if the refund can
-	// never succeed, which leaves it to a person.
+	// Refund returns all of a charge's money; there are no partial refunds.
+	// It must be idempotent on req.IdempotencyKey, and it must succeed
+	// without moving money when no charge was made under req.ChargeKey: the
+	// workflow refunds by key when the outcome of a charge is unknown.
+	//
+	// Such a charge may still be in flight and land after the refund. So a
+	// Refund that finds no charge must leave a tombstone under req.ChargeKey:
+	// any later Charge with that key must take no money and return an error
+	// wrapping ErrPaymentDeclined. Otherwise the money is taken and never
+	// returned.
+	//
+	// Errors are retried (see Options.CompensationRetry); wrap ErrPermanent
+	// only if the refund can never succeed, which leaves it to a person.
 	Refund(ctx context.Context, req RefundRequest) error
 }
 
@@ -80,13 +93,18 @@ type PaymentProvider interface {
 type InventoryProvider interface {
 	// Reserve holds every item of req. It is all or nothing, and idempotent
 	// on req.IdempotencyKey: a repeated call returns the first reservation.
-	// Return an error wrapping ErrOutOfStock when an item cannot be had;
-	// other errors are retried.
+	// A call with a key that Release has already seen, before anything was
+	// reserved under it, must hold nothing and return an error wrapping
+	// ErrOutOfStock (see Release). Return an error wrapping ErrOutOfStock
+	// when an item cannot be had; other errors are retried.
 	Reserve(ctx context.Context, req ReserveRequest) (InventoryResult, error)
 
-	// Release gives a reservation back. It is idempotent on
+	// Release gives a whole reservation back. It is idempotent on
 	// req.IdempotencyKey and succeeds without effect when nothing was
-	// reserved under req.ReserveKey.
+	// reserved under req.ReserveKey. In that case the reservation may still
+	// be in flight, so Release must leave a tombstone under req.ReserveKey:
+	// any later Reserve with that key must hold nothing and return an error
+	// wrapping ErrOutOfStock.
 	Release(ctx context.Context, req ReleaseRequest) error
 }
 

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
+	"regexp"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,10 +116,11 @@ func TestMailerConformance(t *testing.T) {
 	TestEmailProvider(t, func(*testing.T) EmailHarness { return mailerHarness{new(Mailer)} })
 }
 
-// The suites must catch a provider that breaks the contract. Each broken
-// provider below forgets idempotency by giving every call a fresh key; the
-// suite runs against it in a child process, which must fail the named
-// clause.
+// The suites must catch a provider that breaks the contract. Each forgetful
+// provider below forgets idempotency by giving every call a fresh key; each
+// tombstoneless one keeps the old contract, under which a Refund or Release
+// that finds nothing leaves no trace. The suite runs against a broken
+// provider in a child process, which must fail the named clause.
 
 // brokenEnv tells the child process which broken provider to test.
 const brokenEnv = "ORDERFLOWTEST_BROKEN"
@@ -155,6 +157,39 @@ func (m forgetfulMailer) Send(ctx context.Context, msg orderflow.Email) error {
 	return m.Mailer.Send(ctx, msg)
 }
 
+// tombstonelessPayments refunds like Payments, except that a Refund finding
+// no charge has no effect at all, so a charge landing later takes money.
+type tombstonelessPayments struct{ *Payments }
+
+func (p tombstonelessPayments) Refund(ctx context.Context, req orderflow.RefundRequest) error {
+	if !slices.ContainsFunc(p.Charges(), func(c Charge) bool { return c.IdempotencyKey == req.ChargeKey }) {
+		return nil
+	}
+	return p.Payments.Refund(ctx, req)
+}
+
+// tombstonelessInventory is tombstonelessPayments for Inventory.
+type tombstonelessInventory struct{ *Inventory }
+
+func (inv tombstonelessInventory) Release(ctx context.Context, req orderflow.ReleaseRequest) error {
+	if !slices.ContainsFunc(inv.Reservations(), func(r Reservation) bool { return r.IdempotencyKey == req.ReserveKey }) {
+		return nil
+	}
+	return inv.Inventory.Release(ctx, req)
+}
+
+type (
+	tombstonelessPaymentsHarness  struct{ paymentsHarness }
+	tombstonelessInventoryHarness struct{ inventoryHarness }
+)
+
+func (h tombstonelessPaymentsHarness) Provider() orderflow.PaymentProvider {
+	return tombstonelessPayments{h.p}
+}
+func (h tombstonelessInventoryHarness) Provider() orderflow.InventoryProvider {
+	return tombstonelessInventory{h.inv}
+}
+
 type (
 	forgetfulPaymentsHarness  struct{ paymentsHarness }
 	forgetfulInventoryHarness struct{ inventoryHarness }
@@ -187,28 +222,53 @@ func TestBrokenProvider(t *testing.T) {
 		TestDeliveryProvider(t, func(*testing.T) DeliveryHarness { return forgetfulDeliveryHarness{deliveryHarness{new(Delivery)}} })
 	case "email":
 		TestEmailProvider(t, func(*testing.T) EmailHarness { return forgetfulMailerHarness{mailerHarness{new(Mailer)}} })
+	case "payment-tombstoneless":
+		TestPaymentProvider(t, func(*testing.T) PaymentHarness {
+			return tombstonelessPaymentsHarness{paymentsHarness{new(Payments)}}
+		})
+	case "inventory-tombstoneless":
+		TestInventoryProvider(t, func(*testing.T) InventoryHarness {
+			return tombstonelessInventoryHarness{inventoryHarness{new(Inventory)}}
+		})
 	default:
 		t.Skip("runs only as a child of TestSuitesCatchBrokenProviders")
 	}
 }
 
+var failedClause = regexp.MustCompile(`--- FAIL: TestBrokenProvider/(\S+) `)
+
 func TestSuitesCatchBrokenProviders(t *testing.T) {
-	for _, tc := range []struct{ provider, clause string }{
-		{"payment", "ChargeIsIdempotent"},
-		{"payment", "ConcurrentChargesWithOneKeyTakeMoneyOnce"},
-		{"inventory", "ReserveIsIdempotent"},
-		{"delivery", "ArrangeIsIdempotent"},
-		{"email", "SendIsIdempotent"},
+	const forgetful, tombstoneless = "ignores idempotency keys", "leaves no tombstone"
+	for _, tc := range []struct {
+		provider, clause, breakage string
+		only                       bool // no other clause may fail
+	}{
+		{"payment", "ChargeIsIdempotent", forgetful, false},
+		{"payment", "ConcurrentChargesWithOneKeyTakeMoneyOnce", forgetful, false},
+		{"inventory", "ReserveIsIdempotent", forgetful, false},
+		{"delivery", "ArrangeIsIdempotent", forgetful, false},
+		{"email", "SendIsIdempotent", forgetful, false},
+		{"payment-tombstoneless", "RefundBeforeChargeBlocksLateCharge", tombstoneless, true},
+		{"inventory-tombstoneless", "ReleaseBeforeReserveBlocksLateReserve", tombstoneless, true},
 	} {
 		t.Run(tc.provider+"/"+tc.clause, func(t *testing.T) {
+			// The child's result depends on no timing: its cancellation
+			// clauses have a provider latency of a minute and a 10 s bound.
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenProvider$", "-test.v")
 			cmd.Env = append(os.Environ(), brokenEnv+"="+tc.provider)
 			out, err := cmd.CombinedOutput()
 			if err == nil {
-				t.Fatalf("the %s suite passed a provider that ignores idempotency keys; want it to fail:\n%s", tc.provider, out)
+				t.Fatalf("the %s suite passed a provider that %s; want it to fail:\n%s", tc.provider, tc.breakage, out)
 			}
-			if want := "--- FAIL: TestBrokenProvider/" + tc.clause + " "; !strings.Contains(string(out), want) {
-				t.Errorf("the %s suite did not fail clause %s on a provider that ignores idempotency keys:\n%s", tc.provider, tc.clause, out)
+			var failed []string
+			for _, m := range failedClause.FindAllSubmatch(out, -1) {
+				failed = append(failed, string(m[1]))
+			}
+			switch {
+			case !slices.Contains(failed, tc.clause):
+				t.Errorf("the %s suite did not fail clause %s on a provider that %s (err = %v):\n%s", tc.provider, tc.clause, tc.breakage, err, out)
+			case tc.only && len(failed) != 1:
+				t.Errorf("the %s suite failed clauses %q on a provider that only %s; want only %s:\n%s", tc.provider, failed, tc.breakage, tc.clause, out)
 			}
 		})
 	}

@@ -130,8 +130,10 @@ func TestCancelledCallConsumesNoFault(t *testing.T) {
 	if _, err := p.Charge(ctx, charge("ORD-1")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's error", err)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Charge took %v after its context ended, want it to return promptly", d)
+	// The bound is generous for a loaded machine, and still far below the
+	// latency a call that ignored its context would take.
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Charge took %v after its context ended, want it to return promptly (its latency is %v)", d, p.Latency)
 	}
 	p.Latency = 0
 	if _, err := p.Charge(t.Context(), charge("ORD-1")); !errors.Is(err, ErrTransient) {

@@ -37,6 +37,7 @@ type Inventory struct {
 	reservations []Reservation
 	reserveKeys  map[string]int // reserve idempotency key → index in reservations
 	releaseKeys  map[string]bool
+	tombstones   map[string]bool // reserve keys released before they reserved
 }
 
 // Reservation is stock held by Inventory.
@@ -71,13 +72,19 @@ func (inv *Inventory) Stock(productID string) (n int64, limited bool) {
 
 // Reserve holds every item of req, or none: it fails with an error wrapping
 // orderflow.ErrOutOfStock when a product has too little stock. A repeated
-// idempotency key returns the first reservation and holds nothing more.
+// idempotency key returns the first reservation and holds nothing more, even
+// when its items differ. A key that Release found no reservation under
+// holds nothing and fails with an error wrapping orderflow.ErrOutOfStock.
 func (inv *Inventory) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
 	in := invocation{method: "Reserve", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: inv.Latency, faults: &inv.ReserveFaults}
 	return serve(ctx, &inv.recorder, in, func() (orderflow.InventoryResult, error) {
 		if i, ok := inv.reserveKeys[req.IdempotencyKey]; ok {
 			return inventoryResult(inv.reservations[i]), nil
+		}
+		if inv.tombstones[req.IdempotencyKey] {
+			return orderflow.InventoryResult{}, fmt.Errorf("orderflowtest: reserve key %q was released before it reserved; the order is being compensated: %w",
+				req.IdempotencyKey, orderflow.ErrOutOfStock)
 		}
 		need := make(map[string]int64)
 		for _, it := range req.Items {
@@ -115,9 +122,11 @@ func (inv *Inventory) adjust(items []orderflow.Item, sign int64) {
 	}
 }
 
-// Release gives back the reservation made under req.ReserveKey. It succeeds
-// without effect when there is no such reservation, when it is already
-// released, or when req.IdempotencyKey has already released. A
+// Release gives back the whole reservation made under req.ReserveKey,
+// whatever req.Items says. It succeeds without effect when the reservation
+// is already released, or when req.IdempotencyKey has already released. When
+// there is no such reservation it succeeds too, leaving a tombstone: a later
+// Reserve with req.ReserveKey holds nothing and fails with ErrOutOfStock. A
 // req.ReservationID that is not the reservation's is a caller's bug,
 // reported as an error wrapping orderflow.ErrPermanent.
 func (inv *Inventory) Release(ctx context.Context, req orderflow.ReleaseRequest) error {
@@ -125,7 +134,14 @@ func (inv *Inventory) Release(ctx context.Context, req orderflow.ReleaseRequest)
 		latency: inv.Latency, faults: &inv.ReleaseFaults}
 	return serveErr(ctx, &inv.recorder, in, func() error {
 		i, ok := inv.reserveKeys[req.ReserveKey]
-		if inv.releaseKeys[req.IdempotencyKey] || !ok {
+		if !ok {
+			if inv.tombstones == nil {
+				inv.tombstones = make(map[string]bool)
+			}
+			inv.tombstones[req.ReserveKey] = true
+			return nil
+		}
+		if inv.releaseKeys[req.IdempotencyKey] {
 			return nil
 		}
 		r := &inv.reservations[i]

@@ -34,6 +34,7 @@ type Payments struct {
 	chargeKeys map[string]int // charge idempotency key → index in charges
 	refunds    []Refund
 	refundKeys map[string]bool
+	tombstones map[string]bool // charge keys refunded before they charged
 }
 
 // Charge is money taken by Payments.
@@ -57,13 +58,19 @@ type Refund struct {
 }
 
 // Charge takes req.Amount, once per idempotency key: a repeated key returns
-// the first charge's result and takes nothing.
+// the first charge's result and takes nothing, even when its amount differs.
+// A key that Refund found no charge under is declined: Charge then takes
+// nothing and fails with an error wrapping orderflow.ErrPaymentDeclined.
 func (p *Payments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
 	in := invocation{method: "Charge", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: p.Latency, faults: &p.ChargeFaults}
 	return serve(ctx, &p.recorder, in, func() (orderflow.PaymentResult, error) {
 		if i, ok := p.chargeKeys[req.IdempotencyKey]; ok {
 			return paymentResult(p.charges[i]), nil
+		}
+		if p.tombstones[req.IdempotencyKey] {
+			return orderflow.PaymentResult{}, fmt.Errorf("orderflowtest: charge key %q was refunded before it charged; the order is being compensated: %w",
+				req.IdempotencyKey, orderflow.ErrPaymentDeclined)
 		}
 		c := Charge{IdempotencyKey: req.IdempotencyKey, OrderID: req.OrderID,
 			TransactionID: newID(p.NewID, "TXN-", 12), Amount: req.Amount}
@@ -81,17 +88,26 @@ func paymentResult(c Charge) orderflow.PaymentResult {
 		Message: fmt.Sprintf("Payment of %s processed successfully", c.Amount)}
 }
 
-// Refund returns the whole charge made under req.ChargeKey. It succeeds
-// without effect when there is no such charge, when it is already refunded,
-// or when req.IdempotencyKey has already refunded. A req.TransactionID that
-// is not the charge's is a caller's bug, reported as an error wrapping
+// Refund returns the whole charge made under req.ChargeKey, whatever
+// req.Amount says. It succeeds without effect when the charge is already
+// refunded, or when req.IdempotencyKey has already refunded. When there is
+// no such charge it succeeds too, leaving a tombstone: a later Charge with
+// req.ChargeKey takes nothing and is declined. A req.TransactionID that is
+// not the charge's is a caller's bug, reported as an error wrapping
 // orderflow.ErrPermanent.
 func (p *Payments) Refund(ctx context.Context, req orderflow.RefundRequest) error {
 	in := invocation{method: "Refund", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: p.Latency, faults: &p.RefundFaults}
 	return serveErr(ctx, &p.recorder, in, func() error {
 		i, ok := p.chargeKeys[req.ChargeKey]
-		if p.refundKeys[req.IdempotencyKey] || !ok {
+		if !ok {
+			if p.tombstones == nil {
+				p.tombstones = make(map[string]bool)
+			}
+			p.tombstones[req.ChargeKey] = true
+			return nil
+		}
+		if p.refundKeys[req.IdempotencyKey] {
 			return nil
 		}
 		c := &p.charges[i]

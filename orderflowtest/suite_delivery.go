@@ -20,8 +20,10 @@ type DeliveryHarness interface {
 	Undeliverable(req *orderflow.DeliveryRequest)
 	// Shipments returns how many shipments are booked for orderID.
 	Shipments(orderID string) int
-	// Slow makes the provider's calls block for at least a second (the
-	// suite cancels them after 50 ms), or calls t.Skip.
+	// Slow makes the provider's calls block for at least a minute, or calls
+	// t.Skip. The suite cancels them after 50 ms and wants them back within
+	// 10 s, a bound generous enough for a loaded machine; a call that ignored
+	// its context must still be running then.
 	Slow()
 }
 

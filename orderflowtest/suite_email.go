@@ -20,8 +20,10 @@ type EmailHarness interface {
 	Refuse(msg *orderflow.Email)
 	// Sent returns how many messages were sent for orderID.
 	Sent(orderID string) int
-	// Slow makes the provider's calls block for at least a second (the
-	// suite cancels them after 50 ms), or calls t.Skip.
+	// Slow makes the provider's calls block for at least a minute, or calls
+	// t.Skip. The suite cancels them after 50 ms and wants them back within
+	// 10 s, a bound generous enough for a loaded machine; a call that ignored
+	// its context must still be running then.
 	Slow()
 }
 

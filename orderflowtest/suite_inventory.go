@@ -2,6 +2,7 @@ package orderflowtest
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/orderflow/orderflow"
@@ -24,8 +25,10 @@ type InventoryHarness interface {
 	// Reserved returns how many units are held for orderID, over all its
 	// items.
 	Reserved(orderID string) int64
-	// Slow makes the provider's calls block for at least a second (the
-	// suite cancels them after 50 ms), or calls t.Skip.
+	// Slow makes the provider's calls block for at least a minute, or calls
+	// t.Skip. The suite cancels them after 50 ms and wants them back within
+	// 10 s, a bound generous enough for a loaded machine; a call that ignored
+	// its context must still be running then.
 	Slow()
 }
 
@@ -41,6 +44,7 @@ func TestInventoryProvider(t *testing.T, newHarness func(t *testing.T) Inventory
 	clause(t, "ReleaseByReserveKeyAlone", newHarness, testReleaseByKey)
 	clause(t, "ReleaseIsIdempotent", newHarness, testReleaseIsIdempotent)
 	clause(t, "ReleaseOfUnknownReservationSucceedsWithoutEffect", newHarness, testReleaseUnknown)
+	clause(t, "ReleaseBeforeReserveBlocksLateReserve", newHarness, testReleaseBlocksLateReserve)
 	clause(t, "ReserveReturnsPromptlyWhenCancelled", newHarness, testReserveCancel)
 	clause(t, "ConcurrentReserves", newHarness, testConcurrentReserves)
 }
@@ -144,6 +148,25 @@ func testReleaseUnknown(t *testing.T, h InventoryHarness) {
 		t.Fatalf("Release of ReserveKey %q, which never reserved, = %v; want success without effect", req.IdempotencyKey, err)
 	}
 	wantReserved(t, h, req.OrderID, 0, "a Release of a reservation that was never made holds nothing")
+}
+
+func testReleaseBlocksLateReserve(t *testing.T, h InventoryHarness) {
+	req := reserveRequest(h, newOrderID())
+	if err := h.Provider().Release(t.Context(), releaseRequest(req, "")); err != nil {
+		t.Fatalf("Release of ReserveKey %q, which never reserved, = %v; want success", req.IdempotencyKey, err)
+	}
+	for i := range 2 { // the late reservation, and its retry
+		_, err := h.Provider().Reserve(t.Context(), req)
+		if err == nil {
+			t.Errorf("Reserve #%d with key %q succeeded after a Release by that key found nothing; want an error wrapping %v (the reservation was in flight when the order was compensated, and its stock would never be given back)",
+				i+1, req.IdempotencyKey, orderflow.ErrOutOfStock)
+		} else if !errors.Is(err, orderflow.ErrOutOfStock) {
+			t.Errorf("Reserve #%d with key %q after a Release by that key found nothing = %v; want an error wrapping %v, so that it is not retried",
+				i+1, req.IdempotencyKey, err, orderflow.ErrOutOfStock)
+		}
+	}
+	wantReserved(t, h, req.OrderID, 0,
+		"a Release by a key that has not reserved must leave a tombstone, so that a Reserve landing later holds nothing")
 }
 
 func testReserveCancel(t *testing.T, h InventoryHarness) {

@@ -2,6 +2,7 @@ package orderflowtest
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/orderflow/orderflow"
@@ -20,8 +21,10 @@ type PaymentHarness interface {
 	// Charged returns the money currently held for orderID: what was
 	// charged minus what was refunded. Only its Amount is compared.
 	Charged(orderID string) orderflow.Money
-	// Slow makes the provider's calls block for at least a second (the
-	// suite cancels them after 50 ms), or calls t.Skip.
+	// Slow makes the provider's calls block for at least a minute, or calls
+	// t.Skip. The suite cancels them after 50 ms and wants them back within
+	// 10 s, a bound generous enough for a loaded machine; a call that ignored
+	// its context must still be running then.
 	Slow()
 }
 
@@ -39,6 +42,7 @@ func TestPaymentProvider(t *testing.T, newHarness func(t *testing.T) PaymentHarn
 	clause(t, "RefundByChargeKeyAlone", newHarness, testRefundByKey)
 	clause(t, "RefundIsIdempotent", newHarness, testRefundIsIdempotent)
 	clause(t, "RefundOfUnknownChargeSucceedsWithoutEffect", newHarness, testRefundUnknown)
+	clause(t, "RefundBeforeChargeBlocksLateCharge", newHarness, testRefundBlocksLateCharge)
 	clause(t, "ChargeReturnsPromptlyWhenCancelled", newHarness, testChargeCancel)
 	clause(t, "ConcurrentCharges", newHarness, testConcurrentCharges)
 }
@@ -167,6 +171,25 @@ func testRefundUnknown(t *testing.T, h PaymentHarness) {
 			req.IdempotencyKey, err)
 	}
 	wantCharged(t, h, req.OrderID, 0, "a Refund of a charge that was never made moves no money")
+}
+
+func testRefundBlocksLateCharge(t *testing.T, h PaymentHarness) {
+	req := chargeRequest(newOrderID())
+	if err := h.Provider().Refund(t.Context(), refundRequest(req, "")); err != nil {
+		t.Fatalf("Refund of ChargeKey %q, which never charged, = %v; want success", req.IdempotencyKey, err)
+	}
+	for i := range 2 { // the late charge, and its retry
+		_, err := h.Provider().Charge(t.Context(), req)
+		if err == nil {
+			t.Errorf("Charge #%d with key %q succeeded after a Refund by that key found nothing; want an error wrapping %v (the charge was in flight when the order was compensated, and its money would never be returned)",
+				i+1, req.IdempotencyKey, orderflow.ErrPaymentDeclined)
+		} else if !errors.Is(err, orderflow.ErrPaymentDeclined) {
+			t.Errorf("Charge #%d with key %q after a Refund by that key found nothing = %v; want an error wrapping %v, so that it is not retried",
+				i+1, req.IdempotencyKey, err, orderflow.ErrPaymentDeclined)
+		}
+	}
+	wantCharged(t, h, req.OrderID, 0,
+		"a Refund by a key that has not charged must leave a tombstone, so that a Charge landing later takes no money")
 }
 
 func testChargeCancel(t *testing.T, h PaymentHarness) {
