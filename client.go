@@ -185,10 +185,17 @@ func (c *Client) update(ctx context.Context, name, orderID, reason string, resul
 	if err == nil {
 		return nil
 	}
+	op := strings.TrimSuffix(name, "_order")
 	if isNotFound(err) && c.exists(ctx, orderID) {
 		return errFinished
 	}
-	return c.wrap(strings.TrimSuffix(name, "_order"), orderID, err)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// An accepted Update needs a worker to run it; say so rather than
+		// leave the caller with a bare deadline.
+		return fmt.Errorf("orderflow: %s order %q: no answer in time; is a worker polling task queue %q? %w",
+			op, orderID, c.taskQueue, err)
+	}
+	return c.wrap(op, orderID, err)
 }
 
 // exists reports whether an order with this ID ran or is running.

@@ -25,17 +25,26 @@ type WorkflowInput struct {
 // It returns an OrderResult for every business outcome (completed, rejected,
 // timed_out, cancelled, failed) and an error only for an invalid input.
 func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error) {
-	w := &orderWorkflow{in: in}
-	if err := w.setup(ctx); err != nil {
-		return nil, err
-	}
+	w := &orderWorkflow{in: in, state: OrderResult{
+		OrderID:  in.OrderID,
+		Status:   StatusRunning,
+		Step:     StepValidation,
+		Approval: Approval{Status: ApprovalNotRequired},
+	}}
+	// Everything the handlers read is settled before they are registered:
+	// the SDK runs Updates that came with the first workflow task as soon as
+	// their handler is registered. Nothing here blocks.
 	if err := w.prepare(ctx); err != nil {
-		w.state.Status = StatusFailed
-		w.state.Message = err.Error()
 		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", in.OrderID, "Error", err)
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrorTypeInvalidOrder, err)
 	}
-	w.run(ctx)
+	stepsCtx, cancelSteps := workflow.WithCancel(ctx)
+	defer cancelSteps()
+	w.stepsCancel = cancelSteps
+	if err := w.setup(ctx); err != nil {
+		return nil, err
+	}
+	w.run(ctx, stepsCtx)
 
 	// Updates and queries may still be in flight; finish them before the run
 	// ends so none is lost. A cancelled ctx would not wait, hence the
@@ -61,12 +70,6 @@ type orderWorkflow struct {
 // setup registers every handler before anything can block, so that early
 // Updates, signals and queries find them.
 func (w *orderWorkflow) setup(ctx workflow.Context) error {
-	w.state = OrderResult{
-		OrderID:  w.in.OrderID,
-		Status:   StatusRunning,
-		Step:     StepValidation,
-		Approval: Approval{Status: ApprovalNotRequired},
-	}
 	queries := []struct {
 		name string
 		fn   any
@@ -135,19 +138,17 @@ func (w *orderWorkflow) prepare(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *orderWorkflow) run(ctx workflow.Context) {
-	logger := workflow.GetLogger(ctx)
-	logger.Info("Order started", "OrderID", w.in.OrderID, "Total", w.state.Total.String(),
+// run takes the order from approval to its outcome. stepsCtx is cancelled
+// by an accepted cancel Update, and with ctx by a native cancellation.
+func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
+	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.OrderID, "Total", w.state.Total.String(),
 		"RequiresApproval", w.state.Approval.Status == ApprovalPending)
-
-	stepsCtx, cancel := workflow.WithCancel(ctx)
-	w.stepsCancel = cancel
-	defer cancel()
-
-	if w.state.Approval.Status == ApprovalPending {
-		if !w.awaitApproval(stepsCtx) {
-			return
-		}
+	if w.state.Approval.Status == ApprovalPending && !w.awaitApproval(stepsCtx) {
+		return
+	}
+	if w.cancelled(ctx) {
+		w.compensate(ctx, nil, StatusCancelled, "")
+		return
 	}
 	w.runSteps(ctx, stepsCtx)
 }
@@ -159,7 +160,7 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	timer := workflow.NewTimer(timerCtx, w.settings.ApprovalTimeout)
 	err := workflow.Await(ctx, func() bool {
-		return w.state.Approval.Status != ApprovalPending || timer.IsReady()
+		return w.state.Approval.Status != ApprovalPending || w.cancelRequested || timer.IsReady()
 	})
 	// A decision that was accepted wins, even if the timer fired in the same
 	// workflow task: the approver was told it took.
@@ -441,9 +442,7 @@ func (w *orderWorkflow) cancelUpdate(ctx workflow.Context, reason string) error 
 	}
 	w.cancelRequested = true
 	w.state.CancelReason = reason
-	if w.stepsCancel != nil {
-		w.stepsCancel()
-	}
+	w.stepsCancel()
 	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.OrderID, "Step", w.state.Step)
 	return nil
 }
