@@ -1,0 +1,291 @@
+// Demo runs the Python demo end to end in one process: it starts a real
+// Temporal server in-process (go.temporal.io/server/temporaltest; nothing to
+// install or download), a worker with in-memory providers, and drives the
+// demo's orders through the typed orderflow.Client, printing the Python
+// demo's output blocks and each step as it happens.
+//
+// Usage, from the repository root:
+//
+//	go run ./examples/demo [flags]
+//
+// Scenarios (-scenarios, comma-separated, run in the order given):
+//
+//	small    ORD-001, $89.95: no approval needed; completes
+//	large    ORD-002, $1899.97: waits for approval, is approved; completes
+//	reject   ORD-003, $1899.97: waits for approval, is rejected; nothing charged
+//	timeout  ORD-004, $1899.97: nobody decides; ends timed_out, nothing charged
+//
+// Flags:
+//
+//	-scenarios list       scenarios to run (default "small,large")
+//	-approval-timeout d   approval timeout of the large and reject orders (default 5m);
+//	                      when given, also that of the timeout order, which otherwise waits 3s
+//	-latency scale        simulated provider latency, times the Python demo's
+//	                      (payment 2 s, inventory 1.5 s, delivery 1 s, email 0.5 s) (default 0.25)
+//	-address host:port    use this Temporal server instead of an embedded one
+//	                      (also $TEMPORAL_ADDRESS); order IDs then get a random suffix
+//	                      so that reruns do not collide
+//	-namespace name       namespace on that server (default $TEMPORAL_NAMESPACE, else "default")
+//	-v                    log the Temporal SDK at DEBUG level (default: warnings only, to stderr)
+//
+// Against an existing server the demo runs its own worker on the
+// order-task-queue task queue; other workers polling it may take its orders.
+// The exit status is 1 when any scenario ends otherwise than it expects.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/conn"
+	"github.com/orderflow/orderflow/examples/internal/embedded"
+	"github.com/orderflow/orderflow/examples/internal/scenario"
+	"go.temporal.io/sdk/client"
+)
+
+// defaultTimeoutScenarioWait is the approval timeout of the timeout scenario
+// when -approval-timeout is not given.
+const defaultTimeoutScenarioWait = 3 * time.Second
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var cf conn.Flags
+	cf.Register(flag.CommandLine)
+	names := flag.String("scenarios", "small,large", "comma-separated scenarios: small, large, reject, timeout")
+	approvalTimeout := flag.Duration("approval-timeout", orderflow.DefaultApprovalTimeout,
+		"approval timeout of the large and reject orders; when given, also that of the timeout order (otherwise 3s)")
+	latency := flag.Float64("latency", 0.25, "simulated provider latency, times the Python demo's; 0 disables it")
+	flag.Parse()
+
+	d := &demo{approvalTimeout: *approvalTimeout, timeoutWait: defaultTimeoutScenarioWait}
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "approval-timeout" {
+			d.timeoutWait = *approvalTimeout
+		}
+	})
+	var runs []func(context.Context) error
+	for _, name := range strings.Split(*names, ",") {
+		fn, err := d.scenario(strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		runs = append(runs, fn)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	logger := cf.Logger(os.Stderr, slog.LevelWarn)
+	if cf.Remote() {
+		tc, opts, err := cf.Dial(logger)
+		if err != nil {
+			return err
+		}
+		d.tc = tc
+		defer d.tc.Close()
+		d.suffix = randomSuffix()
+		fmt.Printf("Using the Temporal server at %s, namespace %s.\n", opts.HostPort, opts.Namespace)
+	} else {
+		srv, err := embedded.Start(logger)
+		if err != nil {
+			return err
+		}
+		defer srv.Stop()
+		d.tc = srv.Client
+		fmt.Printf("Started an embedded Temporal server at %s, namespace %s.\n", srv.Address, srv.Namespace)
+	}
+
+	w, _, err := scenario.NewWorker(d.tc, *latency)
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	fmt.Printf("Worker ready — polling task queue %s.\n", orderflow.DefaultTaskQueue)
+
+	var failed []string
+	for _, fn := range runs {
+		if err := fn(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "FAILED:", err)
+			failed = append(failed, err.Error())
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d scenarios did not end as expected", len(failed), len(runs))
+	}
+	fmt.Printf("\nAll %d scenarios ended as expected.\n", len(runs))
+	return nil
+}
+
+// demo holds what the scenarios share.
+type demo struct {
+	tc client.Client
+	// suffix makes order IDs unique on a server that may have seen them.
+	suffix          string
+	approvalTimeout time.Duration
+	timeoutWait     time.Duration
+}
+
+func (d *demo) scenario(name string) (func(context.Context) error, error) {
+	switch name {
+	case "small":
+		return d.small, nil
+	case "large":
+		return func(ctx context.Context) error {
+			return d.decided(ctx, "large", "ORD-002", "High-value customer - approved", orderflow.StatusCompleted)
+		}, nil
+	case "reject":
+		return func(ctx context.Context) error {
+			return d.decided(ctx, "reject", "ORD-003", "Insufficient credit check", orderflow.StatusRejected)
+		}, nil
+	case "timeout":
+		return d.timeout, nil
+	}
+	return nil, fmt.Errorf("unknown scenario %q: want small, large, reject or timeout", name)
+}
+
+func (d *demo) client(approvalTimeout time.Duration) (*orderflow.Client, error) {
+	return orderflow.NewClient(d.tc, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: approvalTimeout}})
+}
+
+func header(name, about string) {
+	fmt.Printf("\n━━━ Scenario %s: %s ━━━\n\n", name, about)
+}
+
+// small runs the Python demo's small order: no approval, completed.
+func (d *demo) small(ctx context.Context) error {
+	header("small", "an order under $1000.00 needs no approval")
+	orders, err := d.client(d.approvalTimeout)
+	if err != nil {
+		return err
+	}
+	order := scenario.SmallOrder("ORD-001" + d.suffix)
+	if err := scenario.PrintStarting(os.Stdout, order); err != nil {
+		return err
+	}
+	if err := orders.Start(ctx, order); err != nil {
+		return err
+	}
+	fmt.Println("Waiting for workflow to complete...")
+	res, err := scenario.Wait(ctx, orders, order.OrderID, os.Stdout)
+	if res != nil {
+		scenario.PrintResult(os.Stdout, res)
+	}
+	return expect("small", order.OrderID, res, err, orderflow.StatusCompleted)
+}
+
+// decided runs a large order that an approver approves or rejects (by the
+// final status wanted) through the Client's validated Update.
+func (d *demo) decided(ctx context.Context, name, orderID, reason string, want orderflow.Status) error {
+	approve := want == orderflow.StatusCompleted
+	about := "an order over $1000.00 waits for approval, and is approved"
+	if !approve {
+		about = "an order over $1000.00 waits for approval, and is rejected; nothing is charged"
+	}
+	header(name, about)
+	orders, err := d.client(d.approvalTimeout)
+	if err != nil {
+		return err
+	}
+	order, err := d.startLarge(ctx, orders, orderID+d.suffix, "The demo decides it now, through orderflow.Client.")
+	if err != nil {
+		return err
+	}
+	// A person would read the block first; the demo waits until the order
+	// awaits the decision, so that the decision is not refused as early.
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := scenario.WaitForApproval(waitCtx, orders, order.OrderID); err != nil {
+		return err
+	}
+	decide := orders.Approve
+	if !approve {
+		decide = orders.Reject
+	}
+	approval, err := decide(ctx, order.OrderID, reason)
+	if err != nil {
+		return err
+	}
+	scenario.PrintDecision(os.Stdout, order.OrderID, approval)
+	res, err := scenario.Wait(ctx, orders, order.OrderID, os.Stdout)
+	if res != nil {
+		scenario.PrintOutcome(os.Stdout, res)
+	}
+	return expect(name, order.OrderID, res, err, want)
+}
+
+// timeout runs a large order nobody decides: it ends timed_out.
+func (d *demo) timeout(ctx context.Context) error {
+	header("timeout", fmt.Sprintf("an order over $1000.00 that nobody decides within %v times out; nothing is charged", d.timeoutWait))
+	orders, err := d.client(d.timeoutWait)
+	if err != nil {
+		return err
+	}
+	order, err := d.startLarge(ctx, orders, "ORD-004"+d.suffix, "Nobody will decide: the demo lets the approval time out.")
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	res, err := scenario.Wait(ctx, orders, order.OrderID, os.Stdout)
+	if res != nil {
+		scenario.PrintOutcome(os.Stdout, res)
+	}
+	return expect("timeout", order.OrderID, res, err, orderflow.StatusTimedOut)
+}
+
+// startLarge starts the Python demo's large order under orderID and prints
+// the approval block with note (see scenario.PrintApprovalRequired).
+func (d *demo) startLarge(ctx context.Context, orders *orderflow.Client, orderID, note string) (orderflow.Order, error) {
+	order := scenario.LargeOrder(orderID)
+	total, err := order.Total()
+	if err != nil {
+		return order, err
+	}
+	if err := scenario.PrintStarting(os.Stdout, order); err != nil {
+		return order, err
+	}
+	if err := orders.Start(ctx, order); err != nil {
+		return order, err
+	}
+	scenario.PrintApprovalRequired(os.Stdout, order.OrderID, total, orders.Settings().ApprovalTimeout, note)
+	return order, nil
+}
+
+// expect checks that the scenario's order ended with status want.
+func expect(name, orderID string, res *orderflow.OrderResult, err error, want orderflow.Status) error {
+	switch {
+	case res == nil && err != nil:
+		return fmt.Errorf("scenario %s: order %s: %w", name, orderID, err)
+	case res == nil:
+		return fmt.Errorf("scenario %s: order %s: no result", name, orderID)
+	case res.Status != want:
+		return fmt.Errorf("scenario %s: order %s ended %s (%s), want %s", name, orderID, res.Status, res.Message, want)
+	}
+	return nil
+}
+
+// randomSuffix returns "-" and six random hex digits.
+func randomSuffix() string {
+	b := make([]byte, 3)
+	rand.Read(b) // never fails; see crypto/rand.Read
+	return "-" + strings.ToUpper(hex.EncodeToString(b))
+}

@@ -1,0 +1,132 @@
+// Devserver runs a real Temporal server on localhost:7233 for those without
+// the Temporal CLI (`temporal server start-dev`): the worker, starter and
+// approve programs connect to it by default.
+//
+// Usage, from the repository root:
+//
+//	go run ./examples/devserver [flags]
+//
+// Flags:
+//
+//	-ip address       address to listen on (default 127.0.0.1)
+//	-port n           frontend gRPC port (default 7233); the services also use
+//	                  the membership ports n+100 to n+103
+//	-namespace name   namespace to register, besides "default" (default "default")
+//	-db-file path     SQLite file that keeps the server's state, so that orders
+//	                  survive a restart; created with its schema if missing.
+//	                  Without it the state is in memory and lost at exit.
+//	-v                log the server at INFO level, from the start (default:
+//	                  warnings and errors once the server is ready)
+//
+// It prints the address it listens on once clients can connect, and stops on
+// Ctrl-C or SIGTERM. It has no web UI; use the Temporal CLI or the programs'
+// output to look at orders.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/log"
+
+	"github.com/orderflow/orderflow/examples/internal/conn"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ip := flag.String("ip", "127.0.0.1", "address to listen on")
+	port := flag.Int("port", 7233, "frontend gRPC port")
+	namespace := flag.String("namespace", client.DefaultNamespace, `namespace to register, besides "default"`)
+	dbFile := flag.String("db-file", "", "SQLite file that keeps the server's state across restarts (default: in memory)")
+	verbose := flag.Bool("v", false, "log the server at INFO level")
+	flag.Parse()
+
+	var ready atomic.Bool
+	var logger log.Logger = log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", Format: "console"}))
+	if *verbose {
+		logger = log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "info", Format: "console"}))
+	} else {
+		logger = startupQuiet{Logger: logger, ready: &ready}
+	}
+	cfg := serverConfig{
+		ip:         *ip,
+		port:       *port,
+		namespaces: []string{client.DefaultNamespace},
+		logger:     logger,
+	}
+	if *namespace != client.DefaultNamespace {
+		cfg.namespaces = append(cfg.namespaces, *namespace)
+	}
+	if *dbFile != "" {
+		abs, err := filepath.Abs(*dbFile)
+		if err != nil {
+			return err
+		}
+		cfg.dbFile = abs
+	}
+
+	srv, err := newServer(cfg)
+	if err != nil {
+		return fmt.Errorf("build server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("start server: %w", err)
+	}
+	defer srv.Stop()
+
+	address := fmt.Sprintf("%s:%d", *ip, *port)
+	if err := awaitReady(address, *namespace); err != nil {
+		return fmt.Errorf("%w (rerun with -v to see the server's log)", err)
+	}
+	ready.Store(true)
+	state := "in memory; lost at exit"
+	if cfg.dbFile != "" {
+		state = "in " + cfg.dbFile
+	}
+	fmt.Printf("Temporal dev server listening on %s (namespace %q; state %s)\n", address, *namespace, state)
+	fmt.Println("Press Ctrl-C to stop.")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	fmt.Println("Stopping the Temporal dev server...")
+	return nil
+}
+
+// awaitReady waits until a client can connect to address and reach namespace.
+func awaitReady(address, namespace string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		nc, err := client.NewNamespaceClient(client.Options{HostPort: address,
+			Logger: conn.NewLogger(io.Discard, slog.LevelError)})
+		if err == nil {
+			_, err = nc.Describe(ctx, namespace)
+			nc.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server at %s not ready: %w", address, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

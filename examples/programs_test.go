@@ -1,0 +1,323 @@
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/server/temporaltest"
+)
+
+// binDir holds the example programs, built once by TestMain.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "orderflow-examples-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+		"./demo", "./worker", "./starter", "./approve", "./devserver")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build example programs:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// environ returns the test process's environment without TEMPORAL_*
+// settings, with the given ones added and the user's temporal.toml hidden.
+func environ(t *testing.T, kv ...string) []string {
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "TEMPORAL_") {
+			env = append(env, e)
+		}
+	}
+	env = append(env, "TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "absent.toml"))
+	return append(env, kv...)
+}
+
+// serverEnv starts a temporaltest server for t and returns an environment
+// that points the programs at it.
+func serverEnv(t *testing.T) (*temporaltest.TestServer, []string) {
+	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	return ts, environ(t, "TEMPORAL_ADDRESS="+ts.GetFrontendHostPort(), "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
+}
+
+// result is how a program run ended.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs an example program to its end, within timeout.
+func run(t *testing.T, env []string, timeout time.Duration, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	code := 0
+	switch {
+	case errors.As(err, &exitErr):
+		code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("run %s %v: %v", name, args, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("%s %v did not end within %v\nstdout:\n%s\nstderr:\n%s", name, args, timeout, &stdout, &stderr)
+	}
+	t.Logf("$ %s %s (exit %d)\n%s%s", name, strings.Join(args, " "), code, &stdout, &stderr)
+	return result{stdout.String(), stderr.String(), code}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// process is an example program running in the background.
+type process struct {
+	cmd    *exec.Cmd
+	output syncBuffer // stdout and stderr
+	done   chan error
+}
+
+// start starts an example program and waits until its output contains ready.
+func start(t *testing.T, env []string, ready, name string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(filepath.Join(binDir, name), args...), done: make(chan error, 1)}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = &p.output, &p.output
+	require.NoError(t, p.cmd.Start())
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(p.output.String(), ready) {
+		select {
+		case err := <-p.done:
+			t.Fatalf("%s exited before %q (%v):\n%s", name, ready, err, p.output.String())
+		case <-deadline:
+			t.Fatalf("%s did not print %q within 30s:\n%s", name, ready, p.output.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return p
+}
+
+// interrupt sends SIGINT and returns the exit code, failing t unless the
+// process ends within 10 seconds.
+func (p *process) interrupt(t *testing.T) int {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
+	select {
+	case err := <-p.done:
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return exitErr.ExitCode()
+		}
+		require.NoError(t, err)
+		return 0
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not stop within 10s of SIGINT:\n%s", p.cmd.Path, p.output.String())
+		return -1
+	}
+}
+
+var (
+	transactionID = regexp.MustCompile(`Transaction ID: TXN-[0-9A-F]{12}\n`)
+	reservationID = regexp.MustCompile(`Reservation ID: RES-[0-9A-F]{12}\n`)
+	trackingNo    = regexp.MustCompile(`Tracking Number: TRACK-[0-9A-F]{16}\n`)
+	estimated     = regexp.MustCompile(`Estimated Delivery: \d{4}-\d{2}-\d{2}\n`)
+	ruler         = strings.Repeat("=", 70) + "\n"
+)
+
+// assertSmallResult checks the Python demo's result block of the small order.
+func assertSmallResult(t *testing.T, out, orderID string) {
+	t.Helper()
+	assert.Contains(t, out, "Starting order workflow for Alice Smith, order ID: "+orderID+", total: $89.95\nWaiting for workflow to complete...\n")
+	assert.Contains(t, out, "\n"+ruler+"Order Result: COMPLETED\n"+ruler+"Order ID: "+orderID+"\nStatus: completed\nMessage: Order processed successfully\n")
+	assert.Regexp(t, transactionID, out)
+	assert.Regexp(t, reservationID, out)
+	assert.Regexp(t, trackingNo, out)
+	assert.Regexp(t, estimated, out)
+	assert.Contains(t, out, "\n  Payment of $89.95 processed successfully\n")
+	assert.Contains(t, out, "\n  Reserved 2 item(s) successfully\n")
+	assert.Contains(t, out, "\n  Delivery scheduled to 123 Main St, Springfield, IL 62701\n"+ruler)
+}
+
+// TestPythonDemoWalkthrough follows the Python demo's README with the Go
+// programs: worker, starter small, starter large, a raw query, approve.
+func TestPythonDemoWalkthrough(t *testing.T) {
+	t.Parallel()
+	ts, env := serverEnv(t)
+	worker := start(t, env, "Worker ready — polling", "worker", "-latency", "0")
+
+	small := run(t, env, time.Minute, "starter", "small")
+	require.Equal(t, 0, small.code, small.stderr)
+	assertSmallResult(t, small.stdout, "ORD-001")
+
+	large := run(t, env, time.Minute, "starter", "large")
+	require.Equal(t, 0, large.code, large.stderr)
+	assert.Contains(t, large.stdout, ruler+"⚠️  ORDER REQUIRES APPROVAL\n"+ruler+"Order ID: ORD-002\nAmount: $1899.97\n")
+	assert.Contains(t, large.stdout, "To approve this order, run:\n  go run ./examples/approve ORD-002 approve\n")
+	assert.Contains(t, large.stdout, "Workflow will wait up to 5 minutes for approval signal.\n")
+
+	// The wire names still work for tools that know nothing of orderflow.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := ts.GetDefaultClient().QueryWorkflow(ctx, "order-workflow-ORD-002", "", "get_approval_status")
+	require.NoError(t, err)
+	var status string
+	require.NoError(t, v.Get(&status))
+	assert.Equal(t, "pending", status)
+
+	approve := run(t, env, time.Minute, "approve", "ORD-002", "approve", "High-value customer - approved")
+	require.Equal(t, 0, approve.code, approve.stderr)
+	assert.Contains(t, approve.stdout, ruler+"✅ ORDER APPROVED\n"+ruler+"Order ID: ORD-002\nReason: High-value customer - approved\n"+ruler)
+	assert.Contains(t, approve.stdout, "\nWorkflow completed with status: completed\nMessage: Order processed successfully\n")
+
+	again := run(t, env, time.Minute, "approve", "ORD-002", "approve")
+	assert.Equal(t, 1, again.code)
+	assert.Contains(t, again.stderr, "cannot approve order ORD-002: it is not awaiting approval")
+	assert.NotContains(t, again.stdout, "ORDER APPROVED")
+
+	missing := run(t, env, time.Minute, "approve", "ORD-404", "reject")
+	assert.Equal(t, 1, missing.code)
+	assert.Contains(t, missing.stderr, "no such order")
+
+	dup := run(t, env, time.Minute, "starter", "small")
+	assert.Equal(t, 1, dup.code)
+	assert.Contains(t, dup.stderr, "order already exists")
+	assert.NotContains(t, dup.stdout, "Order Result")
+
+	assert.Equal(t, 0, worker.interrupt(t), "worker exit code after SIGINT")
+	assert.Contains(t, worker.output.String(), "Worker stopped")
+	assert.NotContains(t, worker.output.String(), "alice@example.com", "worker logs a customer email")
+	assert.NotContains(t, worker.output.String(), "123 Main St", "worker logs a customer address")
+}
+
+// demoBlocks checks the output of the demo's small and large scenarios.
+func assertDemoSmallLarge(t *testing.T, out, suffix string) {
+	t.Helper()
+	assertSmallResult(t, out, "ORD-001"+suffix)
+	assert.Regexp(t, regexp.MustCompile(`(?s)Waiting for workflow to complete...\n  ✓ payment processed\n  ✓ inventory reserved\n  ✓ delivery arranged\n  ✓ confirmation email sent\n\n=+\nOrder Result`), out,
+		"progress lines before the result block")
+	assert.Contains(t, out, ruler+"⚠️  ORDER REQUIRES APPROVAL\n"+ruler+"Order ID: ORD-002"+suffix+"\nAmount: $1899.97\n")
+	assert.Contains(t, out, ruler+"✅ ORDER APPROVED\n"+ruler+"Order ID: ORD-002"+suffix+"\n")
+	assert.Contains(t, out, "Workflow completed with status: completed\nMessage: Order processed successfully\n")
+	assert.Contains(t, out, "All 2 scenarios ended as expected.")
+}
+
+// TestDemoEmbedded runs `go run ./examples/demo` as a newcomer would: no
+// flags, no server.
+func TestDemoEmbedded(t *testing.T) {
+	t.Parallel()
+	res := run(t, environ(t), 2*time.Minute, "demo")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "Started an embedded Temporal server")
+	assertDemoSmallLarge(t, res.stdout, "")
+	assert.Empty(t, res.stderr, "the SDK's log drowns the demo")
+}
+
+// TestDemoExistingServer runs the demo against a server given by -address,
+// twice, to check that reruns do not collide, and with every scenario.
+func TestDemoExistingServer(t *testing.T) {
+	t.Parallel()
+	ts, env := serverEnv(t)
+	env = environ(t, "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
+	addr := ts.GetFrontendHostPort()
+
+	first := run(t, env, 2*time.Minute, "demo", "-address", addr, "-latency", "0")
+	require.Equal(t, 0, first.code, first.stderr)
+	suffix := regexp.MustCompile(`order ID: ORD-001(-[0-9A-F]{6}),`).FindStringSubmatch(first.stdout)
+	require.NotNil(t, suffix, "order IDs on an existing server carry a suffix")
+	assertDemoSmallLarge(t, first.stdout, suffix[1])
+
+	rest := run(t, env, 2*time.Minute, "demo", "-address", addr, "-latency", "0",
+		"-scenarios", "reject,timeout", "-approval-timeout", "2s")
+	require.Equal(t, 0, rest.code, rest.stderr)
+	assert.Contains(t, rest.stdout, "❌ ORDER REJECTED\n")
+	assert.Contains(t, rest.stdout, "Reason: Insufficient credit check\n")
+	assert.Contains(t, rest.stdout, "Workflow completed with status: rejected\nMessage: Order rejected: Insufficient credit check\n")
+	assert.Contains(t, rest.stdout, "Workflow will wait up to 2 seconds for approval signal.\n")
+	assert.Contains(t, rest.stdout, "Workflow completed with status: timed_out\nMessage: Order approval timed out after 2s; nothing was charged\n")
+	assert.NotContains(t, rest.stdout, "✓ payment processed", "a rejected or timed-out order was charged")
+
+	bad := run(t, env, time.Minute, "demo", "-address", addr, "-scenarios", "nosuch")
+	assert.Equal(t, 1, bad.code)
+	assert.Contains(t, bad.stderr, `unknown scenario "nosuch"`)
+}
+
+// TestDevServerKeepsOrdersAcrossRestart starts an order on the dev server,
+// restarts the server on the same database file, and approves the order.
+func TestDevServerKeepsOrdersAcrossRestart(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	db := filepath.Join(t.TempDir(), "orders.db")
+	env := environ(t, "TEMPORAL_ADDRESS="+addr)
+	devArgs := []string{"-port", fmt.Sprint(port), "-db-file", db}
+
+	server := start(t, env, "Temporal dev server listening on "+addr, "devserver", devArgs...)
+	worker := start(t, env, "Worker ready — polling", "worker", "-latency", "0")
+	large := run(t, env, time.Minute, "starter", "large")
+	require.Equal(t, 0, large.code, large.stderr)
+	require.Equal(t, 0, server.interrupt(t), "devserver exit code after SIGINT")
+
+	start(t, env, "Temporal dev server listening on "+addr, "devserver", devArgs...)
+	approve := run(t, env, time.Minute, "approve", "ORD-002", "approve")
+	require.Equal(t, 0, approve.code, approve.stderr)
+	assert.Contains(t, approve.stdout, "Reason: Approved by manager\n")
+	assert.Contains(t, approve.stdout, "Workflow completed with status: completed\n")
+	assert.Equal(t, 0, worker.interrupt(t), "worker exit code after SIGINT")
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
