@@ -143,7 +143,7 @@ func (w *orderWorkflow) prepare(ctx workflow.Context) error {
 func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.OrderID, "Total", w.state.Total.String(),
 		"RequiresApproval", w.state.Approval.Status == ApprovalPending)
-	if w.state.Approval.Status == ApprovalPending && !w.awaitApproval(stepsCtx) {
+	if w.state.Approval.Status != ApprovalNotRequired && !w.awaitApproval(stepsCtx) {
 		return
 	}
 	if w.cancelled(ctx) {
@@ -157,25 +157,30 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 // reports whether the order may go on.
 func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	w.state.Step = StepApproval
-	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	timer := workflow.NewTimer(timerCtx, w.settings.ApprovalTimeout)
-	err := workflow.Await(ctx, func() bool {
-		return w.state.Approval.Status != ApprovalPending || w.cancelRequested || timer.IsReady()
-	})
-	// A decision that was accepted wins, even if the timer fired in the same
-	// workflow task: the approver was told it took.
-	decided := w.state.Approval.Status != ApprovalPending
-	cancelTimer()
+	var err error
+	// A decision or cancellation may have come with the first workflow
+	// task, before any wait; then there is nothing to time.
+	if w.state.Approval.Status == ApprovalPending && !w.cancelRequested {
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		timer := workflow.NewTimer(timerCtx, w.settings.ApprovalTimeout)
+		err = workflow.Await(ctx, func() bool {
+			return w.state.Approval.Status != ApprovalPending || w.cancelRequested || timer.IsReady()
+		})
+		cancelTimer()
+	}
 
+	// A decision that was accepted wins, even if the timer fired in the same
+	// workflow task: the approver was told it took. A cancellation also
+	// fires the timer (its context is a child of ctx), so it is checked
+	// before the timeout.
 	switch {
-	case decided && w.state.Approval.Status == ApprovalApproved:
+	case w.state.Approval.Status == ApprovalApproved:
 		workflow.GetLogger(ctx).Info("Order approved", "OrderID", w.in.OrderID)
 		return true
-	case decided:
+	case w.state.Approval.Status == ApprovalRejected:
 		w.finish(StatusRejected, "Order rejected: "+orDefault(w.state.Approval.Reason, "no reason given"))
-	case err != nil || w.cancelRequested:
-		w.state.Approval.Reason = "order cancelled while awaiting approval"
-		w.state.Approval.Status = ApprovalRejected
+	case err != nil || w.cancelRequested || ctx.Err() != nil:
+		w.state.Approval = Approval{Status: ApprovalRejected, Reason: "order cancelled while awaiting approval"}
 		w.finish(StatusCancelled, "Order cancelled while awaiting approval: "+orDefault(w.state.CancelReason, "cancellation requested"))
 	default:
 		w.state.Approval = Approval{Status: ApprovalTimedOut,

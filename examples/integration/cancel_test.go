@@ -1,0 +1,88 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
+)
+
+// cancelNatively cancels the order's workflow the way the Temporal CLI and
+// UI do, bypassing the typed Client.
+func (e *env) cancelNatively(id string) {
+	e.t.Helper()
+	if err := e.tc.CancelWorkflow(e.ctx, orderflow.WorkflowID(id), ""); err != nil {
+		e.t.Fatalf("CancelWorkflow(%s): %v", id, err)
+	}
+}
+
+// TestNativeCancel cancels orders with client.CancelWorkflow at each stage.
+func TestNativeCancel(t *testing.T) {
+	t.Parallel()
+	t.Run("awaiting approval", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, nil)
+		id := e.id("1")
+		e.mustStart(largeOrder(id))
+		e.waitForApproval(id, orderflow.ApprovalPending)
+		e.cancelNatively(id)
+		res, _ := e.result(id, orderflow.StatusCancelled)
+		if len(e.p.Payments.Calls()) != 0 || e.charged(id) != 0 {
+			t.Errorf("payment calls %+v; want nothing charged", e.p.Payments.Calls())
+		}
+		if len(res.Compensations) != 0 {
+			t.Errorf("compensations %+v; want none, nothing was done", res.Compensations)
+		}
+	})
+	t.Run("during payment", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = 1500 * time.Millisecond })
+		id := e.id("1")
+		e.mustStart(smallOrder(id))
+		e.waitForStep(id, orderflow.StepPayment)
+		e.cancelNatively(id)
+		res, _ := e.result(id, orderflow.StatusCancelled)
+		// The charge's outcome was unknown when it was cancelled, so it is
+		// refunded by key whether or not it landed.
+		assertCompensated(t, e, res, id, orderflow.ActivityRefundPayment)
+		if len(e.p.Inventory.Calls()) != 0 || len(e.p.Delivery.Calls()) != 0 {
+			t.Errorf("inventory %+v / delivery %+v called after the cancel", e.p.Inventory.Calls(), e.p.Delivery.Calls())
+		}
+	})
+	t.Run("during inventory", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Inventory.Latency = 1500 * time.Millisecond })
+		id := e.id("1")
+		e.mustStart(smallOrder(id))
+		e.waitForStep(id, orderflow.StepInventory)
+		e.cancelNatively(id)
+		res, _ := e.result(id, orderflow.StatusCancelled)
+		assertCompensated(t, e, res, id, orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment)
+		if len(e.chargesOf(id)) != 1 || len(e.p.Payments.Refunds()) != 1 {
+			t.Errorf("charges %+v, refunds %+v; want one charge, refunded", e.chargesOf(id), e.p.Payments.Refunds())
+		}
+		if len(e.p.Delivery.Calls()) != 0 {
+			t.Errorf("delivery called after the cancel: %+v", e.p.Delivery.Calls())
+		}
+	})
+	t.Run("after delivery started", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Delivery.Latency = 1500 * time.Millisecond })
+		id := e.id("1")
+		e.mustStart(smallOrder(id))
+		e.waitForStep(id, orderflow.StepDelivery)
+		e.cancelNatively(id)
+		res, _ := e.result(id, orderflow.StatusCompleted)
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "cancel") {
+			t.Errorf("warnings %q; want one noting the late cancel", res.Warnings)
+		}
+		if e.charged(id) != smallTotal || len(res.Compensations) != 0 || e.p.Inventory.Reserved(id) == nil {
+			t.Errorf("charged %d, compensations %+v; want the order kept whole", e.charged(id), res.Compensations)
+		}
+		if len(e.p.Delivery.Shipments()) != 1 || len(e.p.Mailer.Sent()) != 1 {
+			t.Errorf("shipments %d, mails %d; want the order finished", len(e.p.Delivery.Shipments()), len(e.p.Mailer.Sent()))
+		}
+	})
+}

@@ -1,0 +1,313 @@
+// Package integration runs orderflow's typed Client end to end against a
+// real, in-process Temporal server (go.temporal.io/server/temporaltest), over
+// gRPC, with a real worker and the in-memory providers of orderflowtest.
+//
+// One server serves the whole package (TestMain). Each test gets its own task
+// queue, worker and providers, so tests run in parallel without sharing
+// state; order IDs carry the test's name so workflow IDs never collide.
+package integration
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
+)
+
+// server is the package's Temporal server and temporalClient its client,
+// made by TestMain. TestServer's methods are not safe for concurrent use, so
+// tests use temporalClient, which is.
+var (
+	server         *temporaltest.TestServer
+	temporalClient client.Client
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// The tests mostly wait on timers, provider latency and the server; they
+	// use little CPU. Unless -parallel was given, run more of them at once
+	// than the default GOMAXPROCS so the package stays fast on small machines.
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "16")
+	}
+
+	server = temporaltest.NewServer()
+	temporalClient = server.GetDefaultClient()
+	code := m.Run()
+	server.Stop()
+	os.Exit(code)
+}
+
+// testTimeout bounds every call a test makes to the server.
+const testTimeout = 60 * time.Second
+
+// env is one test's world: a task queue with its own worker and providers,
+// and the typed Client that starts orders on it.
+type env struct {
+	t         testing.TB
+	ctx       context.Context
+	tc        client.Client
+	orders    *orderflow.Client
+	p         *orderflowtest.Providers
+	taskQueue string
+	worker    worker.Worker
+}
+
+// newEnv starts a worker on a fresh task queue with fresh in-memory
+// providers. configure, if not nil, sets the providers up (latency, faults,
+// stock) before the worker takes work. opts are the Client's options; their
+// TaskQueue is replaced by the test's own.
+func newEnv(t testing.TB, opts *orderflow.ClientOptions, configure func(*orderflowtest.Providers)) *env {
+	t.Helper()
+	e := newEnvWithoutWorker(t, opts, configure)
+	e.startWorker()
+	return e
+}
+
+// newEnvWithoutWorker is newEnv with the worker not yet started: orders
+// started on it wait, with whatever is sent to them, until startWorker.
+func newEnvWithoutWorker(t testing.TB, opts *orderflow.ClientOptions, configure func(*orderflowtest.Providers)) *env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+
+	tc := temporalClient
+	taskQueue := "it-" + sanitize(t.Name())
+	acts, providers := orderflowtest.NewActivities()
+	if configure != nil {
+		configure(providers)
+	}
+	w := worker.New(tc, taskQueue, worker.Options{WorkflowPanicPolicy: worker.FailWorkflow})
+	if err := orderflow.Register(w, acts); err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+
+	var o orderflow.ClientOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.TaskQueue = taskQueue
+	orders, err := orderflow.NewClient(tc, &o)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return &env{t: t, ctx: ctx, tc: tc, orders: orders, p: providers, taskQueue: taskQueue, worker: w}
+}
+
+func (e *env) startWorker() {
+	e.t.Helper()
+	if err := e.worker.Start(); err != nil {
+		e.t.Fatalf("worker start: %v", err)
+	}
+	e.t.Cleanup(e.worker.Stop)
+}
+
+func sanitize(name string) string {
+	return strings.NewReplacer("/", "-", " ", "_").Replace(name)
+}
+
+// id returns an order ID unique to this test.
+func (e *env) id(suffix string) string {
+	return sanitize(e.t.Name()) + "-" + suffix
+}
+
+// Orders. The small one is the Python demo's $89.95; the large one is
+// $1899.97, over the $1000.00 threshold.
+const (
+	smallTotal = 8995
+	largeTotal = 189997
+)
+
+func smallOrder(id string) orderflow.Order {
+	return orderflow.Order{
+		OrderID:       id,
+		CustomerName:  "John Doe",
+		CustomerEmail: "john@example.com",
+		Items: []orderflow.Item{
+			{ProductID: "PROD-001", ProductName: "Wireless Mouse", Quantity: 2, UnitPrice: orderflow.USD(2999)},
+			{ProductID: "PROD-002", ProductName: "USB-C Cable", Quantity: 1, UnitPrice: orderflow.USD(2997)},
+		},
+		ShippingAddress: "123 Main St, Springfield",
+	}
+}
+
+func largeOrder(id string) orderflow.Order {
+	return orderflow.Order{
+		OrderID:       id,
+		CustomerName:  "Jane Smith",
+		CustomerEmail: "jane@example.com",
+		Items: []orderflow.Item{
+			{ProductID: "PROD-100", ProductName: "Laptop", Quantity: 1, UnitPrice: orderflow.USD(129999)},
+			{ProductID: "PROD-101", ProductName: "Monitor", Quantity: 2, UnitPrice: orderflow.USD(29999)},
+		},
+		ShippingAddress: "456 Oak Ave, Shelbyville",
+	}
+}
+
+// charged is the money the payment provider holds for orderID, in cents.
+func (e *env) charged(orderID string) int64 { return e.p.Payments.Charged(orderID).Amount }
+
+// chargesOf returns the charges taken for orderID, refunded ones included.
+func (e *env) chargesOf(orderID string) []orderflowtest.Charge {
+	var out []orderflowtest.Charge
+	for _, c := range e.p.Payments.Charges() {
+		if c.OrderID == orderID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// callsOf returns the recorded calls of method for orderID.
+func callsOf(calls []orderflowtest.Call, method, orderID string) []orderflowtest.Call {
+	var out []orderflowtest.Call
+	for _, c := range calls {
+		if c.Method == method && c.OrderID == orderID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// mustStart starts order through the typed Client.
+func (e *env) mustStart(order orderflow.Order) {
+	e.t.Helper()
+	if err := e.orders.Start(e.ctx, order); err != nil {
+		e.t.Fatalf("Start(%s): %v", order.OrderID, err)
+	}
+}
+
+// result waits for the order's result and fails the test unless it ended
+// with want. A failed order's error is expected and returned.
+func (e *env) result(orderID string, want orderflow.Status) (*orderflow.OrderResult, error) {
+	e.t.Helper()
+	res, err := e.orders.Result(e.ctx, orderID)
+	if res == nil {
+		e.t.Fatalf("Result(%s): no result, err = %v", orderID, err)
+	}
+	if res.Status != want {
+		e.t.Fatalf("Result(%s): status %q (message %q, err %v), want %q", orderID, res.Status, res.Message, err, want)
+	}
+	if (err != nil) != (want == orderflow.StatusFailed) {
+		e.t.Fatalf("Result(%s): status %q with err = %v", orderID, res.Status, err)
+	}
+	return res, err
+}
+
+// waitFor polls cond every 20 ms until it holds, failing the test after
+// timeout. what names the condition in the failure.
+func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, error)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var lastErr error
+	for {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		lastErr = err
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %v waiting for %s (last error: %v)", timeout, what, lastErr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitForStep waits until the full-state query reports the order at step.
+func (e *env) waitForStep(orderID string, step orderflow.Step) {
+	e.t.Helper()
+	e.waitFor(fmt.Sprintf("order %s to reach step %q", orderID, step), 15*time.Second, func() (bool, error) {
+		st, err := e.orders.Status(e.ctx, orderID)
+		if err != nil {
+			return false, err
+		}
+		return st.Step == step, fmt.Errorf("order is at step %q, status %q", st.Step, st.Status)
+	})
+}
+
+// waitForApproval waits until the order's approval status is want.
+func (e *env) waitForApproval(orderID string, want orderflow.ApprovalStatus) {
+	e.t.Helper()
+	e.waitFor(fmt.Sprintf("order %s approval status %q", orderID, want), 15*time.Second, func() (bool, error) {
+		got, err := e.orders.ApprovalStatus(e.ctx, orderID)
+		if err != nil {
+			return false, err
+		}
+		return got == want, fmt.Errorf("approval status is %q", got)
+	})
+}
+
+// history returns the events of the order's workflow.
+func (e *env) history(orderID string) []*historypb.HistoryEvent {
+	e.t.Helper()
+	it := e.tc.GetWorkflowHistory(e.ctx, orderflow.WorkflowID(orderID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []*historypb.HistoryEvent
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			e.t.Fatalf("history of %s: %v", orderID, err)
+		}
+		events = append(events, ev)
+	}
+	return events
+}
+
+// countEvents counts the events of type typ.
+func countEvents(events []*historypb.HistoryEvent, typ enumspb.EventType) int {
+	n := 0
+	for _, ev := range events {
+		if ev.GetEventType() == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// workflowExists reports whether any run of the order's workflow exists.
+func (e *env) workflowExists(orderID string) bool {
+	e.t.Helper()
+	_, err := e.tc.DescribeWorkflowExecution(e.ctx, orderflow.WorkflowID(orderID), "")
+	var nf *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &nf):
+		return false
+	}
+	e.t.Fatalf("DescribeWorkflowExecution(%s): %v", orderID, err)
+	return false
+}
+
+// fastRetry makes transient failures retry quickly, so tests that inject them
+// do not wait out the default 1 s, 2 s backoff.
+func fastRetry() orderflow.Retry {
+	return orderflow.Retry{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1, MaximumInterval: 100 * time.Millisecond}
+}
+
+func stepsEqual(got []orderflow.Step, want ...orderflow.Step) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
