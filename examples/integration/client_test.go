@@ -143,7 +143,7 @@ func TestStartAndResultSmallOrder(t *testing.T) {
 	if res.Inventory == nil || res.Inventory.Message != "Reserved 2 item(s) successfully" {
 		t.Errorf("Inventory = %+v", res.Inventory)
 	}
-	if res.Delivery == nil || res.Delivery.Message != "Delivery scheduled to 123 Main St, Springfield" ||
+	if res.Delivery == nil || res.Delivery.Message != "Delivery scheduled to 123 Main St, Springfield, IL 62701" ||
 		!strings.HasPrefix(res.Delivery.TrackingNumber, "TRACK-") {
 		t.Errorf("Delivery = %+v", res.Delivery)
 	}
@@ -156,13 +156,13 @@ func TestStartAndResultSmallOrder(t *testing.T) {
 		charges[0].TransactionID != res.Payment.TransactionID {
 		t.Errorf("charges = %+v, want one unrefunded charge of $89.95 matching the result", charges)
 	}
-	if got := e.p.Inventory.Reserved(id); got["PROD-001"] != 2 || got["PROD-002"] != 1 || len(got) != 2 {
-		t.Errorf("reserved = %v, want PROD-001:2 PROD-002:1", got)
+	if got := e.p.Inventory.Reserved(id); got["MOUSE-001"] != 2 || got["CABLE-001"] != 3 || len(got) != 2 {
+		t.Errorf("reserved = %v, want MOUSE-001:2 CABLE-001:3", got)
 	}
 	if s := e.p.Delivery.Shipments(); len(s) != 1 || s[0].OrderID != id || s[0].TrackingNumber != res.Delivery.TrackingNumber {
 		t.Errorf("shipments = %+v", s)
 	}
-	if m := e.p.Mailer.Sent(); len(m) != 1 || m[0].To != "john@example.com" || m[0].Kind != orderflow.EmailConfirmation ||
+	if m := e.p.Mailer.Sent(); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != orderflow.EmailConfirmation ||
 		!strings.Contains(m[0].Body, res.Delivery.TrackingNumber) {
 		t.Errorf("mail sent = %+v", m)
 	}
@@ -281,7 +281,7 @@ func TestApproveLargeOrder(t *testing.T) {
 	if e.charged(id) != largeTotal || len(e.chargesOf(id)) != 1 {
 		t.Errorf("charged %d in %d charges, want %d once", e.charged(id), len(e.chargesOf(id)), largeTotal)
 	}
-	if got := e.p.Inventory.Reserved(id); got["PROD-100"] != 1 || got["PROD-101"] != 2 {
+	if got := e.p.Inventory.Reserved(id); got["LAPTOP-001"] != 1 || got["MONITOR-001"] != 2 {
 		t.Errorf("reserved = %v", got)
 	}
 	if s, err := e.orders.ApprovalStatus(e.ctx, id); err != nil || s != orderflow.ApprovalApproved {

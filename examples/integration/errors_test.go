@@ -289,7 +289,7 @@ func TestProviderFailures(t *testing.T) {
 	})
 	t.Run("out of stock", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Inventory.SetStock("PROD-002", 0) })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Inventory.SetStock("CABLE-001", 0) })
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		res, err := e.orders.Result(e.ctx, id)
@@ -300,13 +300,13 @@ func TestProviderFailures(t *testing.T) {
 		if len(e.chargesOf(id)) != 1 || len(e.p.Payments.Refunds()) != 1 {
 			t.Errorf("charges %+v, refunds %+v; want one charge refunded", e.chargesOf(id), e.p.Payments.Refunds())
 		}
-		if n, _ := e.p.Inventory.Stock("PROD-002"); n != 0 {
-			t.Errorf("stock of PROD-002 = %d, want 0", n)
+		if n, _ := e.p.Inventory.Stock("CABLE-001"); n != 0 {
+			t.Errorf("stock of CABLE-001 = %d, want 0", n)
 		}
 	})
 	t.Run("undeliverable", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Inventory.SetStock("PROD-001", 10) })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Inventory.SetStock("MOUSE-001", 10) })
 		id := e.id("1")
 		e.p.Delivery.ArrangeFaults.FailOrder(id, orderflow.ErrUndeliverable)
 		res, err := e.orders.Execute(e.ctx, smallOrder(id))
@@ -318,8 +318,8 @@ func TestProviderFailures(t *testing.T) {
 				t.Errorf("compensation references %+v; want the reservation and transaction IDs", res.Compensations)
 			}
 		}
-		if n, _ := e.p.Inventory.Stock("PROD-001"); n != 10 {
-			t.Errorf("stock of PROD-001 = %d after release, want 10", n)
+		if n, _ := e.p.Inventory.Stock("MOUSE-001"); n != 10 {
+			t.Errorf("stock of MOUSE-001 = %d after release, want 10", n)
 		}
 		if len(e.p.Mailer.Sent()) != 0 {
 			t.Errorf("confirmation sent for a failed order: %+v", e.p.Mailer.Sent())

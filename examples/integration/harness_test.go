@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/scenario"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -134,31 +135,9 @@ const (
 	largeTotal = 189997
 )
 
-func smallOrder(id string) orderflow.Order {
-	return orderflow.Order{
-		OrderID:       id,
-		CustomerName:  "John Doe",
-		CustomerEmail: "john@example.com",
-		Items: []orderflow.Item{
-			{ProductID: "PROD-001", ProductName: "Wireless Mouse", Quantity: 2, UnitPrice: orderflow.USD(2999)},
-			{ProductID: "PROD-002", ProductName: "USB-C Cable", Quantity: 1, UnitPrice: orderflow.USD(2997)},
-		},
-		ShippingAddress: "123 Main St, Springfield",
-	}
-}
+func smallOrder(id string) orderflow.Order { return scenario.SmallOrder(id) }
 
-func largeOrder(id string) orderflow.Order {
-	return orderflow.Order{
-		OrderID:       id,
-		CustomerName:  "Jane Smith",
-		CustomerEmail: "jane@example.com",
-		Items: []orderflow.Item{
-			{ProductID: "PROD-100", ProductName: "Laptop", Quantity: 1, UnitPrice: orderflow.USD(129999)},
-			{ProductID: "PROD-101", ProductName: "Monitor", Quantity: 2, UnitPrice: orderflow.USD(29999)},
-		},
-		ShippingAddress: "456 Oak Ave, Shelbyville",
-	}
-}
+func largeOrder(id string) orderflow.Order { return scenario.LargeOrder(id) }
 
 // charged is the money the payment provider holds for orderID, in cents.
 func (e *env) charged(orderID string) int64 { return e.p.Payments.Charged(orderID).Amount }
