@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -307,25 +308,43 @@ func heartbeatTimeout(activityTimeout time.Duration) time.Duration {
 func call[T any](ctx context.Context, msg string, kv []any, fn func(context.Context) (T, error)) (T, error) {
 	if activity.IsActivity(ctx) {
 		activity.GetLogger(ctx).Info(msg, kv...)
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			tick := time.NewTicker(heartbeatEvery)
-			defer tick.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-					activity.RecordHeartbeat(ctx)
-				}
-			}
-		}()
+		defer keepAlive(ctx)()
 	}
 	res, err := fn(ctx)
 	return res, classify(err)
+}
+
+// keepAlive heartbeats every heartbeatEvery until the returned stop is
+// called. stop waits out a heartbeat in progress, so that none is sent for an
+// activity that has already returned.
+func keepAlive(ctx context.Context) (stop func()) {
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(heartbeatEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			mu.Lock()
+			select {
+			case <-done:
+			default:
+				activity.RecordHeartbeat(ctx)
+			}
+			mu.Unlock()
+		}
+	}()
+	return func() {
+		mu.Lock()
+		close(done)
+		mu.Unlock()
+	}
 }
 
 // classify turns a provider's permanent business failure into a
