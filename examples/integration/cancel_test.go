@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +86,42 @@ func TestNativeCancel(t *testing.T) {
 			t.Errorf("shipments %d, mails %d; want the order finished", len(e.p.Delivery.Shipments()), len(e.p.Mailer.Sent()))
 		}
 	})
+}
+
+// landsDespiteCancel is an InventoryProvider whose Reserve, once sent,
+// completes even if the activity is cancelled, as a request already on the
+// wire to a remote warehouse would.
+type landsDespiteCancel struct{ orderflow.InventoryProvider }
+
+func (l landsDespiteCancel) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
+	return l.InventoryProvider.Reserve(context.WithoutCancel(ctx), req)
+}
+
+// TestCancelWaitsForTheStepInFlight: a cancelled step is waited for, so its
+// compensation undoes what it really did (by reservation ID), rather than
+// racing it by key.
+func TestCancelWaitsForTheStepInFlight(t *testing.T) {
+	t.Parallel()
+	e := newEnvWithoutWorker(t, nil, func(p *orderflowtest.Providers) { p.Inventory.Latency = 2 * time.Second })
+	e.acts.Inventory = landsDespiteCancel{e.p.Inventory}
+	e.startWorker()
+	id := e.id("1")
+	e.mustStart(smallOrder(id))
+	e.waitForStep(id, orderflow.StepInventory)
+	if err := e.orders.Cancel(e.ctx, id, "changed my mind"); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	res, _ := e.result(id, orderflow.StatusCancelled)
+	assertCompensated(t, e, res, id, orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment)
+	reservations := e.p.Inventory.Reservations()
+	if len(reservations) != 1 || !reservations[0].Released {
+		t.Fatalf("reservations %+v; want the one that landed, released", reservations)
+	}
+	if got := res.Compensations[0].Reference; got != reservations[0].ReservationID {
+		t.Errorf("release undid %q; want the landed reservation %q (the workflow did not wait for the step)",
+			got, reservations[0].ReservationID)
+	}
+	if len(e.p.Delivery.Calls()) != 0 {
+		t.Errorf("delivery called for a cancelled order: %+v", e.p.Delivery.Calls())
+	}
 }

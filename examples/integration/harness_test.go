@@ -68,6 +68,8 @@ type env struct {
 	p         *orderflowtest.Providers
 	taskQueue string
 	worker    worker.Worker
+	// acts are registered by startWorker; a test may wrap a provider first.
+	acts *orderflow.Activities
 }
 
 // newEnv starts a worker on a fresh task queue with fresh in-memory
@@ -95,9 +97,6 @@ func newEnvWithoutWorker(t testing.TB, opts *orderflow.ClientOptions, configure 
 		configure(providers)
 	}
 	w := worker.New(tc, taskQueue, worker.Options{WorkflowPanicPolicy: worker.FailWorkflow})
-	if err := orderflow.Register(w, acts); err != nil {
-		t.Fatalf("Register: %v", err)
-	}
 
 	var o orderflow.ClientOptions
 	if opts != nil {
@@ -108,11 +107,14 @@ func newEnvWithoutWorker(t testing.TB, opts *orderflow.ClientOptions, configure 
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
-	return &env{t: t, ctx: ctx, tc: tc, orders: orders, p: providers, taskQueue: taskQueue, worker: w}
+	return &env{t: t, ctx: ctx, tc: tc, orders: orders, p: providers, taskQueue: taskQueue, worker: w, acts: acts}
 }
 
 func (e *env) startWorker() {
 	e.t.Helper()
+	if err := orderflow.Register(e.worker, e.acts); err != nil {
+		e.t.Fatalf("Register: %v", err)
+	}
 	if err := e.worker.Start(); err != nil {
 		e.t.Fatalf("worker start: %v", err)
 	}
