@@ -115,6 +115,12 @@ type DeliveryProvider interface {
 	// Arrange books a shipment of req.Items to req.Address. It is idempotent
 	// on req.IdempotencyKey. Return an error wrapping ErrUndeliverable when
 	// no carrier can deliver there; other errors are retried.
+	//
+	// A shipment cannot be undone by orderflow: when Arrange fails for good
+	// (a permanent error, or the last retry), the payment is refunded and the
+	// stock released. So Arrange should not return an error if there is a
+	// possibility that the shipment was booked; a later call with the same
+	// key must then find it.
 	Arrange(ctx context.Context, req DeliveryRequest) (DeliveryResult, error)
 }
 

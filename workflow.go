@@ -209,7 +209,7 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 			IdempotencyKey: key(ActivityRefundPayment), OrderID: o.OrderID, ChargeKey: charge.IdempotencyKey,
 			TransactionID: pay.TransactionID, Amount: w.state.Total}})
 	}
-	if w.stopped(ctx, stepsCtx, undo, StepPayment, err) {
+	if w.stopped(ctx, undo, StepPayment, err) {
 		return
 	}
 	w.state.Payment = &pay
@@ -225,7 +225,7 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 			IdempotencyKey: key(ActivityReleaseInventory), OrderID: o.OrderID, ReserveKey: reserve.IdempotencyKey,
 			ReservationID: inv.ReservationID, Items: o.Items}})
 	}
-	if w.stopped(ctx, stepsCtx, undo, StepInventory, err) {
+	if w.stopped(ctx, undo, StepInventory, err) {
 		return
 	}
 	w.state.Inventory = &inv
@@ -269,7 +269,7 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 
 // stopped ends the order when step failed (err) or a cancellation arrived,
 // compensating what undo holds, and reports whether it did.
-func (w *orderWorkflow) stopped(ctx, stepsCtx workflow.Context, undo []compensation, step Step, err error) bool {
+func (w *orderWorkflow) stopped(ctx workflow.Context, undo []compensation, step Step, err error) bool {
 	switch {
 	case w.cancelled(ctx):
 		w.compensate(ctx, undo, StatusCancelled, "")
