@@ -40,29 +40,52 @@ const (
 // WorkflowID returns the workflow ID of an order: "order-workflow-<orderID>".
 func WorkflowID(orderID string) string { return "order-workflow-" + orderID }
 
-// IdempotencyKey returns the key of one provider call: the workflow ID and the
-// activity's wire name. It is the same on every retry and every replay of
-// that step of that order, and differs between steps and orders.
-func IdempotencyKey(workflowID, activityName string) string {
-	return workflowID + "/" + activityName
+// IdempotencyKey returns the key of one provider call of an order: the
+// order's workflow ID and the activity's wire name,
+// "order-workflow-ORD-001/process_payment". When the workflow ID is not the
+// order's own (in the SDK's test environment every workflow is
+// "default-test-workflow-id"), the order ID is added, so that two orders
+// never share a key.
+//
+// The key is the same on every retry, every replay, every worker restart and
+// every run of the order: a second run of an order that already charged
+// finds that charge, and one whose charge was refunded finds the refund and
+// is declined (see PaymentProvider). Workflows record the key scope in their
+// history, so a running order keeps its keys across library upgrades.
+func IdempotencyKey(workflowID, orderID, activityName string) string {
+	return keyScope(workflowID, orderID) + "/" + activityName
+}
+
+func keyScope(workflowID, orderID string) string {
+	if workflowID == WorkflowID(orderID) {
+		return workflowID
+	}
+	return workflowID + "/" + orderID
 }
 
 // PaymentProvider takes and returns money.
 //
 // Implementations are called concurrently for different orders, possibly
-// from several worker processes, and must be safe for that.
+// from several worker processes, and must be safe for that. A call for one
+// key may also run twice at once (an attempt that timed out may still be
+// running when its retry starts).
+//
+// An error wrapping ErrPaymentDeclined (or ErrPermanent) tells the workflow
+// that this call took no money: the order then fails without a refund of
+// this charge. Never return such an error if the call might have charged;
+// return any other error instead, and the workflow retries or refunds by key.
 type PaymentProvider interface {
 	// Charge takes req.Amount from the customer.
 	//
 	// Charge must be idempotent on req.IdempotencyKey: a call with a key
-	// that already charged returns the first charge's result and takes no
-	// money. Retries, worker crashes and replays all reuse the key. A key
-	// repeated with a different amount is a caller's bug: return either an
-	// error wrapping ErrPermanent or the first result, and document which.
+	// that already charged, and was not refunded, returns the first charge's
+	// result and takes no money. Retries, worker crashes, replays and runs
+	// of the same order again all reuse the key.
 	//
-	// A call with a key that Refund has already seen, before anything was
-	// charged under it, must take no money and return an error wrapping
-	// ErrPaymentDeclined: the order is already being compensated (see Refund).
+	// A call with a key that Refund has already seen, whether Refund came
+	// before or after a charge under it, must take no money and return an
+	// error wrapping ErrPaymentDeclined: the order was compensated, and a
+	// charge that was refunded stays refunded (see Refund).
 	//
 	// Return an error wrapping ErrPaymentDeclined when the payment is refused
 	// and retrying cannot help. Return any other error only if it is safe to
@@ -76,26 +99,27 @@ type PaymentProvider interface {
 	// without moving money when no charge was made under req.ChargeKey: the
 	// workflow refunds by key when the outcome of a charge is unknown.
 	//
-	// Such a charge may still be in flight and land after the refund. So a
-	// Refund that finds no charge must leave a tombstone under req.ChargeKey:
-	// any later Charge with that key must take no money and return an error
-	// wrapping ErrPaymentDeclined. Otherwise the money is taken and never
-	// returned.
+	// Such a charge may still be in flight and land after the refund. So
+	// Refund must leave a tombstone under req.ChargeKey: any later Charge
+	// with that key must take no money and return an error wrapping
+	// ErrPaymentDeclined. Otherwise the money is taken and never returned.
 	//
-	// Errors are retried (see Options.CompensationRetry); wrap ErrPermanent
-	// only if the refund can never succeed, which leaves it to a person.
+	// Errors are retried without limit (with Options.CompensationRetry's
+	// backoff). Wrap ErrPermanent only if the refund can never succeed: the
+	// order then ends StatusNeedsAttention, for a person to settle.
 	Refund(ctx context.Context, req RefundRequest) error
 }
 
 // InventoryProvider reserves stock.
 //
 // Implementations are called concurrently for different orders and must be
-// safe for that.
+// safe for that. As with PaymentProvider, an error wrapping ErrOutOfStock
+// (or ErrPermanent) from Reserve means that the call held nothing.
 type InventoryProvider interface {
 	// Reserve holds every item of req. It is all or nothing, and idempotent
 	// on req.IdempotencyKey: a repeated call returns the first reservation.
-	// A call with a key that Release has already seen, before anything was
-	// reserved under it, must hold nothing and return an error wrapping
+	// A call with a key that Release has already seen, before or after a
+	// reservation under it, must hold nothing and return an error wrapping
 	// ErrOutOfStock (see Release). Return an error wrapping ErrOutOfStock
 	// when an item cannot be had; other errors are retried.
 	Reserve(ctx context.Context, req ReserveRequest) (InventoryResult, error)
@@ -105,7 +129,9 @@ type InventoryProvider interface {
 	// reserved under req.ReserveKey. In that case the reservation may still
 	// be in flight, so Release must leave a tombstone under req.ReserveKey:
 	// any later Reserve with that key must hold nothing and return an error
-	// wrapping ErrOutOfStock.
+	// wrapping ErrOutOfStock. Errors are retried without limit; wrap
+	// ErrPermanent only if the release can never succeed (the order then
+	// ends StatusNeedsAttention).
 	Release(ctx context.Context, req ReleaseRequest) error
 }
 
@@ -113,14 +139,17 @@ type InventoryProvider interface {
 // return: once it has started, an order is no longer cancelled.
 type DeliveryProvider interface {
 	// Arrange books a shipment of req.Items to req.Address. It is idempotent
-	// on req.IdempotencyKey. Return an error wrapping ErrUndeliverable when
-	// no carrier can deliver there; other errors are retried.
+	// on req.IdempotencyKey: a later call with the same key returns the
+	// first booking.
 	//
-	// A shipment cannot be undone by orderflow: when Arrange fails for good
-	// (a permanent error, or the last retry), the payment is refunded and the
-	// stock released. So Arrange should not return an error if there is a
-	// possibility that the shipment was booked; a later call with the same
-	// key must then find it.
+	// Return an error wrapping ErrUndeliverable when no carrier can deliver
+	// there and nothing was booked: that alone makes the workflow release
+	// the stock and refund the payment. Every other error, a timeout and a
+	// lost worker are read as "the shipment may exist": the call is retried,
+	// without an attempt limit, until it succeeds or fails with
+	// ErrUndeliverable. An error wrapping ErrPermanent stops the retries and
+	// ends the order StatusNeedsAttention, with payment and stock kept, for a
+	// person to check with the carrier.
 	Arrange(ctx context.Context, req DeliveryRequest) (DeliveryResult, error)
 }
 

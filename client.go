@@ -2,6 +2,8 @@ package orderflow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -116,9 +118,11 @@ func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error)
 
 // Result waits for the order to end and returns its result. For an order
 // that ended failed it returns the result and an *OrderFailedError, which
-// wraps the provider sentinel (errors.Is(err, ErrPaymentDeclined)). Other
-// business outcomes (rejected, timed_out, cancelled) are not errors: check
-// OrderResult.Status. Result waits as long as ctx allows.
+// wraps the provider sentinel (errors.Is(err, ErrPaymentDeclined)); for one
+// that needs a person (StatusNeedsAttention) the error wraps
+// ErrNeedsAttention. Other business outcomes (rejected, timed_out,
+// cancelled) are not errors: check OrderResult.Status. Result waits as long
+// as ctx allows.
 func (c *Client) Result(ctx context.Context, orderID string) (*OrderResult, error) {
 	if err := ValidateOrderID(orderID); err != nil {
 		return nil, err
@@ -132,7 +136,12 @@ func (c *Client) Result(ctx context.Context, orderID string) (*OrderResult, erro
 
 // Approve approves an order that is awaiting approval, through a validated
 // Update: it returns once the decision took, or ErrNotAwaitingApproval when
-// the order needs no approval, was already decided, timed out or ended.
+// the order needs no approval, was already decided, timed out, was
+// cancelled or ended. Of several decisions, the first recorded in the
+// order's history wins and every later one is refused. A retried call with
+// the same reason (after a lost reply, say) gets the first call's answer; a
+// reason over MaxReasonLength is refused with ErrInvalidReason before
+// anything is sent.
 func (c *Client) Approve(ctx context.Context, orderID, reason string) (Approval, error) {
 	return c.decide(ctx, UpdateApprove, orderID, reason)
 }
@@ -147,6 +156,15 @@ func (c *Client) decide(ctx context.Context, update, orderID, reason string) (Ap
 	var a Approval
 	err := c.update(ctx, update, orderID, reason, &a)
 	if errors.Is(err, errFinished) {
+		// A retry of a call whose answer was lost, after the order ended:
+		// answer it as the first call was answered.
+		want := ApprovalApproved
+		if update == UpdateReject {
+			want = ApprovalRejected
+		}
+		if res := c.endedResult(ctx, orderID); res != nil && res.Approval.Status == want && res.Approval.Reason == reason {
+			return res.Approval, nil
+		}
 		err = fmt.Errorf("orderflow: %s order %q: %w: the order has ended", update, orderID, ErrNotAwaitingApproval)
 	}
 	return a, err
@@ -154,26 +172,56 @@ func (c *Client) decide(ctx context.Context, update, orderID, reason string) (Ap
 
 // Cancel cancels an order before delivery is arranged: what was done is
 // undone and the order ends with StatusCancelled (wait with Result). Once
-// delivery is being arranged, or when the order has ended, it returns
-// ErrTooLateToCancel; a second cancel returns ErrAlreadyCancelled.
+// delivery is being arranged, once the order was rejected, timed out or
+// failed, or when it has ended, it returns ErrTooLateToCancel; a second
+// cancel returns ErrAlreadyCancelled. A retried call with the same reason,
+// after the first took, returns nil.
 func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
 	err := c.update(ctx, UpdateCancel, orderID, reason, nil)
 	if errors.Is(err, errFinished) {
+		if res := c.endedResult(ctx, orderID); res != nil && res.CancelReason == reason &&
+			(res.Status == StatusCancelled || res.Status == StatusNeedsAttention) {
+			return nil
+		}
 		err = fmt.Errorf("orderflow: cancel order %q: %w: the order has ended", orderID, ErrTooLateToCancel)
 	}
 	return err
 }
 
+// endedResult returns the result of an order that has ended, or nil.
+func (c *Client) endedResult(ctx context.Context, orderID string) *OrderResult {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	var res OrderResult
+	if err := c.tc.GetWorkflow(ctx, WorkflowID(orderID), "").Get(ctx, &res); err != nil {
+		return nil
+	}
+	return &res
+}
+
 // errFinished marks an Update sent to an order that has ended.
 var errFinished = errors.New("order has ended")
 
+// updateID names a decision or cancellation by its name and reason, so that
+// a retried call is the same Update to the server, which answers it with
+// the first call's outcome instead of running it again.
+func updateID(name, reason string) string {
+	sum := sha256.Sum256([]byte(reason))
+	return name + "-" + hex.EncodeToString(sum[:16])
+}
+
 func (c *Client) update(ctx context.Context, name, orderID, reason string, result any) error {
+	op := strings.TrimSuffix(name, "_order")
 	if err := ValidateOrderID(orderID); err != nil {
 		return err
+	}
+	if err := ValidateReason(reason); err != nil {
+		return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, err)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     updateID(name, reason),
 		WorkflowID:   WorkflowID(orderID),
 		UpdateName:   name,
 		Args:         []any{reason},
@@ -185,7 +233,6 @@ func (c *Client) update(ctx context.Context, name, orderID, reason string, resul
 	if err == nil {
 		return nil
 	}
-	op := strings.TrimSuffix(name, "_order")
 	if isNotFound(err) && c.exists(ctx, orderID) {
 		return errFinished
 	}
@@ -213,13 +260,40 @@ func (c *Client) ApprovalStatus(ctx context.Context, orderID string) (ApprovalSt
 }
 
 // Status returns the order's full state, running or ended: its step, its
-// approval, what was done and what was compensated.
+// approval, what was done and what was compensated. For a provider call that
+// is still running (Current), it adds what the server knows of its retries:
+// the attempt, the last error and when the next attempt starts, so that a
+// delivery or refund that keeps failing can be seen.
 func (c *Client) Status(ctx context.Context, orderID string) (*OrderResult, error) {
 	var r OrderResult
 	if err := c.query(ctx, QueryOrderState, orderID, &r); err != nil {
 		return nil, err
 	}
+	if r.Current != nil {
+		c.addRetries(ctx, orderID, r.Current)
+	}
 	return &r, nil
+}
+
+// addRetries fills in cur's attempts from the server's record of the
+// order's pending activities. It leaves cur alone when that is not to be had.
+func (c *Client) addRetries(ctx context.Context, orderID string, cur *StepProgress) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	desc, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
+	if err != nil {
+		return
+	}
+	for _, pa := range desc.GetPendingActivities() {
+		if pa.GetActivityType().GetName() != cur.Activity {
+			continue
+		}
+		cur.Attempt = pa.GetAttempt()
+		cur.LastError = pa.GetLastFailure().GetMessage()
+		if t := pa.GetNextAttemptScheduleTime(); t != nil {
+			cur.NextAttempt = t.AsTime()
+		}
+	}
 }
 
 func (c *Client) query(ctx context.Context, name, orderID string, result any) error {

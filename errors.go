@@ -25,6 +25,13 @@ var (
 	// ErrOrderFailed is wrapped by OrderFailedError, the error of an order
 	// that ended with StatusFailed.
 	ErrOrderFailed = errors.New("orderflow: order failed")
+	// ErrNeedsAttention is wrapped by the error of an order that ended with
+	// StatusNeedsAttention: a person must act (a refund or release was
+	// refused, or delivery's outcome is unknown).
+	ErrNeedsAttention = errors.New("orderflow: order needs a person")
+	// ErrInvalidReason means the reason given with a decision or a
+	// cancellation is too long or not plain text (see ValidateReason).
+	ErrInvalidReason = errors.New("orderflow: invalid reason")
 )
 
 // Permanent business failures. A provider returns an error wrapping one of
@@ -55,6 +62,7 @@ const (
 	ErrorTypeNotAwaiting       = "orderflow.NotAwaitingApproval"
 	ErrorTypeTooLateToCancel   = "orderflow.TooLateToCancel"
 	ErrorTypeAlreadyCancelled  = "orderflow.AlreadyCancelled"
+	ErrorTypeInvalidReason     = "orderflow.InvalidReason"
 	ErrorTypeRetriesExhausted  = "orderflow.RetriesExhausted"
 	ErrorTypeActivityTimedOut  = "orderflow.ActivityTimedOut"
 	ErrorTypeActivityCancelled = "orderflow.ActivityCancelled"
@@ -74,6 +82,7 @@ var errorTypes = []struct {
 	{ErrorTypeNotAwaiting, ErrNotAwaitingApproval},
 	{ErrorTypeTooLateToCancel, ErrTooLateToCancel},
 	{ErrorTypeAlreadyCancelled, ErrAlreadyCancelled},
+	{ErrorTypeInvalidReason, ErrInvalidReason},
 }
 
 // sentinelFor returns the sentinel for an ApplicationError type string, or nil.
@@ -97,23 +106,33 @@ func permanentType(err error) string {
 	return ""
 }
 
-// OrderFailedError is the error of an order that ended with StatusFailed. It
-// wraps ErrOrderFailed and the sentinel of the failure (ErrPaymentDeclined, …).
+// OrderFailedError is the error of an order that ended with StatusFailed or
+// StatusNeedsAttention. It wraps ErrOrderFailed (or ErrNeedsAttention) and
+// the sentinel of the failure (ErrPaymentDeclined, …).
 type OrderFailedError struct {
 	OrderID string
-	Step    Step   // the step that failed
-	Type    string // an ErrorType constant
+	Status  Status // StatusFailed or StatusNeedsAttention
+	Step    Step   // the step that failed, if one did
+	Type    string // an ErrorType constant, if a step failed
 	Message string
 }
 
 func (e *OrderFailedError) Error() string {
+	if e.Status == StatusNeedsAttention {
+		return fmt.Sprintf("orderflow: order %q needs a person: %s", e.OrderID, e.Message)
+	}
 	return fmt.Sprintf("orderflow: order %q failed at %s: %s", e.OrderID, e.Step, e.Message)
 }
 
-// Unwrap returns ErrOrderFailed and the sentinel matching Type, if any.
+// Unwrap returns ErrOrderFailed or ErrNeedsAttention, and the sentinel
+// matching Type, if any.
 func (e *OrderFailedError) Unwrap() []error {
-	if s := sentinelFor(e.Type); s != nil {
-		return []error{ErrOrderFailed, s}
+	errs := []error{ErrOrderFailed}
+	if e.Status == StatusNeedsAttention {
+		errs[0] = ErrNeedsAttention
 	}
-	return []error{ErrOrderFailed}
+	if s := sentinelFor(e.Type); s != nil {
+		errs = append(errs, s)
+	}
+	return errs
 }

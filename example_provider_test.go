@@ -10,36 +10,67 @@ import (
 )
 
 // gateway stands for a payment service's SDK. Like most real gateways, it
-// accepts an idempotency key and reports declines with a code.
+// accepts an idempotency key, reports declines with a code, and refunds by
+// the key of the charge.
 type gateway struct {
 	mu      sync.Mutex
-	byKey   map[string]string // idempotency key → transaction ID
-	refunds map[string]bool
+	charges map[string]*gatewayCharge // idempotency key → charge
+	voided  map[string]bool           // keys refunded, charged or not
 }
 
-var errCardDeclined = errors.New("gateway: card_declined")
+type gatewayCharge struct {
+	id, orderID string
+	cents       int64
+	refunded    bool
+}
 
-func (g *gateway) charge(key string, cents int64, currency string) (string, error) {
+var (
+	errCardDeclined = errors.New("gateway: card_declined")
+	errKeyVoided    = errors.New("gateway: idempotency_key_voided")
+)
+
+func newGateway() *gateway {
+	return &gateway{charges: map[string]*gatewayCharge{}, voided: map[string]bool{}}
+}
+
+func (g *gateway) charge(key, orderID string, cents int64) (string, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if cents > 500000 {
+	switch c, ok := g.charges[key]; {
+	case g.voided[key]:
+		return "", errKeyVoided
+	case ok:
+		return c.id, nil
+	case cents > 500000:
 		return "", errCardDeclined
 	}
-	if id, ok := g.byKey[key]; ok {
-		return id, nil
-	}
-	id := fmt.Sprintf("ch_%03d", len(g.byKey)+1)
-	g.byKey[key] = id
-	return id, nil
+	c := &gatewayCharge{id: fmt.Sprintf("ch_%03d", len(g.charges)+1), orderID: orderID, cents: cents}
+	g.charges[key] = c
+	return c.id, nil
 }
 
-func (g *gateway) refund(key, chargeKey string) error {
+// refund voids chargeKey, whether or not it has charged yet.
+func (g *gateway) refund(chargeKey string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if _, charged := g.byKey[chargeKey]; charged {
-		g.refunds[chargeKey] = true
+	g.voided[chargeKey] = true
+	if c, ok := g.charges[chargeKey]; ok {
+		c.refunded = true
 	}
 	return nil
+}
+
+// held returns the cents charged and not refunded for orderID.
+func (g *gateway) held(orderID string) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var n int64
+	for _, c := range g.charges {
+		if c.orderID == orderID && !c.refunded {
+			n += c.cents
+		}
+	}
+	return n
 }
 
 // GatewayPayments adapts the gateway to orderflow.PaymentProvider.
@@ -51,8 +82,11 @@ var _ orderflow.PaymentProvider = GatewayPayments{}
 // the first charge, and maps a decline to orderflow.ErrPaymentDeclined so the
 // workflow stops retrying and fails the order.
 func (p GatewayPayments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
-	id, err := p.gw.charge(req.IdempotencyKey, req.Amount.Amount, req.Amount.Currency)
-	if errors.Is(err, errCardDeclined) {
+	if err := ctx.Err(); err != nil {
+		return orderflow.PaymentResult{}, err
+	}
+	id, err := p.gw.charge(req.IdempotencyKey, req.OrderID, req.Amount.Amount)
+	if errors.Is(err, errCardDeclined) || errors.Is(err, errKeyVoided) {
 		return orderflow.PaymentResult{}, fmt.Errorf("order %s: %w: %w", req.OrderID, orderflow.ErrPaymentDeclined, err)
 	}
 	if err != nil {
@@ -63,18 +97,23 @@ func (p GatewayPayments) Charge(ctx context.Context, req orderflow.ChargeRequest
 }
 
 // Refund refunds by the charge's key, which also covers a charge whose
-// reply was lost (the workflow then has no transaction ID).
+// reply was lost (the workflow then has no transaction ID). The gateway
+// voids the key, so a charge still in flight, or the order run again, is
+// declined instead of taking money that nobody returns.
 func (p GatewayPayments) Refund(ctx context.Context, req orderflow.RefundRequest) error {
-	return p.gw.refund(req.IdempotencyKey, req.ChargeKey)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return p.gw.refund(req.ChargeKey)
 }
 
 // This example implements orderflow.PaymentProvider for a payment gateway.
 // Run orderflowtest.TestPaymentProvider against such an implementation to
-// check it keeps the contract.
+// check it keeps the contract (this package's tests run it against this one).
 func Example_paymentProvider() {
-	p := GatewayPayments{gw: &gateway{byKey: map[string]string{}, refunds: map[string]bool{}}}
+	p := GatewayPayments{gw: newGateway()}
 	ctx := context.Background()
-	key := orderflow.IdempotencyKey(orderflow.WorkflowID("ORD-001"), orderflow.ActivityProcessPayment)
+	key := orderflow.IdempotencyKey(orderflow.WorkflowID("ORD-001"), "ORD-001", orderflow.ActivityProcessPayment)
 	req := orderflow.ChargeRequest{IdempotencyKey: key, OrderID: "ORD-001", Amount: orderflow.USD(8995)}
 
 	first, _ := p.Charge(ctx, req)
@@ -85,7 +124,12 @@ func Example_paymentProvider() {
 		Amount: orderflow.USD(900000)}
 	_, err := p.Charge(ctx, big)
 	fmt.Println(errors.Is(err, orderflow.ErrPaymentDeclined))
+
+	_ = p.Refund(ctx, orderflow.RefundRequest{OrderID: "ORD-001", ChargeKey: key})
+	_, err = p.Charge(ctx, req) // the order run again after it was compensated
+	fmt.Println(errors.Is(err, orderflow.ErrPaymentDeclined))
 	// Output:
 	// ch_001 ch_001 Payment of $89.95 processed successfully
+	// true
 	// true
 }

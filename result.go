@@ -1,5 +1,12 @@
 package orderflow
 
+import (
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
 // Status is where an order stands. The five final values are business
 // outcomes: the workflow returns an OrderResult for each of them.
 type Status string
@@ -12,6 +19,12 @@ const (
 	StatusTimedOut  Status = "timed_out" // nobody decided in time; nothing charged
 	StatusCancelled Status = "cancelled" // cancelled before delivery; what was done is undone
 	StatusFailed    Status = "failed"    // a step failed; what was done is undone
+	// StatusNeedsAttention: the order stopped where orderflow cannot finish it
+	// safely on its own, and a person must act. A compensation was refused
+	// for good (see the Compensations with an Error: that money or stock is
+	// still held), or delivery failed without saying whether it shipped
+	// (FailedStep is StepDelivery; payment and stock are kept).
+	StatusNeedsAttention Status = "needs_attention"
 )
 
 // ApprovalStatus is the answer of the get_approval_status query.
@@ -70,6 +83,43 @@ type DeliveryResult struct {
 	Message           string `json:"message,omitempty"`
 }
 
+// MaxReasonLength bounds the reason of a decision or a cancellation, in bytes.
+const MaxReasonLength = 1024
+
+// ValidateReason checks the reason of a decision or cancellation: at most
+// MaxReasonLength bytes of valid UTF-8, without control characters other
+// than line breaks. An empty reason is allowed. The error wraps
+// ErrInvalidReason.
+func ValidateReason(reason string) error {
+	if len(reason) > MaxReasonLength {
+		return fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrInvalidReason, len(reason), MaxReasonLength)
+	}
+	if !utf8.ValidString(reason) {
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidReason)
+	}
+	for _, r := range reason {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return fmt.Errorf("%w: contains a control character", ErrInvalidReason)
+		}
+	}
+	return nil
+}
+
+// StepProgress is a provider call that has not finished yet.
+type StepProgress struct {
+	Step Step `json:"step"`
+	// Activity is the wire name of the call, such as ActivityArrangeDelivery.
+	Activity string `json:"activity"`
+	// Since is when the workflow scheduled the call (workflow time).
+	Since time.Time `json:"since"`
+	// Attempt, LastError and NextAttempt are what the Temporal server knows
+	// of the call's retries. Client.Status fills them in; the workflow's own
+	// get_order_state query cannot know them and leaves them empty.
+	Attempt     int32     `json:"attempt,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+}
+
 // Compensation records one undo step of the saga.
 type Compensation struct {
 	// Activity is the wire name of the compensating activity, such as
@@ -81,7 +131,8 @@ type Compensation struct {
 	// idempotency key of a call whose outcome was unknown.
 	Reference string `json:"reference"`
 	// Error is empty when the compensation succeeded. A non-empty Error means
-	// the undo could not be done and needs a person.
+	// the provider refused the undo for good: what it should have undone is
+	// still held, and the order ends StatusNeedsAttention.
 	Error string `json:"error,omitempty"`
 }
 
@@ -96,6 +147,10 @@ type OrderResult struct {
 	Total   Money  `json:"total"`
 	// Step is the step running now, or the last one reached when the order ended.
 	Step Step `json:"step"`
+	// Current is the provider call running now, if any: a step, or a
+	// compensation. Delivery and compensations are retried until the
+	// provider answers; Client.Status shows their attempts and last error.
+	Current *StepProgress `json:"current,omitempty"`
 	// Done lists the forward steps that succeeded, in order.
 	Done     []Step   `json:"done,omitempty"`
 	Approval Approval `json:"approval"`
@@ -120,14 +175,15 @@ type OrderResult struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// Err returns nil unless the order failed; then it returns an error that
-// wraps the provider sentinel matching FailureType (ErrPaymentDeclined,
-// ErrOutOfStock, …) and ErrOrderFailed.
+// Err returns nil unless the order failed or needs a person. For a failed
+// order it returns an error that wraps ErrOrderFailed and the provider
+// sentinel matching FailureType (ErrPaymentDeclined, ErrOutOfStock, …); for
+// StatusNeedsAttention one that wraps ErrNeedsAttention (and that sentinel).
 func (r *OrderResult) Err() error {
-	if r == nil || r.Status != StatusFailed {
+	if r == nil || (r.Status != StatusFailed && r.Status != StatusNeedsAttention) {
 		return nil
 	}
-	return &OrderFailedError{OrderID: r.OrderID, Step: r.FailedStep, Type: r.FailureType, Message: r.Message}
+	return &OrderFailedError{OrderID: r.OrderID, Status: r.Status, Step: r.FailedStep, Type: r.FailureType, Message: r.Message}
 }
 
 func (r *OrderResult) markDone(s Step) { r.Done = append(r.Done, s) }
@@ -141,5 +197,9 @@ func (r *OrderResult) clone() *OrderResult {
 	c.Done = append([]Step(nil), r.Done...)
 	c.Compensations = append([]Compensation(nil), r.Compensations...)
 	c.Warnings = append([]string(nil), r.Warnings...)
+	if r.Current != nil {
+		cur := *r.Current
+		c.Current = &cur
+	}
 	return &c
 }

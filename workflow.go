@@ -3,6 +3,7 @@ package orderflow
 import (
 	"errors"
 	"fmt"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -18,14 +19,23 @@ type WorkflowInput struct {
 	Settings *Settings `json:"settings,omitempty"`
 }
 
+// changeMoneySafety is the workflow.GetVersion change ID of this release's
+// workflow. Orders started before it (no marker in their history) replay
+// through orderWorkflowV1 with their original keys and decisions.
+const changeMoneySafety = "orderflow-money-safety"
+
 // OrderWorkflow runs one order: validation, approval when the total is over
 // the threshold, payment, inventory, delivery and the confirmation email,
 // undoing what was done when a step fails or the order is cancelled.
 //
 // It returns an OrderResult for every business outcome (completed, rejected,
-// timed_out, cancelled, failed) and an error only for an invalid input.
+// timed_out, cancelled, failed, needs_attention) and an error only for an
+// invalid input.
 func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error) {
-	w := &orderWorkflow{in: in, state: OrderResult{
+	if workflow.GetVersion(ctx, changeMoneySafety, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return orderWorkflowV1(ctx, in)
+	}
+	w := &orderWorkflow{in: in, root: ctx, state: OrderResult{
 		OrderID:  in.OrderID,
 		Status:   StatusRunning,
 		Step:     StepValidation,
@@ -35,12 +45,12 @@ func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error)
 	// the SDK runs Updates that came with the first workflow task as soon as
 	// their handler is registered. Nothing here blocks.
 	if err := w.prepare(ctx); err != nil {
-		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", in.OrderID, "Error", err)
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrorTypeInvalidOrder, err)
+		return nil, err
 	}
 	stepsCtx, cancelSteps := workflow.WithCancel(ctx)
 	defer cancelSteps()
 	w.stepsCancel = cancelSteps
+	w.wake = workflow.NewBufferedChannel(ctx, 1)
 	if err := w.setup(ctx); err != nil {
 		return nil, err
 	}
@@ -54,21 +64,93 @@ func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error)
 	return w.state.clone(), nil
 }
 
-type orderWorkflow struct {
-	in       WorkflowInput
-	settings Settings
-	state    OrderResult
+// phase is how far an order has come, as far as decisions are concerned.
+type phase int
 
-	// cancelReason is set, and stepsCancel called, by an accepted cancel Update.
+const (
+	phaseApproval     phase = iota // awaiting a decision (or about to)
+	phaseSteps                     // payment and inventory: a cancel is still honoured
+	phaseNoReturn                  // delivery has started: past the point of no return
+	phaseCompensating              // a failed or cancelled order is being undone
+	phaseDone                      // the outcome is final
+)
+
+type orderWorkflow struct {
+	in    WorkflowInput
+	plan  plan
+	state OrderResult
+	phase phase
+
+	// root is the workflow's own context: a native cancellation ends it.
+	root workflow.Context
+	// stepsCancel cancels the forward steps; an accepted cancel calls it.
+	stepsCancel workflow.CancelFunc
+	// timer is the approval timer, once the order waits for a decision.
+	timer workflow.Future
+	// wake tells the approval wait that an Update decided.
+	wake workflow.Channel
+	// cancelRequested is set by an accepted cancel Update, or by a native
+	// cancellation before the point of no return.
 	cancelRequested bool
-	stepsCancel     workflow.CancelFunc
-	// noReturn is set once delivery is being arranged: cancellation is too late.
-	noReturn bool
-	finished bool
+}
+
+// plan is what the workflow decided from its input. It is computed once and
+// recorded in history (SideEffect), so that a later release with other
+// validation rules, defaults or key formats replays a running order the way
+// it first ran.
+type plan struct {
+	// Invalid is why the input was refused; the rest is then empty.
+	Invalid          string   `json:"invalid,omitempty"`
+	Settings         Settings `json:"settings"`
+	Total            Money    `json:"total"`
+	RequiresApproval bool     `json:"requires_approval"`
+	// KeyScope prefixes every idempotency key of the order.
+	KeyScope string `json:"key_scope"`
+}
+
+func newPlan(in WorkflowInput, workflowID string) plan {
+	if err := in.Order.Validate(); err != nil {
+		return plan{Invalid: err.Error()}
+	}
+	var given Settings
+	if in.Settings != nil {
+		given = *in.Settings
+	}
+	if err := given.validate(); err != nil {
+		return plan{Invalid: (&ValidationError{Field: "settings", Reason: err.Error()}).Error()}
+	}
+	p := plan{Settings: given.withDefaults(), KeyScope: keyScope(workflowID, in.OrderID)}
+	var err error
+	if p.Total, err = in.Order.Total(); err != nil {
+		return plan{Invalid: err.Error()}
+	}
+	if p.RequiresApproval, err = in.Order.RequiresApproval(p.Settings.ApprovalThreshold); err != nil {
+		return plan{Invalid: err.Error()}
+	}
+	return p
+}
+
+// prepare validates the input and fixes the plan of this run.
+func (w *orderWorkflow) prepare(ctx workflow.Context) error {
+	workflowID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	enc := workflow.SideEffect(ctx, func(workflow.Context) any { return newPlan(w.in, workflowID) })
+	if err := enc.Get(&w.plan); err != nil {
+		return err
+	}
+	if w.plan.Invalid != "" {
+		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", w.in.OrderID, "Error", w.plan.Invalid)
+		return temporal.NewNonRetryableApplicationError(w.plan.Invalid, ErrorTypeInvalidOrder, nil)
+	}
+	w.state.Total = w.plan.Total
+	if w.plan.RequiresApproval {
+		w.state.Approval.Status = ApprovalPending
+	}
+	return nil
 }
 
 // setup registers every handler before anything can block, so that early
-// Updates, signals and queries find them.
+// Updates and queries find them. Signals are read by the approval wait, and
+// drained by ignoreSignals once no decision is pending.
 func (w *orderWorkflow) setup(ctx workflow.Context) error {
 	queries := []struct {
 		name string
@@ -88,52 +170,15 @@ func (w *orderWorkflow) setup(ctx workflow.Context) error {
 		handler   any
 		validator any
 	}{
-		{UpdateApprove, w.approveUpdate, w.validateDecision},
-		{UpdateReject, w.rejectUpdate, w.validateDecision},
-		{UpdateCancel, w.cancelUpdate, w.validateCancel},
+		{UpdateApprove, w.decisionHandler(ApprovalApproved), w.validateDecision},
+		{UpdateReject, w.decisionHandler(ApprovalRejected), w.validateDecision},
+		{UpdateCancel, w.cancelHandler, w.validateCancel},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
 			workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
 			return err
 		}
-	}
-	// The signal listener never blocks the run: signals that arrive after the
-	// order has moved on are drained, logged and ignored.
-	sigCtx, _ := workflow.NewDisconnectedContext(ctx)
-	workflow.Go(sigCtx, w.listenForSignals)
-	return nil
-}
-
-// prepare validates the input and fixes the settings of this run.
-func (w *orderWorkflow) prepare(ctx workflow.Context) error {
-	if err := w.in.Order.Validate(); err != nil {
-		return err
-	}
-	var given Settings
-	if w.in.Settings != nil {
-		given = *w.in.Settings
-	}
-	if err := given.validate(); err != nil {
-		return &ValidationError{Field: "settings", Reason: err.Error()}
-	}
-	// Defaults are code: record the filled-in settings in history so that a
-	// later change of a default cannot change this order on replay.
-	enc := workflow.SideEffect(ctx, func(workflow.Context) any { return given.withDefaults() })
-	if err := enc.Get(&w.settings); err != nil {
-		return err
-	}
-	total, err := w.in.Order.Total()
-	if err != nil {
-		return err
-	}
-	w.state.Total = total
-	needs, err := w.in.Order.RequiresApproval(w.settings.ApprovalThreshold)
-	if err != nil {
-		return err
-	}
-	if needs {
-		w.state.Approval.Status = ApprovalPending
 	}
 	return nil
 }
@@ -142,10 +187,14 @@ func (w *orderWorkflow) prepare(ctx workflow.Context) error {
 // by an accepted cancel Update, and with ctx by a native cancellation.
 func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.OrderID, "Total", w.state.Total.String(),
-		"RequiresApproval", w.state.Approval.Status == ApprovalPending)
-	if w.state.Approval.Status != ApprovalNotRequired && !w.awaitApproval(stepsCtx) {
+		"RequiresApproval", w.plan.RequiresApproval)
+	approved := !w.plan.RequiresApproval || w.awaitApproval(ctx)
+	sigCtx, _ := workflow.NewDisconnectedContext(ctx)
+	workflow.Go(sigCtx, w.ignoreSignals)
+	if !approved {
 		return
 	}
+	w.phase = phaseSteps
 	if w.cancelled(ctx) {
 		w.compensate(ctx, nil, StatusCancelled, "")
 		return
@@ -153,60 +202,229 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 	w.runSteps(ctx, stepsCtx)
 }
 
-// awaitApproval waits for a decision, a cancellation or the timeout, and
-// reports whether the order may go on.
+// awaitApproval waits for the first of a decision (signal or Update), a
+// cancellation and the timeout, and reports whether the order may go on.
+//
+// Signals, the timer and a native cancellation are read through one
+// Selector: the SDK readies its branches in the order their events appear in
+// history, so the first recorded wins even when several arrive in one
+// workflow task. Updates decide in their handlers (see decisionHandler) and
+// wake the Selector.
 func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	w.state.Step = StepApproval
-	var err error
-	// A decision or cancellation may have come with the first workflow
-	// task, before any wait; then there is nothing to time.
-	if w.state.Approval.Status == ApprovalPending && !w.cancelRequested {
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, w.settings.ApprovalTimeout)
-		err = workflow.Await(ctx, func() bool {
-			return w.state.Approval.Status != ApprovalPending || w.cancelRequested || timer.IsReady()
-		})
-		cancelTimer()
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	w.timer = workflow.NewTimer(timerCtx, w.plan.Settings.ApprovalTimeout)
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalApprove), w.onDecisionSignal(ctx, ApprovalApproved))
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalReject), w.onDecisionSignal(ctx, ApprovalRejected))
+	sel.AddFuture(w.timer, func(f workflow.Future) {
+		// A timer cancelled by a native cancellation is not a timeout;
+		// the Done branch below handles it.
+		if f.Get(ctx, nil) == nil && w.awaiting() {
+			w.state.Approval = Approval{Status: ApprovalTimedOut,
+				Reason: fmt.Sprintf("no decision within %v", w.plan.Settings.ApprovalTimeout)}
+		}
+	})
+	sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.ReceiveAsync(nil) })
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
+		if w.awaiting() {
+			w.cancelRequested = true
+		}
+	})
+	for w.awaiting() {
+		sel.Select(ctx)
 	}
+	cancelTimer()
 
-	// A decision that was accepted wins, even if the timer fired in the same
-	// workflow task: the approver was told it took. A cancellation also
-	// fires the timer (its context is a child of ctx), so it is checked
-	// before the timeout.
-	switch {
-	case w.state.Approval.Status == ApprovalApproved:
+	switch w.state.Approval.Status {
+	case ApprovalApproved:
 		workflow.GetLogger(ctx).Info("Order approved", "OrderID", w.in.OrderID)
 		return true
-	case w.state.Approval.Status == ApprovalRejected:
+	case ApprovalRejected:
 		w.finish(StatusRejected, "Order rejected: "+orDefault(w.state.Approval.Reason, "no reason given"))
-	case err != nil || w.cancelRequested || ctx.Err() != nil:
+	case ApprovalTimedOut:
+		w.finish(StatusTimedOut, fmt.Sprintf("Order approval timed out after %v; nothing was charged", w.plan.Settings.ApprovalTimeout))
+	default: // still pending: cancelled while awaiting approval
 		w.state.Approval = Approval{Status: ApprovalRejected, Reason: "order cancelled while awaiting approval"}
 		w.finish(StatusCancelled, "Order cancelled while awaiting approval: "+orDefault(w.state.CancelReason, "cancellation requested"))
-	default:
-		w.state.Approval = Approval{Status: ApprovalTimedOut,
-			Reason: fmt.Sprintf("no decision within %v", w.settings.ApprovalTimeout)}
-		w.finish(StatusTimedOut, fmt.Sprintf("Order approval timed out after %v; nothing was charged", w.settings.ApprovalTimeout))
 	}
 	return false
 }
+
+// awaiting reports whether the approval is still open in the workflow's
+// own state.
+func (w *orderWorkflow) awaiting() bool {
+	return w.state.Approval.Status == ApprovalPending && !w.cancelRequested
+}
+
+// onDecisionSignal reads one approve_order or reject_order signal. A payload
+// that is not a string, or a reason over the limit, is logged and dropped,
+// and the order keeps listening.
+func (w *orderWorkflow) onDecisionSignal(ctx workflow.Context, status ApprovalStatus) func(workflow.ReceiveChannel, bool) {
+	return func(c workflow.ReceiveChannel, _ bool) {
+		logger := workflow.GetLogger(ctx)
+		var reason string
+		// ReceiveAsync drops payloads it cannot decode (the SDK logs them)
+		// instead of blocking for a decodable one, as Receive would.
+		if !c.ReceiveAsync(&reason) {
+			logger.Warn("Dropped approval signal: payload is not a string", "OrderID", w.in.OrderID, "Signal", c.Name())
+			return
+		}
+		if err := ValidateReason(reason); err != nil {
+			logger.Warn("Dropped approval signal", "OrderID", w.in.OrderID, "Signal", c.Name(), "Error", err)
+			return
+		}
+		if !w.awaiting() {
+			logger.Warn("Ignored approval signal: no decision pending", "OrderID", w.in.OrderID,
+				"Signal", c.Name(), "ApprovalStatus", w.state.Approval.Status)
+			return
+		}
+		w.state.Approval = Approval{Status: status, Reason: reason}
+		logger.Info("Approval decision by signal", "OrderID", w.in.OrderID, "Decision", status)
+	}
+}
+
+// ignoreSignals drains decision signals that arrive when none is pending.
+func (w *orderWorkflow) ignoreSignals(ctx workflow.Context) {
+	sel := workflow.NewSelector(ctx)
+	for _, name := range []string{SignalApprove, SignalReject} {
+		sel.AddReceive(workflow.GetSignalChannel(ctx, name), func(c workflow.ReceiveChannel, _ bool) {
+			var reason string
+			ok := c.ReceiveAsync(&reason)
+			workflow.GetLogger(ctx).Warn("Ignored approval signal: no decision pending", "OrderID", w.in.OrderID,
+				"Signal", name, "Decodable", ok, "ApprovalStatus", w.state.Approval.Status)
+		})
+	}
+	for {
+		sel.Select(ctx)
+	}
+}
+
+// yieldToWorkflow lets every other coroutine of the workflow run once. The
+// SDK runs Update handlers before the workflow's own code in a workflow
+// task; yielding first lets the approval wait take the signals and timer
+// that were recorded in history before the Update, so that the first
+// decision in history wins.
+func yieldToWorkflow(ctx workflow.Context) {
+	ch := workflow.NewChannel(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) { ch.Send(ctx, true) })
+	ch.Receive(ctx, nil)
+}
+
+// decisionRefusal says why an approval decision cannot be taken now, or nil.
+func (w *orderWorkflow) decisionRefusal() error {
+	switch {
+	case w.cancelRequested || (w.phase == phaseApproval && w.root.Err() != nil):
+		return refusal(ErrorTypeNotAwaiting, "the order was cancelled")
+	case w.state.Approval.Status != ApprovalPending:
+		return refusal(ErrorTypeNotAwaiting, fmt.Sprintf("approval status is %s", w.state.Approval.Status))
+	case w.timer != nil && w.timer.IsReady():
+		return refusal(ErrorTypeNotAwaiting, "the approval timed out")
+	}
+	return nil
+}
+
+// cancelRefusal says why a cancellation cannot be accepted now, or nil.
+func (w *orderWorkflow) cancelRefusal() error {
+	switch {
+	case w.cancelRequested || (w.phase < phaseNoReturn && w.root.Err() != nil):
+		return refusal(ErrorTypeAlreadyCancelled, "a cancellation was already accepted")
+	case w.phase == phaseNoReturn:
+		return refusal(ErrorTypeTooLateToCancel, "delivery has started: past the point of no return")
+	case w.phase == phaseCompensating:
+		return refusal(ErrorTypeTooLateToCancel, "the order has failed and is being undone")
+	case w.phase == phaseDone:
+		return refusal(ErrorTypeTooLateToCancel, fmt.Sprintf("the order has ended (%s)", w.state.Status))
+	case w.state.Approval.Status == ApprovalRejected || w.state.Approval.Status == ApprovalTimedOut:
+		return refusal(ErrorTypeTooLateToCancel, fmt.Sprintf("the order was already decided (approval %s)", w.state.Approval.Status))
+	case w.state.Approval.Status == ApprovalPending && w.timer != nil && w.timer.IsReady():
+		return refusal(ErrorTypeTooLateToCancel, "the approval timed out")
+	}
+	return nil
+}
+
+func refusal(errType, msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, errType, nil)
+}
+
+func (w *orderWorkflow) validateDecision(_ workflow.Context, reason string) error {
+	if err := ValidateReason(reason); err != nil {
+		return refusal(ErrorTypeInvalidReason, err.Error())
+	}
+	return w.decisionRefusal()
+}
+
+func (w *orderWorkflow) validateCancel(_ workflow.Context, reason string) error {
+	if err := ValidateReason(reason); err != nil {
+		return refusal(ErrorTypeInvalidReason, err.Error())
+	}
+	return w.cancelRefusal()
+}
+
+// decisionHandler returns the handler of the approve or reject Update. The
+// validator accepted the decision; it takes unless a signal, the timer or a
+// cancellation recorded earlier in history wins first, in which case the
+// handler says so with the validator's error.
+func (w *orderWorkflow) decisionHandler(status ApprovalStatus) func(workflow.Context, string) (Approval, error) {
+	return func(ctx workflow.Context, reason string) (Approval, error) {
+		yieldToWorkflow(ctx)
+		if err := w.decisionRefusal(); err != nil {
+			return Approval{}, err
+		}
+		w.state.Approval = Approval{Status: status, Reason: reason}
+		w.wake.SendAsync(true)
+		workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.OrderID, "Decision", status)
+		return w.state.Approval, nil
+	}
+}
+
+// cancelHandler handles the cancel Update. While the order awaits approval
+// it yields first, like decisionHandler; afterwards it takes effect at once,
+// before the workflow's code runs on, so that the steps stop as soon as
+// possible.
+func (w *orderWorkflow) cancelHandler(ctx workflow.Context, reason string) error {
+	if w.phase == phaseApproval {
+		yieldToWorkflow(ctx)
+	}
+	if err := w.cancelRefusal(); err != nil {
+		return err
+	}
+	w.cancelRequested = true
+	w.state.CancelReason = reason
+	w.stepsCancel()
+	w.wake.SendAsync(true)
+	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.OrderID, "Step", w.state.Step)
+	return nil
+}
+
+// cancelled reports whether the order was cancelled, by Update or natively.
+// It is asked only before the point of no return.
+func (w *orderWorkflow) cancelled(ctx workflow.Context) bool {
+	if ctx.Err() != nil {
+		w.cancelRequested = true
+	}
+	return w.cancelRequested
+}
+
+func (w *orderWorkflow) key(activity string) string { return w.plan.KeyScope + "/" + activity }
 
 // runSteps runs payment, inventory, delivery and email. stepsCtx is
 // cancelled by a cancellation (Update or native); ctx is the workflow's own.
 func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 	var undo []compensation
-	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	key := func(activity string) string { return IdempotencyKey(wfID, activity) }
 	o := w.in.Order
+	forward := w.forwardOptions(stepsCtx)
 
-	// Payment.
-	w.state.Step = StepPayment
+	// Payment. A step that failed with a provider's permanent sentinel did
+	// nothing; any other failure (timeout, cancellation, retries exhausted)
+	// may have taken effect, so it is undone by key.
 	var pay PaymentResult
-	charge := ChargeRequest{IdempotencyKey: key(ActivityProcessPayment), OrderID: o.OrderID,
+	charge := ChargeRequest{IdempotencyKey: w.key(ActivityProcessPayment), OrderID: o.OrderID,
 		CustomerName: o.CustomerName, Amount: w.state.Total}
-	err := workflow.ExecuteActivity(w.activityCtx(stepsCtx), ActivityProcessPayment, charge).Get(stepsCtx, &pay)
+	err := w.execute(forward, StepPayment, ActivityProcessPayment, charge, &pay)
 	if err == nil || !isBusinessFailure(err) {
 		undo = append(undo, compensation{ActivityRefundPayment, StepPayment, RefundRequest{
-			IdempotencyKey: key(ActivityRefundPayment), OrderID: o.OrderID, ChargeKey: charge.IdempotencyKey,
+			IdempotencyKey: w.key(ActivityRefundPayment), OrderID: o.OrderID, ChargeKey: charge.IdempotencyKey,
 			TransactionID: pay.TransactionID, Amount: w.state.Total}})
 	}
 	if w.stopped(ctx, undo, StepPayment, err) {
@@ -216,13 +434,12 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 	w.state.markDone(StepPayment)
 
 	// Inventory.
-	w.state.Step = StepInventory
 	var inv InventoryResult
-	reserve := ReserveRequest{IdempotencyKey: key(ActivityReserveInventory), OrderID: o.OrderID, Items: o.Items}
-	err = workflow.ExecuteActivity(w.activityCtx(stepsCtx), ActivityReserveInventory, reserve).Get(stepsCtx, &inv)
+	reserve := ReserveRequest{IdempotencyKey: w.key(ActivityReserveInventory), OrderID: o.OrderID, Items: o.Items}
+	err = w.execute(forward, StepInventory, ActivityReserveInventory, reserve, &inv)
 	if err == nil || !isBusinessFailure(err) {
 		undo = append(undo, compensation{ActivityReleaseInventory, StepInventory, ReleaseRequest{
-			IdempotencyKey: key(ActivityReleaseInventory), OrderID: o.OrderID, ReserveKey: reserve.IdempotencyKey,
+			IdempotencyKey: w.key(ActivityReleaseInventory), OrderID: o.OrderID, ReserveKey: reserve.IdempotencyKey,
 			ReservationID: inv.ReservationID, Items: o.Items}})
 	}
 	if w.stopped(ctx, undo, StepInventory, err) {
@@ -231,32 +448,58 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 	w.state.Inventory = &inv
 	w.state.markDone(StepInventory)
 
-	// Delivery: the point of no return. From here a cancellation is refused
-	// (Update) or noted (native cancel), and the remaining steps run in a
-	// context that cancellation does not reach.
 	if w.cancelled(ctx) {
 		w.compensate(ctx, undo, StatusCancelled, "")
 		return
 	}
-	w.noReturn = true
-	final, _ := workflow.NewDisconnectedContext(ctx)
-	w.state.Step = StepDelivery
-	var del DeliveryResult
-	err = workflow.ExecuteActivity(w.activityCtx(final), ActivityArrangeDelivery, DeliveryRequest{
-		IdempotencyKey: key(ActivityArrangeDelivery), OrderID: o.OrderID, CustomerName: o.CustomerName,
-		Address: o.ShippingAddress, Items: o.Items}).Get(final, &del)
-	if err != nil {
-		w.fail(ctx, undo, StepDelivery, err)
+	if !w.deliver(ctx, undo) {
 		return
 	}
-	w.state.Delivery = &del
-	w.state.markDone(StepDelivery)
+	w.sendConfirmation(ctx)
+}
 
-	// Confirmation email: best effort.
-	w.state.Step = StepEmail
-	err = workflow.ExecuteActivity(w.activityCtx(final), ActivitySendConfirmation, w.confirmation(key(ActivitySendConfirmation))).Get(final, nil)
+// deliver arranges delivery, the point of no return, and reports whether
+// the order goes on. From here a cancellation is refused (Update) or noted
+// (native cancel), and the remaining steps run in a context that
+// cancellation does not reach. An unknown outcome is never read as "not
+// shipped": the call is retried until the provider answers, and only
+// ErrUndeliverable undoes the order.
+func (w *orderWorkflow) deliver(ctx workflow.Context, undo []compensation) bool {
+	w.phase = phaseNoReturn
+	final, _ := workflow.NewDisconnectedContext(ctx)
+	o := w.in.Order
+	var del DeliveryResult
+	err := w.execute(w.untilAnswered(final, w.plan.Settings.Retry), StepDelivery, ActivityArrangeDelivery, DeliveryRequest{
+		IdempotencyKey: w.key(ActivityArrangeDelivery), OrderID: o.OrderID, CustomerName: o.CustomerName,
+		Address: o.ShippingAddress, Items: o.Items}, &del)
+	switch {
+	case err == nil:
+		w.state.Delivery = &del
+		w.state.markDone(StepDelivery)
+		return true
+	case failureType(err) == ErrorTypeUndeliverable:
+		w.fail(ctx, undo, StepDelivery, err)
+	default:
+		// A permanent failure other than ErrUndeliverable says nothing about
+		// whether a shipment exists: keep the money and the stock, and ask
+		// a person.
+		w.state.FailedStep = StepDelivery
+		w.state.FailureType = failureType(err)
+		workflow.GetLogger(ctx).Error("Delivery outcome unknown; needs a person", "OrderID", o.OrderID, "Error", err)
+		w.finish(StatusNeedsAttention, fmt.Sprintf(
+			"Delivery failed without saying whether it shipped (%s); payment and stock are kept: a person must check with the carrier",
+			failureMessage(err)))
+	}
+	return false
+}
+
+// sendConfirmation sends the confirmation email, best effort, and completes
+// the order.
+func (w *orderWorkflow) sendConfirmation(ctx workflow.Context) {
+	final, _ := workflow.NewDisconnectedContext(ctx)
+	err := w.execute(w.forwardOptions(final), StepEmail, ActivitySendConfirmation, w.confirmation(w.key(ActivitySendConfirmation)), nil)
 	if err != nil {
-		workflow.GetLogger(ctx).Warn("Confirmation email not sent", "OrderID", o.OrderID, "Error", err)
+		workflow.GetLogger(ctx).Warn("Confirmation email not sent", "OrderID", w.in.OrderID, "Error", err)
 		w.state.warn("confirmation email not sent: " + failureMessage(err))
 	} else {
 		w.state.markDone(StepEmail)
@@ -265,6 +508,16 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 		w.state.warn("cancellation requested after delivery was arranged; the order was completed")
 	}
 	w.finish(StatusCompleted, "Order processed successfully")
+}
+
+// execute runs one provider call as an activity and shows it in the order's
+// state while it runs.
+func (w *orderWorkflow) execute(ctx workflow.Context, step Step, activity string, req, result any) error {
+	w.state.Step = step
+	w.state.Current = &StepProgress{Step: step, Activity: activity, Since: workflow.Now(ctx)}
+	err := workflow.ExecuteActivity(ctx, activity, req).Get(ctx, result)
+	w.state.Current = nil
+	return err
 }
 
 // stopped ends the order when step failed (err) or a cancellation arrived,
@@ -279,11 +532,6 @@ func (w *orderWorkflow) stopped(ctx workflow.Context, undo []compensation, step 
 		return false
 	}
 	return true
-}
-
-// cancelled reports whether the order was cancelled, by Update or natively.
-func (w *orderWorkflow) cancelled(ctx workflow.Context) bool {
-	return w.cancelRequested || ctx.Err() != nil
 }
 
 func (w *orderWorkflow) fail(ctx workflow.Context, undo []compensation, step Step, err error) {
@@ -311,22 +559,22 @@ func (c compensation) reference() string {
 }
 
 // compensate undoes undo in reverse order, in a context that cancellation
-// does not reach, then ends the order with status.
+// does not reach, then ends the order with status. Each undo is retried
+// until the provider answers; one it refuses for good leaves the order
+// StatusNeedsAttention, after the others have run.
 func (w *orderWorkflow) compensate(ctx workflow.Context, undo []compensation, status Status, message string) {
+	w.phase = phaseCompensating
 	w.state.Step = StepCompensation
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	actx := workflow.WithActivityOptions(dctx, workflow.ActivityOptions{
-		StartToCloseTimeout: w.settings.ActivityTimeout,
-		RetryPolicy:         w.settings.CompensationRetry.policy(),
-	})
-	failed := 0
+	actx := w.untilAnswered(dctx, w.plan.Settings.CompensationRetry)
+	refused := 0
 	for i := len(undo) - 1; i >= 0; i-- {
 		c := undo[i]
 		rec := Compensation{Activity: c.activity, Undoes: c.undoes, Reference: c.reference()}
-		if err := workflow.ExecuteActivity(actx, c.activity, c.req).Get(actx, nil); err != nil {
+		if err := w.execute(actx, StepCompensation, c.activity, c.req, nil); err != nil {
 			rec.Error = failureMessage(err)
-			failed++
-			workflow.GetLogger(ctx).Error("Compensation failed; needs a person", "OrderID", w.in.OrderID,
+			refused++
+			workflow.GetLogger(ctx).Error("Compensation refused; needs a person", "OrderID", w.in.OrderID,
 				"Activity", c.activity, "Error", err)
 		}
 		w.state.Compensations = append(w.state.Compensations, rec)
@@ -335,7 +583,11 @@ func (w *orderWorkflow) compensate(ctx workflow.Context, undo []compensation, st
 		message = "Order cancelled: " + orDefault(w.state.CancelReason, "cancellation requested")
 	}
 	if len(undo) > 0 {
-		message += fmt.Sprintf(" (%d of %d compensations succeeded)", len(undo)-failed, len(undo))
+		message += fmt.Sprintf(" (%d of %d compensations succeeded)", len(undo)-refused, len(undo))
+	}
+	if refused > 0 {
+		status = StatusNeedsAttention
+		message += "; a person must act: see the compensations with an error"
 	}
 	w.finish(status, message)
 }
@@ -344,18 +596,31 @@ func (w *orderWorkflow) finish(status Status, message string) {
 	w.state.Status = status
 	w.state.Message = message
 	w.state.Step = StepDone
-	w.finished = true
+	w.phase = phaseDone
 }
 
-// activityCtx sets the options of a forward step. WaitForCancellation makes a
-// cancelled step wait for the provider call to end, so that its compensation
-// cannot overtake it (a refund by key before the charge lands would refund
-// nothing).
-func (w *orderWorkflow) activityCtx(ctx workflow.Context) workflow.Context {
+// forwardOptions sets the options of payment, inventory and email.
+// WaitForCancellation makes a cancelled step wait for the provider call to
+// end, so that its compensation cannot overtake it.
+func (w *orderWorkflow) forwardOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: w.settings.ActivityTimeout,
-		HeartbeatTimeout:    heartbeatTimeout(w.settings.ActivityTimeout),
-		RetryPolicy:         w.settings.Retry.policy(),
+		StartToCloseTimeout: w.plan.Settings.ActivityTimeout,
+		HeartbeatTimeout:    heartbeatTimeout(w.plan.Settings.ActivityTimeout),
+		RetryPolicy:         w.plan.Settings.Retry.policy(),
+		WaitForCancellation: true,
+	})
+}
+
+// untilAnswered sets the options of a call that must not give up: delivery
+// and compensations. It is retried with r's intervals and no attempt limit,
+// until it succeeds or fails with a non-retryable error.
+func (w *orderWorkflow) untilAnswered(ctx workflow.Context, r Retry) workflow.Context {
+	policy := r.policy()
+	policy.MaximumAttempts = 0
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: w.plan.Settings.ActivityTimeout,
+		HeartbeatTimeout:    heartbeatTimeout(w.plan.Settings.ActivityTimeout),
+		RetryPolicy:         policy,
 		WaitForCancellation: true,
 	})
 }
@@ -368,88 +633,6 @@ func (w *orderWorkflow) confirmation(key string) Email {
 	}
 	return Email{IdempotencyKey: key, OrderID: o.OrderID, Kind: EmailConfirmation, To: o.CustomerEmail,
 		CustomerName: o.CustomerName, Subject: "Your order " + o.OrderID + " is confirmed", Body: body}
-}
-
-// decide applies an approval decision if one is pending, and reports whether it did.
-func (w *orderWorkflow) decide(status ApprovalStatus, reason string) bool {
-	if w.state.Approval.Status != ApprovalPending || w.cancelRequested || w.finished {
-		return false
-	}
-	w.state.Approval = Approval{Status: status, Reason: reason}
-	return true
-}
-
-func (w *orderWorkflow) listenForSignals(ctx workflow.Context) {
-	approve := workflow.GetSignalChannel(ctx, SignalApprove)
-	reject := workflow.GetSignalChannel(ctx, SignalReject)
-	on := func(status ApprovalStatus) func(workflow.ReceiveChannel, bool) {
-		return func(c workflow.ReceiveChannel, _ bool) {
-			var reason string
-			c.Receive(ctx, &reason)
-			if w.decide(status, reason) {
-				workflow.GetLogger(ctx).Info("Approval decision by signal", "OrderID", w.in.OrderID, "Decision", status)
-			} else {
-				workflow.GetLogger(ctx).Warn("Ignored approval signal: no decision pending", "OrderID", w.in.OrderID,
-					"Decision", status, "ApprovalStatus", w.state.Approval.Status)
-			}
-		}
-	}
-	sel := workflow.NewSelector(ctx)
-	sel.AddReceive(approve, on(ApprovalApproved))
-	sel.AddReceive(reject, on(ApprovalRejected))
-	for {
-		sel.Select(ctx)
-	}
-}
-
-func (w *orderWorkflow) validateDecision(ctx workflow.Context, reason string) error {
-	if w.state.Approval.Status != ApprovalPending || w.cancelRequested || w.finished {
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("approval status is %s", w.state.Approval.Status),
-			ErrorTypeNotAwaiting, nil)
-	}
-	return nil
-}
-
-func (w *orderWorkflow) approveUpdate(ctx workflow.Context, reason string) (Approval, error) {
-	return w.decideByUpdate(ctx, ApprovalApproved, reason)
-}
-
-func (w *orderWorkflow) rejectUpdate(ctx workflow.Context, reason string) (Approval, error) {
-	return w.decideByUpdate(ctx, ApprovalRejected, reason)
-}
-
-func (w *orderWorkflow) decideByUpdate(ctx workflow.Context, status ApprovalStatus, reason string) (Approval, error) {
-	if err := w.validateDecision(ctx, reason); err != nil {
-		return Approval{}, err
-	}
-	w.decide(status, reason)
-	workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.OrderID, "Decision", status)
-	return w.state.Approval, nil
-}
-
-func (w *orderWorkflow) validateCancel(ctx workflow.Context, reason string) error {
-	switch {
-	case w.cancelRequested:
-		return temporal.NewNonRetryableApplicationError(
-			"a cancellation was already accepted", ErrorTypeAlreadyCancelled, nil)
-	case w.noReturn || w.finished:
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("past the point of no return (step: %s, status: %s)", w.state.Step, w.state.Status),
-			ErrorTypeTooLateToCancel, nil)
-	}
-	return nil
-}
-
-func (w *orderWorkflow) cancelUpdate(ctx workflow.Context, reason string) error {
-	if err := w.validateCancel(ctx, reason); err != nil {
-		return err
-	}
-	w.cancelRequested = true
-	w.state.CancelReason = reason
-	w.stepsCancel()
-	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.OrderID, "Step", w.state.Step)
-	return nil
 }
 
 // isBusinessFailure reports whether err is a provider's permanent business

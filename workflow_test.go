@@ -97,6 +97,14 @@ func (s *WorkflowSuite) SetupTest() {
 	s.env.SetOnTimerFiredListener(func(string) { s.fired++ })
 }
 
+// newEnvKeepingProviders starts a fresh test environment that shares the
+// providers (their ledger) with the previous one.
+func (s *WorkflowSuite) newEnvKeepingProviders() {
+	acts, p := s.acts, s.p
+	s.SetupTest()
+	s.acts, s.p = acts, p
+}
+
 func (s *WorkflowSuite) TearDownTest() { s.env.AssertExpectations(s.T()) }
 
 // register registers the workflow and the (possibly replaced) activities.
@@ -262,10 +270,10 @@ func (s *WorkflowSuite) TestSmallOrderCompletesWithoutApproval() {
 	s.Equal([]string{"Charge", "Reserve", "Arrange", "Send"}, s.methods())
 	wfID := orderflow.WorkflowID("ORD-001")
 	want := map[string]string{
-		"Charge":  orderflow.IdempotencyKey(wfID, orderflow.ActivityProcessPayment),
-		"Reserve": orderflow.IdempotencyKey(wfID, orderflow.ActivityReserveInventory),
-		"Arrange": orderflow.IdempotencyKey(wfID, orderflow.ActivityArrangeDelivery),
-		"Send":    orderflow.IdempotencyKey(wfID, orderflow.ActivitySendConfirmation),
+		"Charge":  orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityProcessPayment),
+		"Reserve": orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityReserveInventory),
+		"Arrange": orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityArrangeDelivery),
+		"Send":    orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivitySendConfirmation),
 	}
 	for _, calls := range [][]orderflowtest.Call{s.p.Payments.Calls(), s.p.Inventory.Calls(), s.p.Delivery.Calls(), s.p.Mailer.Calls()} {
 		for _, c := range calls {
@@ -292,6 +300,48 @@ func (s *WorkflowSuite) TestIdempotencyKeysDependOnWorkflowIDNotRun() {
 	s.SetupTest()
 	s.run(smallOrder("ORD-OTHER"), nil)
 	s.NotEqual(first, s.p.Payments.Calls()[0].IdempotencyKey, "two orders share a key")
+}
+
+func (s *WorkflowSuite) TestOrderRunAgainAfterRefundIsDeclined() {
+	// The first run fails out of stock and is refunded; the same order run
+	// again (a CLI start after it ended, a reset) must not complete on the
+	// refunded charge.
+	s.p.Inventory.SetStock("MOUSE-001", 0)
+	res := s.run(smallOrder("ORD-AGAIN"), nil)
+	s.Require().Equal(orderflow.StatusFailed, res.Status)
+	s.Require().Len(s.p.Payments.Refunds(), 1)
+
+	s.newEnvKeepingProviders()
+	s.p.Inventory.SetStock("MOUSE-001", 10)
+	res = s.run(smallOrder("ORD-AGAIN"), nil)
+
+	s.Equal(orderflow.StatusFailed, res.Status)
+	s.Equal(orderflow.StepPayment, res.FailedStep)
+	s.ErrorIs(res.Err(), orderflow.ErrPaymentDeclined)
+	s.Empty(res.Compensations, "the declined charge took nothing")
+	s.Zero(s.p.Payments.Charged("ORD-AGAIN").Amount, "nothing may be held")
+	s.Empty(s.p.Delivery.Shipments(), "an order must never ship unpaid")
+	s.Nil(s.p.Inventory.Reserved("ORD-AGAIN"))
+}
+
+func (s *WorkflowSuite) TestOrdersInTheTestEnvironmentHaveTheirOwnKeys() {
+	// Without SetStartWorkflowOptions every workflow of the test
+	// environment is "default-test-workflow-id".
+	for i, id := range []string{"ORD-A", "ORD-B"} {
+		if i > 0 {
+			s.newEnvKeepingProviders()
+		}
+		s.register()
+		s.env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder(id)})
+		var res orderflow.OrderResult
+		s.Require().NoError(s.env.GetWorkflowResult(&res))
+		s.Require().Equal(orderflow.StatusCompleted, res.Status)
+	}
+	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-A"))
+	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-B"), "order B completed on order A's charge")
+	s.Len(s.p.Payments.Charges(), 2)
+	s.Len(s.p.Delivery.Shipments(), 2)
+	s.Equal("default-test-workflow-id/ORD-B/process_payment", s.p.Payments.Charges()[1].IdempotencyKey)
 }
 
 func (s *WorkflowSuite) TestThresholdIsStrictlyGreater() {
@@ -478,8 +528,8 @@ func (s *WorkflowSuite) TestOutOfStockRefundsPayment() {
 	refunds := s.p.Payments.Refunds()
 	s.Require().Len(refunds, 1)
 	wfID := orderflow.WorkflowID("ORD-001")
-	s.Equal(orderflow.IdempotencyKey(wfID, orderflow.ActivityRefundPayment), refunds[0].IdempotencyKey)
-	s.Equal(orderflow.IdempotencyKey(wfID, orderflow.ActivityProcessPayment), refunds[0].ChargeKey)
+	s.Equal(orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityRefundPayment), refunds[0].IdempotencyKey)
+	s.Equal(orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityProcessPayment), refunds[0].ChargeKey)
 	s.ErrorIs(res.Err(), orderflow.ErrOutOfStock)
 }
 
@@ -530,7 +580,7 @@ func (s *WorkflowSuite) TestExhaustedRetriesCompensate() {
 	// The reservation's outcome is unknown, so it is released by key; then
 	// the charge is refunded.
 	s.Equal([]string{orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment}, compensationNames(res))
-	s.Equal(orderflow.IdempotencyKey(orderflow.WorkflowID("ORD-001"), orderflow.ActivityReserveInventory),
+	s.Equal(orderflow.IdempotencyKey(orderflow.WorkflowID("ORD-001"), "ORD-001", orderflow.ActivityReserveInventory),
 		res.Compensations[0].Reference)
 	s.requireFullyUndone("ORD-001")
 	s.ErrorIs(res.Err(), orderflow.ErrOrderFailed)
@@ -546,15 +596,86 @@ func (s *WorkflowSuite) TestRetryPolicyComesFromInput() {
 	s.Len(s.p.Payments.Calls(), 5)
 }
 
-func (s *WorkflowSuite) TestFailedRefundIsRecordedForAPerson() {
+func (s *WorkflowSuite) TestRefusedRefundNeedsAPerson() {
 	s.p.Inventory.SetStock("MOUSE-001", 0)
 	s.p.Payments.RefundFaults.FailOrder("ORD-001", fmt.Errorf("gateway gone: %w", orderflow.ErrPermanent))
 	res := s.run(smallOrder("ORD-001"), nil)
 
-	s.Equal(orderflow.StatusFailed, res.Status)
+	s.Equal(orderflow.StatusNeedsAttention, res.Status, "a refund refused for good must not end as if settled")
+	s.Equal(orderflow.StepInventory, res.FailedStep)
 	s.Require().Len(res.Compensations, 1)
 	s.Contains(res.Compensations[0].Error, "gateway gone")
 	s.Contains(res.Message, "0 of 1 compensations succeeded")
+	s.Contains(res.Message, "a person must act")
+	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"), "the money is still held, as the result says")
+	s.ErrorIs(res.Err(), orderflow.ErrNeedsAttention)
+	s.ErrorIs(res.Err(), orderflow.ErrOutOfStock)
+	s.NotErrorIs(res.Err(), orderflow.ErrOrderFailed)
+}
+
+func (s *WorkflowSuite) TestCompensationsRetryUntilTheProviderAnswers() {
+	// A maximum attempts set for compensations is not a reason to give up:
+	// the money would stay taken. (The test environment caps retries at
+	// 10; the integration tests check more failures on a real server.)
+	settings := orderflow.DefaultSettings()
+	settings.CompensationRetry.MaximumAttempts = 3
+	s.p.Delivery.ArrangeFaults.FailOrder("ORD-001", fmt.Errorf("no carrier: %w", orderflow.ErrUndeliverable))
+	s.p.Inventory.ReleaseFaults.FailNext(5, nil)
+	s.p.Payments.RefundFaults.FailNext(8, nil)
+	var during orderflow.OrderResult
+	s.onStart[orderflow.ActivityRefundPayment] = func() { during = s.queryState() }
+	res := s.run(smallOrder("ORD-001"), &settings)
+
+	s.Equal(orderflow.StatusFailed, res.Status)
+	s.Equal(6, countCalls(s.p.Inventory.Calls(), "Release"), "5 transient failures, then the release")
+	s.Equal(9, countCalls(s.p.Payments.Calls(), "Refund"), "8 transient failures, then the refund")
+	s.requireFullyUndone("ORD-001")
+	for _, c := range res.Compensations {
+		s.Empty(c.Error, c.Activity)
+	}
+	s.Contains(res.Message, "2 of 2 compensations succeeded")
+
+	s.Equal(orderflow.StepCompensation, during.Step)
+	s.Require().NotNil(during.Current, "the state must show the compensation in progress")
+	s.Equal(orderflow.ActivityRefundPayment, during.Current.Activity)
+	s.Equal([]string{orderflow.ActivityReleaseInventory}, compensationNames(&during))
+}
+
+func (s *WorkflowSuite) TestDeliveryRetriesUntilTheProviderAnswers() {
+	// Every attempt fails or loses its reply for longer than the forward
+	// retry policy's 3 attempts: the shipment may exist, so the order is
+	// neither failed nor refunded; delivery is retried until it answers.
+	s.p.Delivery.ArrangeFaults.FailNext(4, nil)
+	s.p.Delivery.ArrangeFaults.LoseNext(4, nil)
+	var during orderflow.OrderResult
+	s.onStart[orderflow.ActivityArrangeDelivery] = func() { during = s.queryState() }
+	res := s.run(smallOrder("ORD-001"), nil)
+
+	s.Equal(orderflow.StatusCompleted, res.Status)
+	s.Empty(res.Compensations, "a shipment whose outcome was unknown must not be refunded")
+	s.Equal(9, countCalls(s.p.Delivery.Calls(), "Arrange"))
+	s.Require().Len(s.p.Delivery.Shipments(), 1, "the lost replies booked one shipment, found again by key")
+	s.Equal(s.p.Delivery.Shipments()[0].TrackingNumber, res.Delivery.TrackingNumber)
+	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.NotNil(s.p.Inventory.Reserved("ORD-001"))
+
+	s.Equal(orderflow.StepDelivery, during.Step)
+	s.Require().NotNil(during.Current, "the state must show the call in progress")
+	s.Equal(orderflow.ActivityArrangeDelivery, during.Current.Activity)
+	s.Nil(res.Current)
+}
+
+func (s *WorkflowSuite) TestDeliveryWithoutADefiniteAnswerNeedsAPerson() {
+	s.p.Delivery.ArrangeFaults.FailOrder("ORD-001", fmt.Errorf("carrier API rejected the request: %w", orderflow.ErrPermanent))
+	res := s.run(smallOrder("ORD-001"), nil)
+
+	s.Equal(orderflow.StatusNeedsAttention, res.Status)
+	s.Equal(orderflow.StepDelivery, res.FailedStep)
+	s.Empty(res.Compensations, "only ErrUndeliverable says nothing shipped")
+	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.NotNil(s.p.Inventory.Reserved("ORD-001"))
+	s.Empty(s.p.Mailer.Calls())
+	s.ErrorIs(res.Err(), orderflow.ErrNeedsAttention)
 }
 
 func (s *WorkflowSuite) TestFailingEmailStillCompletesWithWarning() {

@@ -178,6 +178,41 @@ func (inv tombstonelessInventory) Release(ctx context.Context, req orderflow.Rel
 	return inv.Inventory.Release(ctx, req)
 }
 
+// revivingPayments keeps the old contract under which a Charge with a key
+// whose charge was refunded returns that charge's result, as if it held.
+type revivingPayments struct{ *Payments }
+
+func (p revivingPayments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
+	for _, c := range p.Charges() {
+		if c.IdempotencyKey == req.IdempotencyKey && c.Refunded {
+			return orderflow.PaymentResult{TransactionID: c.TransactionID, Amount: c.Amount}, nil
+		}
+	}
+	return p.Payments.Charge(ctx, req)
+}
+
+// revivingInventory is revivingPayments for Inventory.
+type revivingInventory struct{ *Inventory }
+
+func (inv revivingInventory) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
+	for _, r := range inv.Reservations() {
+		if r.IdempotencyKey == req.IdempotencyKey && r.Released {
+			return orderflow.InventoryResult{ReservationID: r.ReservationID}, nil
+		}
+	}
+	return inv.Inventory.Reserve(ctx, req)
+}
+
+type (
+	revivingPaymentsHarness  struct{ paymentsHarness }
+	revivingInventoryHarness struct{ inventoryHarness }
+)
+
+func (h revivingPaymentsHarness) Provider() orderflow.PaymentProvider { return revivingPayments{h.p} }
+func (h revivingInventoryHarness) Provider() orderflow.InventoryProvider {
+	return revivingInventory{h.inv}
+}
+
 type (
 	tombstonelessPaymentsHarness  struct{ paymentsHarness }
 	tombstonelessInventoryHarness struct{ inventoryHarness }
@@ -230,6 +265,12 @@ func TestBrokenProvider(t *testing.T) {
 		TestInventoryProvider(t, func(*testing.T) InventoryHarness {
 			return tombstonelessInventoryHarness{inventoryHarness{new(Inventory)}}
 		})
+	case "payment-reviving":
+		TestPaymentProvider(t, func(*testing.T) PaymentHarness { return revivingPaymentsHarness{paymentsHarness{new(Payments)}} })
+	case "inventory-reviving":
+		TestInventoryProvider(t, func(*testing.T) InventoryHarness {
+			return revivingInventoryHarness{inventoryHarness{new(Inventory)}}
+		})
 	default:
 		t.Skip("runs only as a child of TestSuitesCatchBrokenProviders")
 	}
@@ -239,6 +280,7 @@ var failedClause = regexp.MustCompile(`--- FAIL: TestBrokenProvider/(\S+) `)
 
 func TestSuitesCatchBrokenProviders(t *testing.T) {
 	const forgetful, tombstoneless = "ignores idempotency keys", "leaves no tombstone"
+	const reviving = "revives a compensated key"
 	for _, tc := range []struct {
 		provider, clause, breakage string
 		only                       bool // no other clause may fail
@@ -250,6 +292,8 @@ func TestSuitesCatchBrokenProviders(t *testing.T) {
 		{"email", "SendIsIdempotent", forgetful, false},
 		{"payment-tombstoneless", "RefundBeforeChargeBlocksLateCharge", tombstoneless, true},
 		{"inventory-tombstoneless", "ReleaseBeforeReserveBlocksLateReserve", tombstoneless, true},
+		{"payment-reviving", "RefundedChargeStaysRefunded", reviving, true},
+		{"inventory-reviving", "ReleasedReservationStaysReleased", reviving, true},
 	} {
 		t.Run(tc.provider+"/"+tc.clause, func(t *testing.T) {
 			// The child's result depends on no timing: its cancellation

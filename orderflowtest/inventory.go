@@ -73,13 +73,17 @@ func (inv *Inventory) Stock(productID string) (n int64, limited bool) {
 // Reserve holds every item of req, or none: it fails with an error wrapping
 // orderflow.ErrOutOfStock when a product has too little stock. A repeated
 // idempotency key returns the first reservation and holds nothing more, even
-// when its items differ. A key that Release found no reservation under
-// holds nothing and fails with an error wrapping orderflow.ErrOutOfStock.
+// when its items differ. A key that Release has seen, before or after a
+// reservation under it, holds nothing and fails with an error wrapping
+// orderflow.ErrOutOfStock.
 func (inv *Inventory) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
 	in := invocation{method: "Reserve", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: inv.Latency, faults: &inv.ReserveFaults}
 	return serve(ctx, &inv.recorder, in, func() (orderflow.InventoryResult, error) {
-		if i, ok := inv.reserveKeys[req.IdempotencyKey]; ok {
+		if i, ok := inv.reserveKeys[req.IdempotencyKey]; ok && inv.reservations[i].Released {
+			return orderflow.InventoryResult{}, fmt.Errorf("orderflowtest: reserve key %q was released; a released reservation stays released: %w",
+				req.IdempotencyKey, orderflow.ErrOutOfStock)
+		} else if ok {
 			return inventoryResult(inv.reservations[i]), nil
 		}
 		if inv.tombstones[req.IdempotencyKey] {

@@ -59,13 +59,17 @@ type Refund struct {
 
 // Charge takes req.Amount, once per idempotency key: a repeated key returns
 // the first charge's result and takes nothing, even when its amount differs.
-// A key that Refund found no charge under is declined: Charge then takes
-// nothing and fails with an error wrapping orderflow.ErrPaymentDeclined.
+// A key that Refund has seen, before or after a charge under it, is
+// declined: Charge then takes nothing and fails with an error wrapping
+// orderflow.ErrPaymentDeclined.
 func (p *Payments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
 	in := invocation{method: "Charge", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: p.Latency, faults: &p.ChargeFaults}
 	return serve(ctx, &p.recorder, in, func() (orderflow.PaymentResult, error) {
-		if i, ok := p.chargeKeys[req.IdempotencyKey]; ok {
+		if i, ok := p.chargeKeys[req.IdempotencyKey]; ok && p.charges[i].Refunded {
+			return orderflow.PaymentResult{}, fmt.Errorf("orderflowtest: charge key %q was refunded; a refunded charge stays refunded: %w",
+				req.IdempotencyKey, orderflow.ErrPaymentDeclined)
+		} else if ok {
 			return paymentResult(p.charges[i]), nil
 		}
 		if p.tombstones[req.IdempotencyKey] {

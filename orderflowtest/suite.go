@@ -42,7 +42,7 @@ func newOrderID() string {
 
 // key returns the idempotency key the workflow uses for a step of an order.
 func key(orderID, activity string) string {
-	return orderflow.IdempotencyKey(orderflow.WorkflowID(orderID), activity)
+	return orderflow.IdempotencyKey(orderflow.WorkflowID(orderID), orderID, activity)
 }
 
 // permanent reports which orderflow sentinel err wraps, or "".

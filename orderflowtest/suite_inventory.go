@@ -45,6 +45,7 @@ func TestInventoryProvider(t *testing.T, newHarness func(t *testing.T) Inventory
 	clause(t, "ReleaseIsIdempotent", newHarness, testReleaseIsIdempotent)
 	clause(t, "ReleaseOfUnknownReservationSucceedsWithoutEffect", newHarness, testReleaseUnknown)
 	clause(t, "ReleaseBeforeReserveBlocksLateReserve", newHarness, testReleaseBlocksLateReserve)
+	clause(t, "ReleasedReservationStaysReleased", newHarness, testReleasedStaysReleased)
 	clause(t, "ReserveReturnsPromptlyWhenCancelled", newHarness, testReserveCancel)
 	clause(t, "ConcurrentReserves", newHarness, testConcurrentReserves)
 }
@@ -190,4 +191,23 @@ func testConcurrentReserves(t *testing.T, h InventoryHarness) {
 	for _, req := range reqs {
 		wantReserved(t, h, req.OrderID, units(req.Items), "each of several concurrent Reserves holds its own items")
 	}
+}
+
+func testReleasedStaysReleased(t *testing.T, h InventoryHarness) {
+	req := reserveRequest(h, newOrderID())
+	res := mustReserve(t, h.Provider(), req)
+	if err := h.Provider().Release(t.Context(), releaseRequest(req, res.ReservationID)); err != nil {
+		t.Fatalf("Release of reservation %q = %v; want success", res.ReservationID, err)
+	}
+	for i := range 2 { // a second run of the order, and its retry
+		_, err := h.Provider().Reserve(t.Context(), req)
+		if err == nil {
+			t.Errorf("Reserve #%d with key %q after its reservation was released succeeded; want an error wrapping %v (an order run again after it was compensated would otherwise ship on a released reservation)",
+				i+1, req.IdempotencyKey, orderflow.ErrOutOfStock)
+		} else if !errors.Is(err, orderflow.ErrOutOfStock) {
+			t.Errorf("Reserve #%d with key %q after its reservation was released = %v; want an error wrapping %v, which tells the workflow that nothing is held",
+				i+1, req.IdempotencyKey, err, orderflow.ErrOutOfStock)
+		}
+	}
+	wantReserved(t, h, req.OrderID, 0, "a released reservation stays released: a later Reserve with its key holds nothing")
 }

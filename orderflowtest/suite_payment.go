@@ -43,6 +43,7 @@ func TestPaymentProvider(t *testing.T, newHarness func(t *testing.T) PaymentHarn
 	clause(t, "RefundIsIdempotent", newHarness, testRefundIsIdempotent)
 	clause(t, "RefundOfUnknownChargeSucceedsWithoutEffect", newHarness, testRefundUnknown)
 	clause(t, "RefundBeforeChargeBlocksLateCharge", newHarness, testRefundBlocksLateCharge)
+	clause(t, "RefundedChargeStaysRefunded", newHarness, testRefundedChargeStaysRefunded)
 	clause(t, "ChargeReturnsPromptlyWhenCancelled", newHarness, testChargeCancel)
 	clause(t, "ConcurrentCharges", newHarness, testConcurrentCharges)
 }
@@ -213,4 +214,23 @@ func testConcurrentCharges(t *testing.T, h PaymentHarness) {
 	for _, req := range reqs {
 		wantCharged(t, h, req.OrderID, req.Amount.Amount, "each of several concurrent Charges takes its own amount")
 	}
+}
+
+func testRefundedChargeStaysRefunded(t *testing.T, h PaymentHarness) {
+	req := chargeRequest(newOrderID())
+	res := mustCharge(t, h.Provider(), req)
+	if err := h.Provider().Refund(t.Context(), refundRequest(req, res.TransactionID)); err != nil {
+		t.Fatalf("Refund of transaction %q = %v; want success", res.TransactionID, err)
+	}
+	for i := range 2 { // a second run of the order, and its retry
+		again, err := h.Provider().Charge(t.Context(), req)
+		if err == nil {
+			t.Errorf("Charge #%d with key %q after its charge was refunded succeeded (transaction %q); want an error wrapping %v (an order run again after it was compensated would otherwise ship on a refunded charge)",
+				i+1, req.IdempotencyKey, again.TransactionID, orderflow.ErrPaymentDeclined)
+		} else if !errors.Is(err, orderflow.ErrPaymentDeclined) {
+			t.Errorf("Charge #%d with key %q after its charge was refunded = %v; want an error wrapping %v, which tells the workflow that no money was taken",
+				i+1, req.IdempotencyKey, err, orderflow.ErrPaymentDeclined)
+		}
+	}
+	wantCharged(t, h, req.OrderID, 0, "a charge that was refunded stays refunded: a later Charge with its key takes no money")
 }

@@ -44,24 +44,26 @@ func TestRefundBeforeChargeLeavesTombstone(t *testing.T) {
 	}
 }
 
-// A Refund that found the charge leaves no tombstone: a retry of the charge
-// still returns the first result.
-func TestRefundAfterChargeLeavesNoTombstone(t *testing.T) {
+// A charge that was refunded stays refunded: a Charge with its key (a retry
+// landing late, or the order run again) takes nothing and is declined.
+func TestChargeAfterItsRefundIsDeclined(t *testing.T) {
 	var p Payments
 	req := charge("ORD-1")
-	first, err := p.Charge(t.Context(), req)
-	if err != nil {
+	if _, err := p.Charge(t.Context(), req); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Refund(t.Context(), orderflow.RefundRequest{IdempotencyKey: "r", OrderID: "ORD-1", ChargeKey: req.IdempotencyKey}); err != nil {
 		t.Fatal(err)
 	}
 	again, err := p.Charge(t.Context(), req)
-	if err != nil || again != first {
-		t.Fatalf("Charge after its refund = %+v, %v; want the first result %+v", again, err, first)
+	if !errors.Is(err, orderflow.ErrPaymentDeclined) || again != (orderflow.PaymentResult{}) {
+		t.Fatalf("Charge after its refund = %+v, %v; want a zero result and ErrPaymentDeclined", again, err)
 	}
 	if got := p.Charged("ORD-1"); got != orderflow.USD(0) {
 		t.Errorf("Charged = %#v, want USD(0): the charge stays refunded", got)
+	}
+	if got := p.Charges(); len(got) != 1 {
+		t.Errorf("Charges() = %+v, want the one refunded charge", got)
 	}
 }
 
@@ -111,8 +113,8 @@ func TestReleaseBeforeReserveLeavesTombstone(t *testing.T) {
 	if got := inv.Reservations(); len(got) != 0 {
 		t.Errorf("Reservations() = %+v, want none", got)
 	}
-	// The tombstone is the key's alone, and a Release that found its
-	// reservation leaves none.
+	// The tombstone is the key's alone, and a released reservation stays
+	// released.
 	other := reserve("ORD-OTHER", "k-other")
 	first, err := inv.Reserve(t.Context(), other)
 	if err != nil {
@@ -121,7 +123,10 @@ func TestReleaseBeforeReserveLeavesTombstone(t *testing.T) {
 	if err := inv.Release(t.Context(), orderflow.ReleaseRequest{IdempotencyKey: "rel-other", OrderID: "ORD-OTHER", ReserveKey: "k-other"}); err != nil {
 		t.Fatal(err)
 	}
-	if again, err := inv.Reserve(t.Context(), other); err != nil || again != first {
-		t.Errorf("Reserve after its release = %+v, %v; want the first result %+v", again, err, first)
+	if again, err := inv.Reserve(t.Context(), other); !errors.Is(err, orderflow.ErrOutOfStock) || again != (orderflow.InventoryResult{}) {
+		t.Errorf("Reserve after its release = %+v, %v; want a zero result and ErrOutOfStock (not the released %+v)", again, err, first)
+	}
+	if got := inv.Reserved("ORD-OTHER"); got != nil {
+		t.Errorf("Reserved(ORD-OTHER) = %v, want nothing held", got)
 	}
 }
