@@ -1,14 +1,18 @@
 package orderflow_test
 
 import (
+	"encoding/json"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/orderflow/orderflow"
 )
@@ -16,17 +20,61 @@ import (
 // TestReplayRecordedHistories replays histories recorded on a real Temporal
 // server (examples/replay, ORDERFLOW_RECORD_HISTORIES=testdata) against the
 // current workflow code. A failure means a change would break orders that are
-// running: guard it with workflow.GetVersion instead.
+// running: guard it with workflow.GetVersion instead. history_v1_* were
+// recorded by the release before the money-safety version gate; they replay
+// through the frozen workflow of that release.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "history_*.json"))
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(files), 7, "recorded histories are missing")
+	v1, _ := filepath.Glob(filepath.Join("testdata", "history_v1_*.json"))
+	require.GreaterOrEqual(t, len(v1), 7, "recorded histories of the previous release are missing")
+	require.GreaterOrEqual(t, len(files)-len(v1), 12, "recorded histories are missing")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(orderflow.OrderWorkflow, workflow.RegisterOptions{Name: orderflow.WorkflowName})
-			logger := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
-			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(logger, f))
+			require.NoError(t, replay(t, readHistory(t, f)))
 		})
 	}
+}
+
+// TestReplayDoesNotRevalidate replays a recorded order whose input would be
+// refused by today's validation, as if a later release had tightened a rule.
+// The order's plan (validation, total, approval, keys) is recorded in its
+// history, so it replays as it ran; the previous release recomputed it, and
+// such an upgrade broke its running orders.
+func TestReplayDoesNotRevalidate(t *testing.T) {
+	tighten := func(h *historypb.History) {
+		payload := h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0]
+		var in map[string]any
+		require.NoError(t, json.Unmarshal(payload.Data, &in))
+		in["customer_email"] = "no longer valid"
+		in["shipping_address"] = ""
+		var err error
+		payload.Data, err = json.Marshal(in)
+		require.NoError(t, err)
+	}
+
+	h := readHistory(t, filepath.Join("testdata", "history_small_completed.json"))
+	tighten(h)
+	require.NoError(t, replay(t, h), "a running order must replay whatever today's validation says")
+
+	old := readHistory(t, filepath.Join("testdata", "history_v1_small_completed.json"))
+	tighten(old)
+	require.Error(t, replay(t, old), "the previous release's orders revalidate on replay; this test must be able to fail")
+}
+
+func readHistory(t *testing.T, file string) *historypb.History {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var h historypb.History
+	require.NoError(t, protojson.Unmarshal(b, &h))
+	return &h
+}
+
+func replay(t *testing.T, h *historypb.History) error {
+	t.Helper()
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(orderflow.OrderWorkflow, workflow.RegisterOptions{Name: orderflow.WorkflowName})
+	logger := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	return r.ReplayWorkflowHistory(logger, h)
 }

@@ -92,6 +92,12 @@ type orderWorkflow struct {
 	// cancelRequested is set by an accepted cancel Update, or by a native
 	// cancellation before the point of no return.
 	cancelRequested bool
+	// claimedDecision and claimedCancel are set while an accepted Update
+	// handler waits for the workflow to take what history recorded before
+	// it (see yieldToWorkflow); meanwhile other decisions are refused by
+	// their validators, leaving no event in history.
+	claimedDecision ApprovalStatus
+	claimedCancel   bool
 }
 
 // plan is what the workflow decided from its input. It is computed once and
@@ -314,6 +320,10 @@ func yieldToWorkflow(ctx workflow.Context) {
 // decisionRefusal says why an approval decision cannot be taken now, or nil.
 func (w *orderWorkflow) decisionRefusal() error {
 	switch {
+	case w.claimedCancel:
+		return refusal(ErrorTypeNotAwaiting, "the order is being cancelled")
+	case w.claimedDecision != "":
+		return refusal(ErrorTypeNotAwaiting, fmt.Sprintf("another decision (%s) is being recorded", w.claimedDecision))
 	case w.cancelRequested || (w.phase == phaseApproval && w.root.Err() != nil):
 		return refusal(ErrorTypeNotAwaiting, "the order was cancelled")
 	case w.state.Approval.Status != ApprovalPending:
@@ -324,10 +334,12 @@ func (w *orderWorkflow) decisionRefusal() error {
 	return nil
 }
 
-// cancelRefusal says why a cancellation cannot be accepted now, or nil.
+// cancelRefusal says why a cancellation cannot be accepted now, or nil. An
+// approval being recorded does not stop a cancel: approved orders may be
+// cancelled until delivery starts.
 func (w *orderWorkflow) cancelRefusal() error {
 	switch {
-	case w.cancelRequested || (w.phase < phaseNoReturn && w.root.Err() != nil):
+	case w.claimedCancel || w.cancelRequested || (w.phase < phaseNoReturn && w.root.Err() != nil):
 		return refusal(ErrorTypeAlreadyCancelled, "a cancellation was already accepted")
 	case w.phase == phaseNoReturn:
 		return refusal(ErrorTypeTooLateToCancel, "delivery has started: past the point of no return")
@@ -335,6 +347,8 @@ func (w *orderWorkflow) cancelRefusal() error {
 		return refusal(ErrorTypeTooLateToCancel, "the order has failed and is being undone")
 	case w.phase == phaseDone:
 		return refusal(ErrorTypeTooLateToCancel, fmt.Sprintf("the order has ended (%s)", w.state.Status))
+	case w.claimedDecision == ApprovalRejected:
+		return refusal(ErrorTypeTooLateToCancel, "the order is being rejected")
 	case w.state.Approval.Status == ApprovalRejected || w.state.Approval.Status == ApprovalTimedOut:
 		return refusal(ErrorTypeTooLateToCancel, fmt.Sprintf("the order was already decided (approval %s)", w.state.Approval.Status))
 	case w.state.Approval.Status == ApprovalPending && w.timer != nil && w.timer.IsReady():
@@ -367,7 +381,9 @@ func (w *orderWorkflow) validateCancel(_ workflow.Context, reason string) error 
 // handler says so with the validator's error.
 func (w *orderWorkflow) decisionHandler(status ApprovalStatus) func(workflow.Context, string) (Approval, error) {
 	return func(ctx workflow.Context, reason string) (Approval, error) {
+		w.claimedDecision = status
 		yieldToWorkflow(ctx)
+		w.claimedDecision = ""
 		if err := w.decisionRefusal(); err != nil {
 			return Approval{}, err
 		}
@@ -384,7 +400,9 @@ func (w *orderWorkflow) decisionHandler(status ApprovalStatus) func(workflow.Con
 // possible.
 func (w *orderWorkflow) cancelHandler(ctx workflow.Context, reason string) error {
 	if w.phase == phaseApproval {
+		w.claimedCancel = true
 		yieldToWorkflow(ctx)
+		w.claimedCancel = false
 	}
 	if err := w.cancelRefusal(); err != nil {
 		return err

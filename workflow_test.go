@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -479,6 +480,63 @@ func (s *WorkflowSuite) TestSecondDecisionIsRefused() {
 	s.requireRejected(viaUpdateReject, orderflow.ErrorTypeNotAwaiting)
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "ok"}, res.Approval)
+}
+
+func (s *WorkflowSuite) TestCancelAfterApprovalBeforeDeliveryIsHonoured() {
+	var approve, cancel *updateOutcome
+	s.at(time.Minute, func() { approve = s.update(orderflow.UpdateApprove, "ok") })
+	s.onStart[orderflow.ActivityReserveInventory] = func() { cancel = s.update(orderflow.UpdateCancel, "changed mind") }
+	res := s.run(largeOrder("ORD-002"), nil)
+
+	s.requireAccepted(approve)
+	s.requireAccepted(cancel)
+	s.Equal(orderflow.StatusCancelled, res.Status)
+	s.Equal(orderflow.ApprovalApproved, res.Approval.Status)
+	s.requireFullyUndone("ORD-002")
+}
+
+func (s *WorkflowSuite) TestCancelWhileAFailedOrderIsUndoneIsRefused() {
+	var cancel *updateOutcome
+	s.p.Inventory.SetStock("MOUSE-001", 0)
+	s.onStart[orderflow.ActivityRefundPayment] = func() { cancel = s.update(orderflow.UpdateCancel, "too late") }
+	res := s.run(smallOrder("ORD-001"), nil)
+
+	s.requireRejected(cancel, orderflow.ErrorTypeTooLateToCancel)
+	s.Equal(orderflow.StatusFailed, res.Status, "the order had failed before the cancel came")
+	s.Empty(res.CancelReason)
+	s.requireFullyUndone("ORD-001")
+}
+
+func (s *WorkflowSuite) TestUndecodableSignalDoesNotDeafenTheOrder() {
+	s.at(time.Minute, func() { s.env.SignalWorkflow(orderflow.SignalApprove, 42) })
+	s.at(2*time.Minute, func() { s.env.SignalWorkflow(orderflow.SignalReject, "Insufficient credit check") })
+	res := s.run(largeOrder("ORD-002"), nil)
+
+	s.Equal(orderflow.StatusRejected, res.Status)
+	s.Equal("Insufficient credit check", res.Approval.Reason)
+	s.requireEndedAt(2 * time.Minute)
+}
+
+func (s *WorkflowSuite) TestOversizedReasonsAreRefused() {
+	long := strings.Repeat("x", orderflow.MaxReasonLength+1)
+	var update, cancel *updateOutcome
+	var afterSignal string
+	s.at(time.Minute, func() {
+		update = s.update(orderflow.UpdateReject, long)
+		cancel = s.update(orderflow.UpdateCancel, long)
+		s.env.SignalWorkflow(orderflow.SignalReject, long)
+	})
+	s.at(2*time.Minute, func() {
+		afterSignal = s.queryString(orderflow.QueryApprovalStatus)
+		s.update(orderflow.UpdateApprove, strings.Repeat("y", orderflow.MaxReasonLength))
+	})
+	res := s.run(largeOrder("ORD-002"), nil)
+
+	s.requireRejected(update, orderflow.ErrorTypeInvalidReason)
+	s.requireRejected(cancel, orderflow.ErrorTypeInvalidReason)
+	s.Equal(string(orderflow.ApprovalPending), afterSignal, "an oversized signal is dropped, and the order keeps waiting")
+	s.Equal(orderflow.StatusCompleted, res.Status)
+	s.Len(res.Approval.Reason, orderflow.MaxReasonLength, "a reason at the limit is accepted")
 }
 
 func (s *WorkflowSuite) TestDecisionOnSmallOrderIsRefused() {

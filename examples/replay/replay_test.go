@@ -44,12 +44,16 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	acts, p := orderflowtest.NewActivities()
 	p.Inventory.SetStock("OUT-001", 0)
 	p.Mailer.SendFaults.FailOrder("ORD-MAILFAIL", errors.New("smtp down"))
+	p.Inventory.SetStock("GONE-001", 0)
+	p.Payments.RefundFaults.FailOrder("ORD-REFUSED", fmt.Errorf("gateway closed the account: %w", orderflow.ErrPermanent))
+	p.Delivery.ArrangeFaults.FailOrder("ORD-CARRIER", fmt.Errorf("carrier API refused: %w", orderflow.ErrPermanent))
 	w := srv.NewWorker(orderflow.DefaultTaskQueue, func(r worker.Registry) { require.NoError(t, orderflow.Register(r, acts)) })
 	_ = w
 
 	orders, err := orderflow.NewClient(tc, &orderflow.ClientOptions{Options: orderflow.Options{
-		ApprovalTimeout: 2 * time.Second,
-		Retry:           orderflow.Retry{InitialInterval: 10 * time.Millisecond},
+		ApprovalTimeout:   2 * time.Second,
+		Retry:             orderflow.Retry{InitialInterval: 10 * time.Millisecond, MaximumInterval: 50 * time.Millisecond, MaximumAttempts: 4},
+		CompensationRetry: orderflow.Retry{InitialInterval: 10 * time.Millisecond},
 	}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -57,6 +61,8 @@ func TestRecordAndReplayHistories(t *testing.T) {
 
 	outOfStock := order("ORD-NOSTOCK", 1000)
 	outOfStock.Items[0].ProductID = "OUT-001"
+	refused := order("ORD-REFUSED", 1000)
+	refused.Items[0].ProductID = "GONE-001"
 	scenarios := []struct {
 		name   string
 		order  orderflow.Order
@@ -80,10 +86,29 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			require.NoError(t, orders.Cancel(ctx, id, "customer asked"))
 		}, orderflow.StatusCancelled},
 		{"email_failed_warning", order("ORD-MAILFAIL", 1000), nil, orderflow.StatusCompleted},
+		{"delivery_retried_until_answered", order("ORD-DELIVERY", 1000), nil, orderflow.StatusCompleted},
+		{"refund_refused_needs_attention", refused, nil, orderflow.StatusNeedsAttention},
+		{"delivery_unknown_needs_attention", order("ORD-CARRIER", 1000), nil, orderflow.StatusNeedsAttention},
+		{"bad_signal_then_approved_by_signal", order("ORD-BADSIGNAL", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, 42))
+			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "ok"))
+		}, orderflow.StatusCompleted},
+		{"cancelled_after_approval", order("ORD-APPROVED-CANCEL", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			p.Payments.ChargeFaults.FailOrder(id, errors.New("gateway slow")) // keeps the order before delivery
+			_, err := orders.Approve(ctx, id, "ok")
+			require.NoError(t, err)
+			require.NoError(t, orders.Cancel(ctx, id, "customer changed mind"))
+			p.Payments.ChargeFaults.FailOrder(id, nil)
+		}, orderflow.StatusCancelled},
 	}
 	dir := os.Getenv("ORDERFLOW_RECORD_HISTORIES")
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			if sc.name == "delivery_retried_until_answered" {
+				p.Delivery.ArrangeFaults.FailNext(5, nil) // more than the forward policy's 3 attempts
+			}
 			require.NoError(t, orders.Start(ctx, sc.order))
 			if sc.act != nil {
 				sc.act(sc.order.OrderID)
