@@ -37,43 +37,72 @@
 // # Outcomes
 //
 // Every business outcome is an OrderResult with a Status: completed,
-// rejected, timed_out, cancelled or failed, and a message for people. A
-// failed order also names the step that failed and how (FailureType), and
-// lists the compensations that ran. OrderResult.Err and Client.Result turn a
-// failure into an error that wraps the provider's sentinel.
+// rejected, timed_out, cancelled, failed or needs_attention, and a message
+// for people. A failed order also names the step that failed and how
+// (FailureType), and lists the compensations that ran. OrderResult.Err and
+// Client.Result turn a failure into an error that wraps the provider's
+// sentinel. StatusNeedsAttention (ErrNeedsAttention) says that a person must
+// act: a refund or release was refused for good, or delivery failed without
+// saying whether it shipped; the result reports exactly what is still held.
 //
 // # Providers and errors
 //
 // A provider reports a permanent business failure by returning an error that
 // wraps ErrPaymentDeclined, ErrOutOfStock, ErrUndeliverable or ErrPermanent.
 // The activity then fails at once with a non-retryable error of a stable type
-// (ErrorTypePaymentDeclined, …), and the order is compensated. Any other error
-// is transient and retried: by default 1 s initial interval, ×2 backoff, 30 s
-// maximum interval, 3 attempts, each attempt limited to 30 s.
+// (ErrorTypePaymentDeclined, …). Such an error promises that the call did
+// nothing: the step is not undone. Any other error is transient and retried:
+// by default 1 s initial interval, ×2 backoff, 30 s maximum interval, 3
+// attempts, each attempt limited to 30 s.
 //
-// Each provider call carries an idempotency key made of the workflow ID and
-// the activity name (IdempotencyKey), identical on every retry and replay, so
-// a provider that honours it cannot charge, reserve or ship twice.
+// Each provider call carries an idempotency key (IdempotencyKey): the
+// order's workflow ID and the activity name, plus the order ID when the
+// workflow ID is not the order's own. It is the same on every retry, replay,
+// worker restart and run of the order, so a provider that honours it cannot
+// charge, reserve or ship twice; and because a refunded charge (a released
+// reservation) stays refunded under its key, an order run again after it was
+// compensated is declined rather than shipped on money that was returned.
 //
-// # Compensation
+// # Money safety
 //
-// When a step fails, or the order is cancelled before delivery is arranged,
-// what was done is undone in reverse order: the reservation is released,
-// then the payment refunded. A step whose outcome is unknown (it timed out,
-// was cancelled, or ran out of retries) is undone by its idempotency key,
-// which the provider treats as a no-op if nothing happened. A step that
-// failed with a permanent business error did nothing and is not undone.
-// Compensations run in a disconnected context, so they also run after a
-// cancellation, and are retried harder (Options.CompensationRetry); one that
-// still fails is recorded in the result for a person to finish.
+// The start of delivery is the point of no return. From then on an unknown
+// outcome (an attempt that timed out, a worker that died, transient errors)
+// is never read as "not shipped": delivery is retried, without an attempt
+// limit, until the carrier answers. Only ErrUndeliverable releases the stock
+// and refunds the payment.
+//
+// When a step fails, or the order is cancelled before delivery, what was
+// done is undone in reverse order: the reservation is released, then the
+// payment refunded. A step whose outcome is unknown (it timed out, was
+// cancelled, or ran out of retries) is undone by its idempotency key, which
+// the provider treats as a no-op if nothing happened and which blocks the
+// step if it lands later. Forward steps that are cancelled are waited for,
+// so an undo never overtakes what it undoes. Compensations run in a
+// disconnected context, so they also run after a cancellation, and they do
+// not give up: they are retried without an attempt limit, with
+// Options.CompensationRetry's backoff. While a call is retried, Client.Status
+// shows it (OrderResult.Current) with its attempts and last error.
 //
 // A confirmation email that cannot be sent does not undo a delivered order:
 // the order completes with a warning.
 //
-// # Cancellation
+// # Decisions and cancellation
 //
-// Client.Cancel is a validated Update: accepted until delivery starts being
-// arranged, refused afterwards with ErrTooLateToCancel. A native Temporal
+// While an order awaits approval, exactly one of approve, reject, cancel and
+// the approval timeout wins: the first recorded in the order's history, even
+// when several arrive together. Every later decision is refused
+// (ErrNotAwaitingApproval, ErrTooLateToCancel, ErrAlreadyCancelled), so what
+// a caller was told is what the order ends as. Client.Approve, Reject and
+// Cancel are validated Updates with an ID made of the decision and its
+// reason: a retried call gets the first call's answer, while a second
+// approver with another reason is refused. Reasons are bounded
+// (MaxReasonLength). The Python demo's signals are fire-and-forget: one whose
+// payload cannot be decoded, or whose reason is too long, is logged and
+// dropped, and the order keeps listening.
+//
+// Client.Cancel is accepted until delivery starts being arranged, also after
+// an approval; it is refused once the order was rejected, timed out or
+// failed and is being undone, and once delivery started. A native Temporal
 // cancellation (CLI, UI) is handled the same way before delivery; after it,
 // the order completes and the late cancellation is noted in its warnings.
 //
@@ -84,7 +113,11 @@
 // from Options by the Client. An order keeps the settings it started with:
 // changing a default changes new orders only. An order started without
 // settings (for example from the Temporal CLI) records the defaults of the
-// worker that first ran it in its history.
+// worker that first ran it in its history. What the workflow decided from
+// its input (validation, total, approval, the idempotency key scope) is
+// recorded too, so a later release with other rules replays a running order
+// as it ran; orders started by releases before this recording replay
+// through the workflow code of that release (see workflow.GetVersion).
 //
 // # Wire names
 //

@@ -26,9 +26,11 @@ func DefaultRetry() Retry {
 }
 
 // DefaultCompensationRetry is the retry policy of compensations (refund,
-// release). Undoing must try harder than doing: 10 attempts.
+// release): 1 s initial interval, ×2 backoff, 30 s maximum interval, and no
+// attempt limit. Compensations never give up: money or stock left held is
+// worse than a provider called again.
 func DefaultCompensationRetry() Retry {
-	return Retry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 10}
+	return Retry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second}
 }
 
 // Retry is an activity retry policy. A zero field takes the value of the
@@ -102,9 +104,12 @@ type Options struct {
 	ActivityTimeout time.Duration
 	// Retry is the retry policy of payment, inventory, delivery and email.
 	// Zero fields take DefaultRetry's values (1 s, ×2, 30 s, 3 attempts).
+	// Delivery, past the point of no return, uses its intervals but no
+	// attempt limit: it is retried until the carrier answers.
 	Retry Retry
 	// CompensationRetry is the retry policy of refunds and releases. Zero
-	// fields take DefaultCompensationRetry's values.
+	// fields take DefaultCompensationRetry's values. Its MaximumAttempts is
+	// not used: compensations are retried until the provider answers.
 	CompensationRetry Retry
 }
 
