@@ -297,6 +297,10 @@ func validateEmail(s string) error {
 	if err := checkText("customer_email", s, false); err != nil {
 		return err
 	}
+	// Deterministic, so safe in workflow code: workflowcheck flags net/mail
+	// only for its debug logging (log.Printf, hence time.Now), which sits
+	// behind a package flag that is always false.
+	//workflowcheck:ignore
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
 		return invalid("customer_email", "is not a plain address like name@example.com")

@@ -266,8 +266,9 @@ func TestDemoEmbedded(t *testing.T) {
 // twice, to check that reruns do not collide, and with every scenario.
 func TestDemoExistingServer(t *testing.T) {
 	t.Parallel()
-	ts, env := serverEnv(t)
-	env = environ(t, "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
+	ts, _ := serverEnv(t)
+	// No TEMPORAL_ADDRESS: the address comes from -address.
+	env := environ(t, "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
 	addr := ts.GetFrontendHostPort()
 
 	first := run(t, env, 2*time.Minute, "demo", "-address", addr, "-latency", "0")
@@ -315,9 +316,27 @@ func TestDevServerKeepsOrdersAcrossRestart(t *testing.T) {
 	assert.Equal(t, 0, worker.interrupt(t), "worker exit code after SIGINT")
 }
 
+// freePort returns a port n such that the devserver's ports (n for the
+// frontend, n+100 … n+103 for membership) are free now.
 func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		n := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		free := true
+		for _, p := range []int{n + 100, n + 101, n + 102, n + 103} {
+			m, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				break
+			}
+			m.Close()
+		}
+		if free {
+			return n
+		}
+	}
+	t.Fatal("no free port with free membership ports n+100 … n+103")
+	return 0
 }
