@@ -1,0 +1,208 @@
+package crashtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/orderflow/orderflow"
+)
+
+// callRecord is one Client call and what it was told.
+type callRecord struct {
+	Op     op
+	Reason string
+	Err    error // nil: accepted
+}
+
+func (c callRecord) accepted() bool { return c.Err == nil }
+
+// refused reports whether the order said no: some other decision won.
+func (c callRecord) refused() bool {
+	return errors.Is(c.Err, orderflow.ErrNotAwaitingApproval) ||
+		errors.Is(c.Err, orderflow.ErrTooLateToCancel) ||
+		errors.Is(c.Err, orderflow.ErrAlreadyCancelled)
+}
+
+func (c callRecord) String() string {
+	switch {
+	case c.accepted():
+		return fmt.Sprintf("%s(%q) accepted", c.Op, c.Reason)
+	case c.refused():
+		return fmt.Sprintf("%s(%q) refused: %v", c.Op, c.Reason, c.Err)
+	}
+	return fmt.Sprintf("%s(%q) no answer: %v", c.Op, c.Reason, c.Err)
+}
+
+// orderRun is one order as the test saw it: its plan, what its Client calls
+// were told, and how it ended.
+type orderRun struct {
+	plan
+
+	mu         sync.Mutex
+	calls      []callRecord
+	startErr   error
+	result     *orderflow.OrderResult
+	resultErr  error
+	lastStatus string // the Status of an order without a result
+}
+
+func (o *orderRun) record(c callRecord) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, c)
+}
+
+// driver starts orders and sends their decisions through the Client.
+type driver struct {
+	orders *orderflow.Client
+	// patience is how long a call is retried while the server does not
+	// answer (it may be restarting).
+	patience time.Duration
+}
+
+// callTimeout bounds one attempt of a Client call. An Update waits for a
+// worker, which may be restarting.
+const callTimeout = 30 * time.Second
+
+// drive runs one order: it starts it at its time, sends its decisions, and
+// waits for its result until resultsBy.
+func (d *driver) drive(ctx context.Context, o *orderRun, runStart, resultsBy time.Time) {
+	if !sleepUntil(ctx, runStart.Add(o.StartAt)) {
+		o.startErr = ctx.Err()
+		return
+	}
+	if err := d.start(ctx, o.Order); err != nil {
+		o.startErr = err
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { d.act(ctx, o) })
+	d.await(o, resultsBy)
+	wg.Wait()
+}
+
+func (d *driver) start(ctx context.Context, order orderflow.Order) error {
+	first := true
+	return d.retry(ctx, func(ctx context.Context) error {
+		if first {
+			first = false
+			return d.orders.Start(ctx, order)
+		}
+		// The first attempt may have started the order without hearing so.
+		_, err := d.orders.StartIfAbsent(ctx, order)
+		return err
+	})
+}
+
+// act sends the order's planned calls.
+func (d *driver) act(ctx context.Context, o *orderRun) {
+	if len(o.Ops) == 0 || !sleepUntil(ctx, time.Now().Add(o.ActAfter)) {
+		return
+	}
+	var wg sync.WaitGroup
+	for i, op := range o.Ops {
+		if i > 0 && !sleepUntil(ctx, time.Now().Add(o.Gap)) {
+			break
+		}
+		reason := fmt.Sprintf("%s #%d of %s", op, i+1, o.Order.OrderID)
+		twice := i == 0 && o.Twice
+		wg.Go(func() {
+			d.call(ctx, o, op, reason)
+			if twice && !o.TwiceAtOnce {
+				d.call(ctx, o, op, reason)
+			}
+		})
+		if twice && o.TwiceAtOnce {
+			wg.Go(func() { d.call(ctx, o, op, reason) })
+		}
+	}
+	wg.Wait()
+}
+
+// call sends one decision and records what it was told.
+func (d *driver) call(ctx context.Context, o *orderRun, op op, reason string) {
+	id := o.Order.OrderID
+	err := d.retry(ctx, func(ctx context.Context) error {
+		var err error
+		switch op {
+		case opApprove:
+			_, err = d.orders.Approve(ctx, id, reason)
+		case opReject:
+			_, err = d.orders.Reject(ctx, id, reason)
+		case opCancel:
+			err = d.orders.Cancel(ctx, id, reason)
+		}
+		return err
+	})
+	o.record(callRecord{Op: op, Reason: reason, Err: err})
+}
+
+// await waits for the order's result until by.
+func (d *driver) await(o *orderRun, by time.Time) {
+	ctx, cancel := context.WithDeadline(context.Background(), by)
+	defer cancel()
+	for {
+		res, err := d.orders.Result(ctx, o.Order.OrderID)
+		if res != nil || !unreachable(err) || ctx.Err() != nil {
+			o.mu.Lock()
+			o.result, o.resultErr = res, err
+			o.mu.Unlock()
+			return
+		}
+		sleepUntil(ctx, time.Now().Add(500*time.Millisecond))
+	}
+}
+
+// retry calls fn, each attempt bounded by callTimeout, until the server
+// answers or patience runs out.
+func (d *driver) retry(ctx context.Context, fn func(context.Context) error) error {
+	deadline := time.Now().Add(d.patience)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		err := fn(cctx)
+		cancel()
+		if !unreachable(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		sleepUntil(ctx, time.Now().Add(500*time.Millisecond))
+	}
+}
+
+// unreachable reports whether err says that the server, or the worker
+// behind an Update, did not answer: the call may be tried again.
+func unreachable(err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// sleepUntil waits until t, and reports false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// lastStatus asks a stuck order where it stands.
+func (d *driver) lastStatus(o *orderRun) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := d.orders.Status(ctx, o.Order.OrderID)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err != nil {
+		o.lastStatus = "status unknown: " + err.Error()
+		return
+	}
+	o.lastStatus = describe(s)
+}

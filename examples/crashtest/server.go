@@ -1,0 +1,131 @@
+package crashtest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+
+	"github.com/orderflow/orderflow/examples/internal/embedded"
+)
+
+// temporalServer is the Temporal server of a run and a client of it.
+type temporalServer struct {
+	Address, Namespace string
+	Client             client.Client
+	// proc is the server's process when it runs as a child (to be killed),
+	// nil when it runs inside the test process.
+	proc *proc
+	stop func()
+}
+
+// startEmbedded starts a server inside the test process; it is ready in
+// about a second but cannot be killed without killing the test.
+func startEmbedded(logger log.Logger) (*temporalServer, error) {
+	s, err := embedded.Start(logger)
+	if err != nil {
+		return nil, err
+	}
+	return &temporalServer{Address: s.Address, Namespace: s.Namespace, Client: s.Client, stop: s.Stop}, nil
+}
+
+// devserverPackage is the program that runs the server as a child process.
+const devserverPackage = "github.com/orderflow/orderflow/examples/devserver"
+
+// startDevserver builds the devserver program into dir and runs it on a
+// free port with its state in a SQLite file in dir, so that it can be
+// killed and restarted without losing orders.
+func startDevserver(dir string, logger log.Logger, verbose bool) (*temporalServer, error) {
+	bin := filepath.Join(dir, "devserver")
+	build := exec.Command("go", "build", "-o", bin, devserverPackage)
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build devserver: %w\n%s", err, out)
+	}
+	port, err := freePortWithRoom()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProc("devserver", devserverLauncher(bin, port, filepath.Join(dir, "crash.db"), verbose))
+	if err != nil {
+		return nil, err
+	}
+	address := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	c, err := dial(address, client.DefaultNamespace, logger, time.Minute)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	return &temporalServer{Address: address, Namespace: client.DefaultNamespace, Client: c, proc: p,
+		stop: func() { c.Close(); p.close() }}, nil
+}
+
+// devserverReady is what the devserver prints once clients can connect.
+const devserverReady = "Temporal dev server listening on"
+
+func devserverLauncher(bin string, port int, dbFile string, verbose bool) launcher {
+	return func() (*exec.Cmd, <-chan struct{}, error) {
+		ready := make(chan struct{})
+		cmd := exec.Command(bin, "-port", strconv.Itoa(port), "-db-file", dbFile)
+		var out io.Writer = &lineWatch{want: []byte(devserverReady), ready: ready}
+		if verbose {
+			out = io.MultiWriter(out, os.Stderr)
+			cmd.Stderr = os.Stderr
+		}
+		cmd.Stdout = out
+		dieWithParent(cmd)
+		return cmd, ready, cmd.Start()
+	}
+}
+
+// lineWatch closes ready once want has been written to it. exec.Cmd
+// writes a child's output from a single goroutine.
+type lineWatch struct {
+	want  []byte
+	ready chan struct{}
+	seen  []byte
+}
+
+func (w *lineWatch) Write(p []byte) (int, error) {
+	if w.want != nil {
+		w.seen = append(w.seen, p...)
+		if bytes.Contains(w.seen, w.want) {
+			close(w.ready)
+			w.seen, w.want = nil, nil
+		}
+	}
+	return len(p), nil
+}
+
+// freePortWithRoom returns a loopback port p that is free, and so are the
+// devserver's membership ports p+100 to p+103. It picks below the usual
+// ephemeral range, so that outgoing connections do not take the ports
+// between restarts.
+func freePortWithRoom() (int, error) {
+	for range 100 {
+		p := 10000 + rand.IntN(20000)
+		if portsFree(p, p+100, p+101, p+102, p+103) {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port with room for the devserver's membership ports")
+}
+
+func portsFree(ports ...int) bool {
+	for _, p := range ports {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
+}
