@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -15,50 +14,28 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-// ClientOptions configure a Client. A nil or zero ClientOptions uses the defaults.
-type ClientOptions struct {
-	// Options are the order settings the Client puts into every order it
-	// starts, and the task queue it starts them on.
-	Options
-	// CallTimeout bounds each query and Update when ctx has no deadline, so
-	// that a stuck order cannot hang the caller. If zero, 10 seconds is used.
-	CallTimeout time.Duration
-}
-
 // Client drives orders by order ID through a Temporal client the caller owns
 // (and closes). It is safe for concurrent use.
 type Client struct {
-	tc          client.Client
-	taskQueue   string
-	settings    Settings
-	callTimeout time.Duration
+	tc   client.Client
+	opts Options // defaults filled in
 }
 
-// NewClient returns a Client that starts orders with the settings of opts. It
-// fails when c is nil or an option is out of range.
-func NewClient(c client.Client, opts *ClientOptions) (*Client, error) {
+// NewClient returns a Client that starts orders with the options opts (nil
+// means the defaults). It fails when c is nil or an option is out of range.
+func NewClient(c client.Client, opts *Options) (*Client, error) {
 	if c == nil {
 		return nil, errors.New("orderflow: new client: temporal client is nil")
 	}
-	var o ClientOptions
-	if opts != nil {
-		o = *opts
-	}
-	settings, err := o.Options.Settings()
+	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if o.CallTimeout < 0 {
-		return nil, fmt.Errorf("orderflow: new client: CallTimeout must not be negative, got %v", o.CallTimeout)
-	}
-	if o.CallTimeout == 0 {
-		o.CallTimeout = DefaultCallTimeout
-	}
-	return &Client{tc: c, taskQueue: o.taskQueue(), settings: settings, callTimeout: o.CallTimeout}, nil
+	return &Client{tc: c, opts: o}, nil
 }
 
-// Settings returns the settings the Client puts into the orders it starts.
-func (c *Client) Settings() Settings { return c.settings }
+// Options returns the options the Client works with, defaults filled in.
+func (c *Client) Options() Options { return c.opts }
 
 // Start validates order and starts it. Nothing reaches the server when the
 // order is invalid (ErrInvalidOrder). An order whose ID already ran or is
@@ -86,22 +63,19 @@ func (c *Client) StartIfAbsent(ctx context.Context, order Order) (started bool, 
 }
 
 func (c *Client) start(ctx context.Context, order Order) error {
-	if err := order.Validate(); err != nil {
+	in, err := NewWorkflowInput(order, &c.opts)
+	if err != nil {
 		return err
 	}
-	if _, err := order.RequiresApproval(c.settings.ApprovalThreshold); err != nil {
-		return err
-	}
-	settings := c.settings
-	_, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	_, err = c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        WorkflowID(order.OrderID),
-		TaskQueue: c.taskQueue,
+		TaskQueue: c.opts.TaskQueue,
 		// An order ID is used once: a second start, while the first runs or
 		// after it ended, is an error rather than a silent reuse.
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, WorkflowName, WorkflowInput{Order: order, Settings: &settings})
+	}, WorkflowName, in)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return ErrOrderExists
 	}
@@ -240,7 +214,7 @@ func (c *Client) update(ctx context.Context, name, orderID, reason string, resul
 		// An accepted Update needs a worker to run it; say so rather than
 		// leave the caller with a bare deadline.
 		return fmt.Errorf("orderflow: %s order %q: no answer in time; is a worker polling task queue %q? %w",
-			op, orderID, c.taskQueue, err)
+			op, orderID, c.opts.TaskQueue, err)
 	}
 	return c.wrap(op, orderID, err)
 }
@@ -316,7 +290,7 @@ func (c *Client) withDeadline(ctx context.Context) (context.Context, context.Can
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, c.callTimeout)
+	return context.WithTimeout(ctx, c.opts.CallTimeout)
 }
 
 // wrap adds the operation and order to err, and maps what the server or the

@@ -166,9 +166,7 @@ func ExampleNewClient() {
 	}
 	defer w.Stop()
 
-	orders, err := orderflow.NewClient(tc, &orderflow.ClientOptions{
-		Options: orderflow.Options{ApprovalTimeout: 10 * time.Minute},
-	})
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: 10 * time.Minute})
 	if err != nil {
 		log.Fatal(err)
 	}

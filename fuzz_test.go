@@ -218,7 +218,7 @@ func checkOrderJSON(t testing.TB, data []byte) {
 		if orderErr == nil {
 			require.Equal(t, o, wi.Order, "the same JSON decodes to different orders")
 		}
-		roundTrip(t, wi)
+		roundTrip(t, validatedInput{wi})
 	}
 }
 

@@ -1,7 +1,9 @@
 package orderflow
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -19,6 +21,14 @@ const (
 // greater need approval.
 var DefaultApprovalThreshold = USD(100000)
 
+// Lower bounds of the durations in Options. Shorter ones are refused as
+// mistakes (a unit left out: 30 instead of 30*time.Second).
+const (
+	MinActivityTimeout = time.Second
+	MinApprovalTimeout = time.Second
+	MinRetryInterval   = time.Millisecond
+)
+
 // DefaultRetry is the retry policy of the forward steps: 1 s initial
 // interval, ×2 backoff, 30 s maximum interval, 3 attempts.
 func DefaultRetry() Retry {
@@ -33,14 +43,99 @@ func DefaultCompensationRetry() Retry {
 	return Retry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second}
 }
 
+// Options configure a Client and the orders it starts. A nil or zero Options
+// consists entirely of default values: the Python demo's behaviour.
+//
+// The fields that steer an order's decisions (all but TaskQueue and
+// CallTimeout) are copied into each order's workflow input when it starts:
+// changing an option affects orders started afterwards, never an order
+// already running.
+type Options struct {
+	// TaskQueue is the queue workers poll. If empty, DefaultTaskQueue
+	// ("order-task-queue") is used.
+	TaskQueue string
+	// ApprovalThreshold is the total above which (strictly greater) an order
+	// waits for a decision. If zero, DefaultApprovalThreshold ($1000.00) is used.
+	// Orders must be in the threshold's currency.
+	ApprovalThreshold Money
+	// ApprovalTimeout is how long an order waits for a decision before it
+	// ends timed_out. If zero, 5 minutes is used; at least MinApprovalTimeout.
+	ApprovalTimeout time.Duration
+	// ActivityTimeout is the start-to-close timeout of each provider call
+	// attempt. If zero, 30 seconds is used; at least MinActivityTimeout.
+	ActivityTimeout time.Duration
+	// Retry is the retry policy of payment, inventory, delivery and email.
+	// Zero fields take DefaultRetry's values (1 s, ×2, 30 s, 3 attempts).
+	// Delivery, past the point of no return, uses its intervals but no
+	// attempt limit: it is retried until the carrier answers.
+	Retry Retry
+	// CompensationRetry is the retry policy of refunds and releases. Zero
+	// fields take DefaultCompensationRetry's values. Its MaximumAttempts is
+	// not used: compensations are retried until the provider answers.
+	CompensationRetry Retry
+	// MaxOrderTotal, if not zero, is the largest total an order may have;
+	// a larger one is refused with ErrInvalidOrder before it starts. It
+	// must be in the threshold's currency.
+	MaxOrderTotal Money
+	// CallTimeout bounds each query and Update of the Client when ctx has
+	// no deadline, so that a stuck order cannot hang the caller. If zero,
+	// DefaultCallTimeout (10 s) is used.
+	CallTimeout time.Duration
+}
+
+// withDefaults returns o, or the zero Options for nil, with every default
+// filled in, or an error naming the field that is out of range.
+func (o *Options) withDefaults() (Options, error) {
+	var in Options
+	if o != nil {
+		in = *o
+	}
+	if in.TaskQueue != "" && strings.TrimSpace(in.TaskQueue) != in.TaskQueue {
+		return Options{}, fmt.Errorf("orderflow: options: TaskQueue %q has leading or trailing space", in.TaskQueue)
+	}
+	if in.TaskQueue == "" {
+		in.TaskQueue = DefaultTaskQueue
+	}
+	if in.CallTimeout < 0 {
+		return Options{}, fmt.Errorf("orderflow: options: CallTimeout must not be negative, got %v", in.CallTimeout)
+	}
+	if in.CallTimeout == 0 {
+		in.CallTimeout = DefaultCallTimeout
+	}
+	s := in.settings()
+	if err := s.validateNew(); err != nil {
+		return Options{}, fmt.Errorf("orderflow: options: %w", err)
+	}
+	s = s.withDefaults()
+	in.ApprovalThreshold, in.ApprovalTimeout, in.ActivityTimeout = s.ApprovalThreshold, s.ApprovalTimeout, s.ActivityTimeout
+	in.Retry, in.CompensationRetry, in.MaxOrderTotal = s.Retry, s.CompensationRetry, s.MaxOrderTotal
+	return in, nil
+}
+
+// settings returns the part of o that travels in an order's workflow input.
+func (o Options) settings() Settings {
+	return Settings{
+		ApprovalThreshold: o.ApprovalThreshold,
+		ApprovalTimeout:   o.ApprovalTimeout,
+		ActivityTimeout:   o.ActivityTimeout,
+		Retry:             o.Retry,
+		CompensationRetry: o.CompensationRetry,
+		MaxOrderTotal:     o.MaxOrderTotal,
+	}
+}
+
 // Retry is an activity retry policy. A zero field takes the value of the
 // policy's default (DefaultRetry or DefaultCompensationRetry).
 type Retry struct {
-	InitialInterval    time.Duration `json:"initial_interval"`
-	BackoffCoefficient float64       `json:"backoff_coefficient"`
-	MaximumInterval    time.Duration `json:"maximum_interval"`
+	// InitialInterval is the wait before the first retry; at least
+	// MinRetryInterval.
+	InitialInterval time.Duration
+	// BackoffCoefficient multiplies the wait after each retry; at least 1.
+	BackoffCoefficient float64
+	// MaximumInterval caps the wait between retries.
+	MaximumInterval time.Duration
 	// MaximumAttempts counts the first attempt: 3 means two retries.
-	MaximumAttempts int32 `json:"maximum_attempts"`
+	MaximumAttempts int32
 }
 
 func (r Retry) withDefaults(d Retry) Retry {
@@ -62,13 +157,13 @@ func (r Retry) withDefaults(d Retry) Retry {
 func (r Retry) validate(field string) error {
 	switch {
 	case r.InitialInterval < 0:
-		return fmt.Errorf("orderflow: %s.initial_interval: must not be negative", field)
+		return fmt.Errorf("%s.initial_interval: must not be negative, got %v", field, r.InitialInterval)
 	case r.BackoffCoefficient != 0 && r.BackoffCoefficient < 1:
-		return fmt.Errorf("orderflow: %s.backoff_coefficient: must be at least 1", field)
+		return fmt.Errorf("%s.backoff_coefficient: must be at least 1, got %v", field, r.BackoffCoefficient)
 	case r.MaximumInterval < 0:
-		return fmt.Errorf("orderflow: %s.maximum_interval: must not be negative", field)
+		return fmt.Errorf("%s.maximum_interval: must not be negative, got %v", field, r.MaximumInterval)
 	case r.MaximumAttempts < 0:
-		return fmt.Errorf("orderflow: %s.maximum_attempts: must not be negative", field)
+		return fmt.Errorf("%s.maximum_attempts: must not be negative, got %d", field, r.MaximumAttempts)
 	}
 	return nil
 }
@@ -82,79 +177,134 @@ func (r Retry) policy() *temporal.RetryPolicy {
 	}
 }
 
-// Options configure orders. A zero Options consists entirely of default
-// values: the Python demo's behaviour.
+// retryJSON is Retry on the wire: durations as Go duration strings ("1s").
+type retryJSON struct {
+	InitialInterval    jsonDuration `json:"initial_interval"`
+	BackoffCoefficient float64      `json:"backoff_coefficient"`
+	MaximumInterval    jsonDuration `json:"maximum_interval"`
+	MaximumAttempts    int32        `json:"maximum_attempts"`
+}
+
+// MarshalJSON writes durations as strings such as "1s" and "30s".
+func (r Retry) MarshalJSON() ([]byte, error) {
+	return json.Marshal(retryJSON{jsonDuration(r.InitialInterval), r.BackoffCoefficient,
+		jsonDuration(r.MaximumInterval), r.MaximumAttempts})
+}
+
+// UnmarshalJSON reads durations as strings ("1.5s") or as integer
+// nanoseconds, the form of earlier releases.
+func (r *Retry) UnmarshalJSON(b []byte) error {
+	var w retryJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = Retry{time.Duration(w.InitialInterval), w.BackoffCoefficient, time.Duration(w.MaximumInterval), w.MaximumAttempts}
+	return nil
+}
+
+// Settings are the values of Options that steer one order's decisions, as
+// they travel in its workflow input (WorkflowInput.Settings) and so in its
+// history: an order keeps the settings it started with. Users of the Client
+// do not meet them; they are for starting OrderWorkflow by other means, such
+// as the Temporal CLI, whose JSON form is
 //
-// Everything but TaskQueue steers decisions of the workflow, so the Client
-// copies it into each order's workflow input (Settings): changing an option
-// affects orders started afterwards, never an order already running.
-type Options struct {
-	// TaskQueue is the queue workers poll. If empty, DefaultTaskQueue
-	// ("order-task-queue") is used.
-	TaskQueue string
-	// ApprovalThreshold is the total above which (strictly greater) an order
-	// waits for a decision. If zero, DefaultApprovalThreshold ($1000.00) is used.
-	// Orders must be in the threshold's currency.
-	ApprovalThreshold Money
-	// ApprovalTimeout is how long an order waits for a decision before it
-	// ends timed_out. If zero, 5 minutes is used.
-	ApprovalTimeout time.Duration
-	// ActivityTimeout is the start-to-close timeout of each provider call.
-	// If zero, 30 seconds is used.
-	ActivityTimeout time.Duration
-	// Retry is the retry policy of payment, inventory, delivery and email.
-	// Zero fields take DefaultRetry's values (1 s, ×2, 30 s, 3 attempts).
-	// Delivery, past the point of no return, uses its intervals but no
-	// attempt limit: it is retried until the carrier answers.
-	Retry Retry
-	// CompensationRetry is the retry policy of refunds and releases. Zero
-	// fields take DefaultCompensationRetry's values. Its MaximumAttempts is
-	// not used: compensations are retried until the provider answers.
-	CompensationRetry Retry
-}
-
-func (o *Options) taskQueue() string {
-	if o == nil || o.TaskQueue == "" {
-		return DefaultTaskQueue
-	}
-	return o.TaskQueue
-}
-
-// Settings returns the workflow settings these options stand for, with every
-// default filled in, or an error naming a field that is out of range.
-func (o *Options) Settings() (Settings, error) {
-	var in Options
-	if o != nil {
-		in = *o
-	}
-	s := Settings{
-		ApprovalThreshold: in.ApprovalThreshold,
-		ApprovalTimeout:   in.ApprovalTimeout,
-		ActivityTimeout:   in.ActivityTimeout,
-		Retry:             in.Retry,
-		CompensationRetry: in.CompensationRetry,
-	}
-	if err := s.validate(); err != nil {
-		return Settings{}, err
-	}
-	return s.withDefaults(), nil
-}
-
-// Settings are the values that steer the decisions of one order. They travel
-// in the workflow input and so in its history: an order keeps the settings it
-// started with. The JSON form is what `temporal workflow start --input` takes.
+//	"settings": {"approval_threshold": {"amount": 100000, "currency": "USD"},
+//	             "approval_timeout": "5m", "activity_timeout": "30s",
+//	             "retry": {"initial_interval": "1s", "backoff_coefficient": 2,
+//	                       "maximum_interval": "30s", "maximum_attempts": 3}}
+//
+// Zero or missing fields take their defaults, as in Options. NewWorkflowInput
+// fills them from Options.
 type Settings struct {
-	ApprovalThreshold Money         `json:"approval_threshold"`
-	ApprovalTimeout   time.Duration `json:"approval_timeout"`
-	ActivityTimeout   time.Duration `json:"activity_timeout"`
-	Retry             Retry         `json:"retry"`
-	CompensationRetry Retry         `json:"compensation_retry"`
+	ApprovalThreshold Money
+	ApprovalTimeout   time.Duration
+	ActivityTimeout   time.Duration
+	Retry             Retry
+	CompensationRetry Retry
+	MaxOrderTotal     Money
 }
 
-// DefaultSettings returns the settings of a zero Options.
-func DefaultSettings() Settings {
-	s, _ := (*Options)(nil).Settings()
-	return s
+// settingsJSON is Settings on the wire.
+type settingsJSON struct {
+	ApprovalThreshold Money        `json:"approval_threshold"`
+	ApprovalTimeout   jsonDuration `json:"approval_timeout"`
+	ActivityTimeout   jsonDuration `json:"activity_timeout"`
+	Retry             Retry        `json:"retry"`
+	CompensationRetry Retry        `json:"compensation_retry"`
+	MaxOrderTotal     *Money       `json:"max_order_total,omitempty"`
+}
+
+// MarshalJSON writes durations as strings such as "5m0s".
+func (s Settings) MarshalJSON() ([]byte, error) {
+	w := settingsJSON{s.ApprovalThreshold, jsonDuration(s.ApprovalTimeout), jsonDuration(s.ActivityTimeout),
+		s.Retry, s.CompensationRetry, nil}
+	if s.MaxOrderTotal != (Money{}) {
+		w.MaxOrderTotal = &s.MaxOrderTotal
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads durations as strings ("5m") or as integer
+// nanoseconds, the form of earlier releases, so that their recorded orders
+// replay.
+func (s *Settings) UnmarshalJSON(b []byte) error {
+	var w settingsJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*s = Settings{ApprovalThreshold: w.ApprovalThreshold, ApprovalTimeout: time.Duration(w.ApprovalTimeout),
+		ActivityTimeout: time.Duration(w.ActivityTimeout), Retry: w.Retry, CompensationRetry: w.CompensationRetry}
+	if w.MaxOrderTotal != nil {
+		s.MaxOrderTotal = *w.MaxOrderTotal
+	}
+	return nil
+}
+
+// jsonDuration is a time.Duration that is written as a string ("1m30s") and
+// read from a string or from integer nanoseconds.
+type jsonDuration time.Duration
+
+func (d jsonDuration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+func (d *jsonDuration) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("want a duration such as \"30s\" or \"5m\": %w", err)
+		}
+		*d = jsonDuration(v)
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("want a duration such as \"30s\" or \"5m\", got %s", b)
+	}
+	*d = jsonDuration(n)
+	return nil
+}
+
+// NewWorkflowInput returns the input of OrderWorkflow for order, with the
+// settings of opts (nil means the defaults) filled in, as the Client sends
+// it. Use it to start OrderWorkflow without the Client, for instance in a
+// test: env.ExecuteWorkflow(orderflow.WorkflowName, in). It fails, wrapping
+// ErrInvalidOrder, when the order is invalid or does not fit the options
+// (currency, MaxOrderTotal), and when an option is out of range.
+func NewWorkflowInput(order Order, opts *Options) (WorkflowInput, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return WorkflowInput{}, err
+	}
+	s := o.settings()
+	if err := s.check(order); err != nil {
+		return WorkflowInput{}, err
+	}
+	return WorkflowInput{Order: order, Settings: &s}, nil
 }
 
 func (s Settings) withDefaults() Settings {
@@ -172,19 +322,74 @@ func (s Settings) withDefaults() Settings {
 	return s
 }
 
+// validate checks the settings' own ranges. The previous release's workflow
+// (workflow_v1.go) calls it on replay: it may only accept more over time.
 func (s Settings) validate() error {
 	switch {
 	case s.ApprovalThreshold.Amount < 0:
-		return fmt.Errorf("orderflow: approval_threshold: must not be negative, got %s", s.ApprovalThreshold)
+		return fmt.Errorf("approval_threshold: must not be negative, got %s", s.ApprovalThreshold)
 	case s.ApprovalThreshold != (Money{}) && !validCurrency(s.ApprovalThreshold.Currency):
-		return fmt.Errorf("orderflow: approval_threshold.currency: %q is not a three-letter ISO 4217 code", s.ApprovalThreshold.Currency)
+		return fmt.Errorf("approval_threshold.currency: %q is not an ISO 4217 currency code", s.ApprovalThreshold.Currency)
 	case s.ApprovalTimeout < 0:
-		return fmt.Errorf("orderflow: approval_timeout: must not be negative, got %v", s.ApprovalTimeout)
+		return fmt.Errorf("approval_timeout: must not be negative, got %v", s.ApprovalTimeout)
 	case s.ActivityTimeout < 0:
-		return fmt.Errorf("orderflow: activity_timeout: must not be negative, got %v", s.ActivityTimeout)
+		return fmt.Errorf("activity_timeout: must not be negative, got %v", s.ActivityTimeout)
 	}
 	if err := s.Retry.validate("retry"); err != nil {
 		return err
 	}
 	return s.CompensationRetry.validate("compensation_retry")
+}
+
+// validateNew is validate with the rules added since the previous release:
+// lower bounds that catch a unit left out, and the maximum total.
+func (s Settings) validateNew() error {
+	if err := s.validate(); err != nil {
+		return err
+	}
+	threshold := s.withDefaults().ApprovalThreshold
+	switch {
+	case s.ApprovalTimeout > 0 && s.ApprovalTimeout < MinApprovalTimeout:
+		return fmt.Errorf("approval_timeout: must be at least %v, got %v", MinApprovalTimeout, s.ApprovalTimeout)
+	case s.ActivityTimeout > 0 && s.ActivityTimeout < MinActivityTimeout:
+		return fmt.Errorf("activity_timeout: must be at least %v, got %v", MinActivityTimeout, s.ActivityTimeout)
+	case s.MaxOrderTotal != (Money{}) && s.MaxOrderTotal.Amount <= 0:
+		return fmt.Errorf("max_order_total: must be positive, got %s", s.MaxOrderTotal)
+	case s.MaxOrderTotal != (Money{}) && s.MaxOrderTotal.Currency != threshold.Currency:
+		return fmt.Errorf("max_order_total.currency: %q differs from the approval threshold's %q", s.MaxOrderTotal.Currency, threshold.Currency)
+	}
+	for _, r := range []struct {
+		field string
+		r     Retry
+	}{{"retry", s.Retry}, {"compensation_retry", s.CompensationRetry}} {
+		switch {
+		case r.r.InitialInterval > 0 && r.r.InitialInterval < MinRetryInterval:
+			return fmt.Errorf("%s.initial_interval: must be at least %v, got %v", r.field, MinRetryInterval, r.r.InitialInterval)
+		case r.r.MaximumInterval > 0 && r.r.InitialInterval > r.r.MaximumInterval:
+			return fmt.Errorf("%s.maximum_interval: %v is less than the initial interval %v", r.field, r.r.MaximumInterval, r.r.InitialInterval)
+		}
+	}
+	return nil
+}
+
+// check validates order under s (defaults filled in): the order's own rules,
+// the threshold's currency and the maximum total.
+func (s Settings) check(order Order) error {
+	if err := order.Validate(); err != nil {
+		return err
+	}
+	s = s.withDefaults()
+	if _, err := order.RequiresApproval(s.ApprovalThreshold); err != nil {
+		return err
+	}
+	if s.MaxOrderTotal != (Money{}) {
+		total, err := order.Total()
+		if err != nil {
+			return err
+		}
+		if total.Amount > s.MaxOrderTotal.Amount {
+			return invalid("items", fmt.Sprintf("order total %s is more than the maximum of %s", total, s.MaxOrderTotal))
+		}
+	}
+	return nil
 }

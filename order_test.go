@@ -6,7 +6,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -64,12 +63,12 @@ func TestWorkflowInputFromPythonDemoJSON(t *testing.T) {
 	"shipping_address":"456 Oak Ave, Portland, OR 97201"}`
 	var wi orderflow.WorkflowInput
 	require.NoError(t, json.Unmarshal([]byte(in), &wi))
-	require.NoError(t, wi.Validate())
+	require.NoError(t, wi.Order.Validate())
 	require.Nil(t, wi.Settings)
-	total, err := wi.Total()
+	total, err := wi.Order.Total()
 	require.NoError(t, err)
 	require.Equal(t, orderflow.USD(189997), total)
-	needs, err := wi.RequiresApproval(orderflow.DefaultApprovalThreshold)
+	needs, err := wi.Order.RequiresApproval(orderflow.DefaultApprovalThreshold)
 	require.NoError(t, err)
 	require.True(t, needs)
 
@@ -138,35 +137,6 @@ func TestValidateNamesTheField(t *testing.T) {
 	}
 	require.NoError(t, smallOrder("ORD-001").Validate())
 	require.NoError(t, largeOrder("ORD_002.é").Validate())
-}
-
-func TestOptionsDefaults(t *testing.T) {
-	s, err := (&orderflow.Options{}).Settings()
-	require.NoError(t, err)
-	require.Equal(t, orderflow.DefaultSettings(), s)
-	require.Equal(t, orderflow.USD(100000), s.ApprovalThreshold)
-	require.Equal(t, 5*time.Minute, s.ApprovalTimeout)
-	require.Equal(t, 30*time.Second, s.ActivityTimeout)
-	require.Equal(t, orderflow.Retry{InitialInterval: time.Second, BackoffCoefficient: 2,
-		MaximumInterval: 30 * time.Second, MaximumAttempts: 3}, s.Retry)
-
-	s, err = (&orderflow.Options{ApprovalTimeout: time.Minute, Retry: orderflow.Retry{MaximumAttempts: 7}}).Settings()
-	require.NoError(t, err)
-	require.Equal(t, time.Minute, s.ApprovalTimeout)
-	require.Equal(t, int32(7), s.Retry.MaximumAttempts)
-	require.Equal(t, time.Second, s.Retry.InitialInterval, "unset retry fields keep their defaults")
-
-	for name, o := range map[string]orderflow.Options{
-		"approval_timeout":                    {ApprovalTimeout: -1},
-		"activity_timeout":                    {ActivityTimeout: -1},
-		"approval_threshold":                  {ApprovalThreshold: orderflow.USD(-1)},
-		"approval_threshold.currency":         {ApprovalThreshold: orderflow.Money{Amount: 5, Currency: "dollars"}},
-		"retry.backoff_coefficient":           {Retry: orderflow.Retry{BackoffCoefficient: 0.5}},
-		"compensation_retry.maximum_attempts": {CompensationRetry: orderflow.Retry{MaximumAttempts: -1}},
-	} {
-		_, err := o.Settings()
-		require.ErrorContains(t, err, name)
-	}
 }
 
 func TestOrderFailedErrorUnwrapsToSentinel(t *testing.T) {

@@ -1,6 +1,7 @@
 package orderflow
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -8,15 +9,39 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// WorkflowInput is the input of OrderWorkflow: the order's fields, inline, and
-// the settings that steer its decisions.
+// WorkflowInput is the input of OrderWorkflow. Its JSON form is the order's
+// fields, inline as in the Python demo, and an optional "settings" object:
 //
-// The Client always fills Settings. An order started by hand with only the
-// order's fields (temporal workflow start --input '{"order_id": …}') runs
-// with DefaultSettings, recorded in its history on first execution.
+//	{"order_id": "ORD-001", …, "items": […], "settings": {…}}
+//
+// The Client always fills Settings (see NewWorkflowInput). An order started
+// by hand with only the order's fields (temporal workflow start --input
+// '{"order_id": …}') runs with the defaults of Options, recorded in its
+// history on first execution.
 type WorkflowInput struct {
+	Order    Order
+	Settings *Settings
+}
+
+// workflowInputJSON is WorkflowInput on the wire: the order inline.
+type workflowInputJSON struct {
 	Order
 	Settings *Settings `json:"settings,omitempty"`
+}
+
+// MarshalJSON writes the order's fields inline, and the settings.
+func (in WorkflowInput) MarshalJSON() ([]byte, error) {
+	return json.Marshal(workflowInputJSON{in.Order, in.Settings})
+}
+
+// UnmarshalJSON reads the order's fields inline, and the settings if any.
+func (in *WorkflowInput) UnmarshalJSON(b []byte) error {
+	var w workflowInputJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*in = WorkflowInput{Order: w.Order, Settings: w.Settings}
+	return nil
 }
 
 // changeMoneySafety is the workflow.GetVersion change ID of this release's
@@ -36,7 +61,7 @@ func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error)
 		return orderWorkflowV1(ctx, in)
 	}
 	w := &orderWorkflow{in: in, root: ctx, state: OrderResult{
-		OrderID:  in.OrderID,
+		OrderID:  in.Order.OrderID,
 		Status:   StatusRunning,
 		Step:     StepValidation,
 		Approval: Approval{Status: ApprovalNotRequired},
@@ -122,17 +147,15 @@ func newPlan(in WorkflowInput, workflowID string) plan {
 	if in.Settings != nil {
 		given = *in.Settings
 	}
-	if err := given.validate(); err != nil {
+	if err := given.validateNew(); err != nil {
 		return plan{Invalid: (&ValidationError{Field: "settings", Reason: err.Error()}).Error()}
 	}
-	p := plan{Settings: given.withDefaults(), KeyScope: keyScope(workflowID, in.OrderID)}
-	var err error
-	if p.Total, err = in.Order.Total(); err != nil {
+	p := plan{Settings: given.withDefaults(), KeyScope: keyScope(workflowID, in.Order.OrderID)}
+	if err := p.Settings.check(in.Order); err != nil {
 		return plan{Invalid: err.Error()}
 	}
-	if p.RequiresApproval, err = in.Order.RequiresApproval(p.Settings.ApprovalThreshold); err != nil {
-		return plan{Invalid: err.Error()}
-	}
+	p.Total, _ = in.Order.Total() // check succeeded, so Total does
+	p.RequiresApproval, _ = in.Order.RequiresApproval(p.Settings.ApprovalThreshold)
 	return p
 }
 
@@ -144,7 +167,7 @@ func (w *orderWorkflow) prepare(ctx workflow.Context) error {
 		return err
 	}
 	if w.plan.Invalid != "" {
-		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", w.in.OrderID, "Error", w.plan.Invalid)
+		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", w.in.Order.OrderID, "Error", w.plan.Invalid)
 		return temporal.NewNonRetryableApplicationError(w.plan.Invalid, ErrorTypeInvalidOrder, nil)
 	}
 	w.state.Total = w.plan.Total
@@ -192,7 +215,7 @@ func (w *orderWorkflow) setup(ctx workflow.Context) error {
 // run takes the order from approval to its outcome. stepsCtx is cancelled
 // by an accepted cancel Update, and with ctx by a native cancellation.
 func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
-	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.OrderID, "Total", w.state.Total.String(),
+	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.Order.OrderID, "Total", w.state.Total.String(),
 		"RequiresApproval", w.plan.RequiresApproval)
 	approved := !w.plan.RequiresApproval || w.awaitApproval(ctx)
 	sigCtx, _ := workflow.NewDisconnectedContext(ctx)
@@ -244,7 +267,7 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 
 	switch w.state.Approval.Status {
 	case ApprovalApproved:
-		workflow.GetLogger(ctx).Info("Order approved", "OrderID", w.in.OrderID)
+		workflow.GetLogger(ctx).Info("Order approved", "OrderID", w.in.Order.OrderID)
 		return true
 	case ApprovalRejected:
 		w.finish(StatusRejected, "Order rejected: "+orDefault(w.state.Approval.Reason, "no reason given"))
@@ -273,20 +296,20 @@ func (w *orderWorkflow) onDecisionSignal(ctx workflow.Context, status ApprovalSt
 		// ReceiveAsync drops payloads it cannot decode (the SDK logs them)
 		// instead of blocking for a decodable one, as Receive would.
 		if !c.ReceiveAsync(&reason) {
-			logger.Warn("Dropped approval signal: payload is not a string", "OrderID", w.in.OrderID, "Signal", c.Name())
+			logger.Warn("Dropped approval signal: payload is not a string", "OrderID", w.in.Order.OrderID, "Signal", c.Name())
 			return
 		}
 		if err := ValidateReason(reason); err != nil {
-			logger.Warn("Dropped approval signal", "OrderID", w.in.OrderID, "Signal", c.Name(), "Error", err)
+			logger.Warn("Dropped approval signal", "OrderID", w.in.Order.OrderID, "Signal", c.Name(), "Error", err)
 			return
 		}
 		if !w.awaiting() {
-			logger.Warn("Ignored approval signal: no decision pending", "OrderID", w.in.OrderID,
+			logger.Warn("Ignored approval signal: no decision pending", "OrderID", w.in.Order.OrderID,
 				"Signal", c.Name(), "ApprovalStatus", w.state.Approval.Status)
 			return
 		}
 		w.state.Approval = Approval{Status: status, Reason: reason}
-		logger.Info("Approval decision by signal", "OrderID", w.in.OrderID, "Decision", status)
+		logger.Info("Approval decision by signal", "OrderID", w.in.Order.OrderID, "Decision", status)
 	}
 }
 
@@ -297,7 +320,7 @@ func (w *orderWorkflow) ignoreSignals(ctx workflow.Context) {
 		sel.AddReceive(workflow.GetSignalChannel(ctx, name), func(c workflow.ReceiveChannel, _ bool) {
 			var reason string
 			ok := c.ReceiveAsync(&reason)
-			workflow.GetLogger(ctx).Warn("Ignored approval signal: no decision pending", "OrderID", w.in.OrderID,
+			workflow.GetLogger(ctx).Warn("Ignored approval signal: no decision pending", "OrderID", w.in.Order.OrderID,
 				"Signal", name, "Decodable", ok, "ApprovalStatus", w.state.Approval.Status)
 		})
 	}
@@ -389,7 +412,7 @@ func (w *orderWorkflow) decisionHandler(status ApprovalStatus) func(workflow.Con
 		}
 		w.state.Approval = Approval{Status: status, Reason: reason}
 		w.wake.SendAsync(true)
-		workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.OrderID, "Decision", status)
+		workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.Order.OrderID, "Decision", status)
 		return w.state.Approval, nil
 	}
 }
@@ -411,7 +434,7 @@ func (w *orderWorkflow) cancelHandler(ctx workflow.Context, reason string) error
 	w.state.CancelReason = reason
 	w.stepsCancel()
 	w.wake.SendAsync(true)
-	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.OrderID, "Step", w.state.Step)
+	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.Order.OrderID, "Step", w.state.Step)
 	return nil
 }
 
@@ -517,7 +540,7 @@ func (w *orderWorkflow) sendConfirmation(ctx workflow.Context) {
 	final, _ := workflow.NewDisconnectedContext(ctx)
 	err := w.execute(w.forwardOptions(final), StepEmail, ActivitySendConfirmation, w.confirmation(w.key(ActivitySendConfirmation)), nil)
 	if err != nil {
-		workflow.GetLogger(ctx).Warn("Confirmation email not sent", "OrderID", w.in.OrderID, "Error", err)
+		workflow.GetLogger(ctx).Warn("Confirmation email not sent", "OrderID", w.in.Order.OrderID, "Error", err)
 		w.state.warn("confirmation email not sent: " + failureMessage(err))
 	} else {
 		w.state.markDone(StepEmail)
@@ -555,7 +578,7 @@ func (w *orderWorkflow) stopped(ctx workflow.Context, undo []compensation, step 
 func (w *orderWorkflow) fail(ctx workflow.Context, undo []compensation, step Step, err error) {
 	w.state.FailedStep = step
 	w.state.FailureType = failureType(err)
-	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.OrderID, "Step", step, "Error", err)
+	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.Order.OrderID, "Step", step, "Error", err)
 	w.compensate(ctx, undo, StatusFailed, fmt.Sprintf("Order failed at %s: %s", step, failureMessage(err)))
 }
 
@@ -592,7 +615,7 @@ func (w *orderWorkflow) compensate(ctx workflow.Context, undo []compensation, st
 		if err := w.execute(actx, StepCompensation, c.activity, c.req, nil); err != nil {
 			rec.Error = failureMessage(err)
 			refused++
-			workflow.GetLogger(ctx).Error("Compensation refused; needs a person", "OrderID", w.in.OrderID,
+			workflow.GetLogger(ctx).Error("Compensation refused; needs a person", "OrderID", w.in.Order.OrderID,
 				"Activity", c.activity, "Error", err)
 		}
 		w.state.Compensations = append(w.state.Compensations, rec)

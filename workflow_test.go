@@ -98,6 +98,15 @@ func (s *WorkflowSuite) SetupTest() {
 	s.env.SetOnTimerFiredListener(func(string) { s.fired++ })
 }
 
+// defaultSettings returns the settings a zero Options puts into an order.
+func defaultSettings() orderflow.Settings {
+	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-0"), nil)
+	if err != nil {
+		panic(err)
+	}
+	return *in.Settings
+}
+
 // newEnvKeepingProviders starts a fresh test environment that shares the
 // providers (their ledger) with the previous one.
 func (s *WorkflowSuite) newEnvKeepingProviders() {
@@ -444,7 +453,7 @@ func (s *WorkflowSuite) TestApprovalTimesOutAfterFiveMinutes() {
 }
 
 func (s *WorkflowSuite) TestCustomThresholdAndTimeoutFromInput() {
-	settings := orderflow.DefaultSettings()
+	settings := defaultSettings()
 	settings.ApprovalThreshold = orderflow.USD(5000) // $50: the small order now needs approval
 	settings.ApprovalTimeout = time.Minute
 	start := s.env.Now()
@@ -645,7 +654,7 @@ func (s *WorkflowSuite) TestExhaustedRetriesCompensate() {
 }
 
 func (s *WorkflowSuite) TestRetryPolicyComesFromInput() {
-	settings := orderflow.DefaultSettings()
+	settings := defaultSettings()
 	settings.Retry.MaximumAttempts = 5
 	s.p.Payments.ChargeFaults.FailNext(4, nil)
 	res := s.run(smallOrder("ORD-001"), &settings)
@@ -675,7 +684,7 @@ func (s *WorkflowSuite) TestCompensationsRetryUntilTheProviderAnswers() {
 	// A maximum attempts set for compensations is not a reason to give up:
 	// the money would stay taken. (The test environment caps retries at
 	// 10; the integration tests check more failures on a real server.)
-	settings := orderflow.DefaultSettings()
+	settings := defaultSettings()
 	settings.CompensationRetry.MaximumAttempts = 3
 	s.p.Delivery.ArrangeFaults.FailOrder("ORD-001", fmt.Errorf("no carrier: %w", orderflow.ErrUndeliverable))
 	s.p.Inventory.ReleaseFaults.FailNext(5, nil)
@@ -912,7 +921,7 @@ func (s *WorkflowSuite) TestInvalidOrdersAreRejectedBeforeAnyStep() {
 
 func (s *WorkflowSuite) TestInvalidSettingsAreRejected() {
 	s.register()
-	settings := orderflow.DefaultSettings()
+	settings := defaultSettings()
 	settings.ApprovalTimeout = -time.Second
 	s.env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001"), Settings: &settings})
 	var appErr *temporal.ApplicationError

@@ -16,7 +16,7 @@ import (
 // orderWorkflowV1 runs an order started before changeMoneySafety.
 func orderWorkflowV1(ctx workflow.Context, in WorkflowInput) (*OrderResult, error) {
 	w := &v1Order{in: in, state: OrderResult{
-		OrderID:  in.OrderID,
+		OrderID:  in.Order.OrderID,
 		Status:   StatusRunning,
 		Step:     StepValidation,
 		Approval: Approval{Status: ApprovalNotRequired},
@@ -25,7 +25,7 @@ func orderWorkflowV1(ctx workflow.Context, in WorkflowInput) (*OrderResult, erro
 	// the SDK runs Updates that came with the first workflow task as soon as
 	// their handler is registered. Nothing here blocks.
 	if err := w.prepare(ctx); err != nil {
-		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", in.OrderID, "Error", err)
+		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", in.Order.OrderID, "Error", err)
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrorTypeInvalidOrder, err)
 	}
 	stepsCtx, cancelSteps := workflow.WithCancel(ctx)
@@ -131,7 +131,7 @@ func (w *v1Order) prepare(ctx workflow.Context) error {
 // run takes the order from approval to its outcome. stepsCtx is cancelled
 // by an accepted cancel Update, and with ctx by a native cancellation.
 func (w *v1Order) run(ctx, stepsCtx workflow.Context) {
-	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.OrderID, "Total", w.state.Total.String(),
+	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.Order.OrderID, "Total", w.state.Total.String(),
 		"RequiresApproval", w.state.Approval.Status == ApprovalPending)
 	if w.state.Approval.Status != ApprovalNotRequired && !w.awaitApproval(stepsCtx) {
 		return
@@ -165,7 +165,7 @@ func (w *v1Order) awaitApproval(ctx workflow.Context) bool {
 	// before the timeout.
 	switch {
 	case w.state.Approval.Status == ApprovalApproved:
-		workflow.GetLogger(ctx).Info("Order approved", "OrderID", w.in.OrderID)
+		workflow.GetLogger(ctx).Info("Order approved", "OrderID", w.in.Order.OrderID)
 		return true
 	case w.state.Approval.Status == ApprovalRejected:
 		w.finish(StatusRejected, "Order rejected: "+orDefault(w.state.Approval.Reason, "no reason given"))
@@ -279,7 +279,7 @@ func (w *v1Order) cancelled(ctx workflow.Context) bool {
 func (w *v1Order) fail(ctx workflow.Context, undo []v1Compensation, step Step, err error) {
 	w.state.FailedStep = step
 	w.state.FailureType = failureType(err)
-	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.OrderID, "Step", step, "Error", err)
+	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.Order.OrderID, "Step", step, "Error", err)
 	w.compensate(ctx, undo, StatusFailed, fmt.Sprintf("Order failed at %s: %s", step, failureMessage(err)))
 }
 
@@ -316,7 +316,7 @@ func (w *v1Order) compensate(ctx workflow.Context, undo []v1Compensation, status
 		if err := workflow.ExecuteActivity(actx, c.activity, c.req).Get(actx, nil); err != nil {
 			rec.Error = failureMessage(err)
 			failed++
-			workflow.GetLogger(ctx).Error("Compensation failed; needs a person", "OrderID", w.in.OrderID,
+			workflow.GetLogger(ctx).Error("Compensation failed; needs a person", "OrderID", w.in.Order.OrderID,
 				"Activity", c.activity, "Error", err)
 		}
 		w.state.Compensations = append(w.state.Compensations, rec)
@@ -377,9 +377,9 @@ func (w *v1Order) listenForSignals(ctx workflow.Context) {
 			var reason string
 			c.Receive(ctx, &reason)
 			if w.decide(status, reason) {
-				workflow.GetLogger(ctx).Info("Approval decision by signal", "OrderID", w.in.OrderID, "Decision", status)
+				workflow.GetLogger(ctx).Info("Approval decision by signal", "OrderID", w.in.Order.OrderID, "Decision", status)
 			} else {
-				workflow.GetLogger(ctx).Warn("Ignored approval signal: no decision pending", "OrderID", w.in.OrderID,
+				workflow.GetLogger(ctx).Warn("Ignored approval signal: no decision pending", "OrderID", w.in.Order.OrderID,
 					"Decision", status, "ApprovalStatus", w.state.Approval.Status)
 			}
 		}
@@ -414,7 +414,7 @@ func (w *v1Order) decideByUpdate(ctx workflow.Context, status ApprovalStatus, re
 		return Approval{}, err
 	}
 	w.decide(status, reason)
-	workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.OrderID, "Decision", status)
+	workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.Order.OrderID, "Decision", status)
 	return w.state.Approval, nil
 }
 
@@ -438,6 +438,6 @@ func (w *v1Order) cancelUpdate(ctx workflow.Context, reason string) error {
 	w.cancelRequested = true
 	w.state.CancelReason = reason
 	w.stepsCancel()
-	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.OrderID, "Step", w.state.Step)
+	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.Order.OrderID, "Step", w.state.Step)
 	return nil
 }

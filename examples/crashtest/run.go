@@ -51,15 +51,15 @@ const (
 
 // clientOptions are the orders' settings: short timeouts and retries, so
 // that a run takes a minute rather than an hour.
-func clientOptions() *orderflow.ClientOptions {
+func clientOptions() *orderflow.Options {
 	retry := orderflow.Retry{InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}
-	return &orderflow.ClientOptions{Options: orderflow.Options{
+	return &orderflow.Options{
 		TaskQueue:         taskQueue,
 		ApprovalTimeout:   approvalTimeout,
 		ActivityTimeout:   activityTimeout,
 		Retry:             retry,
 		CompensationRetry: retry,
-	}}
+	}
 }
 
 // world is what a run runs on: the Temporal server, the ledger behind its

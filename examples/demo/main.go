@@ -26,6 +26,9 @@
 //	                      (also $TEMPORAL_ADDRESS); order IDs then get a random suffix
 //	                      so that reruns do not collide
 //	-namespace name       namespace on that server (default $TEMPORAL_NAMESPACE, else "default")
+//	-ui-port n            serve the Temporal Web UI of the embedded server on this port
+//	                      (8233 is the Temporal CLI's), and keep serving it after the
+//	                      scenarios until Ctrl-C, to look at the orders (default 0: no UI)
 //	-v                    log the Temporal SDK at DEBUG level (default: warnings only, to stderr)
 //
 // Against an existing server the demo runs its own worker on the
@@ -49,6 +52,7 @@ import (
 	"github.com/orderflow/orderflow/examples/internal/conn"
 	"github.com/orderflow/orderflow/examples/internal/embedded"
 	"github.com/orderflow/orderflow/examples/internal/scenario"
+	"github.com/orderflow/orderflow/examples/internal/webui"
 	"go.temporal.io/sdk/client"
 )
 
@@ -70,7 +74,14 @@ func run() error {
 	approvalTimeout := flag.Duration("approval-timeout", orderflow.DefaultApprovalTimeout,
 		"approval timeout of the large and reject orders; when given, also that of the timeout order (otherwise 3s)")
 	latency := flag.Float64("latency", 0.25, "simulated provider latency, times the Python demo's; 0 disables it")
+	uiPort := flag.Int("ui-port", 0, "serve the embedded server's Temporal Web UI on this port, until Ctrl-C (default: no UI)")
 	flag.Parse()
+	if *uiPort < 0 || *uiPort > 65535 {
+		return fmt.Errorf("-ui-port %d: want a port from 1 to 65535, or 0 for no UI", *uiPort)
+	}
+	if *uiPort != 0 && cf.Remote() {
+		return fmt.Errorf("-ui-port serves the embedded server's Web UI; with -address or $TEMPORAL_ADDRESS, use that server's UI")
+	}
 
 	d := &demo{approvalTimeout: *approvalTimeout, timeoutWait: defaultTimeoutScenarioWait}
 	flag.Visit(func(f *flag.Flag) {
@@ -89,6 +100,7 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	var uiURL string // the Web UI's address, if it serves
 	logger := cf.Logger(os.Stderr, slog.LevelWarn)
 	if cf.Remote() {
 		tc, opts, err := cf.Dial(logger)
@@ -107,6 +119,15 @@ func run() error {
 		defer srv.Stop()
 		d.tc = srv.Client
 		fmt.Printf("Started an embedded Temporal server at %s, namespace %s.\n", srv.Address, srv.Namespace)
+		if *uiPort != 0 {
+			ui, err := webui.Start("127.0.0.1", *uiPort, srv.Address, srv.Namespace)
+			if err != nil {
+				return err
+			}
+			defer ui.Stop()
+			uiURL = ui.URL
+			fmt.Printf("Temporal Web UI at %s\n", ui.URL)
+		}
 	}
 
 	w, _, err := scenario.NewWorker(d.tc, *latency)
@@ -130,10 +151,16 @@ func run() error {
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d scenarios did not end as expected", len(failed), len(runs))
+		err = fmt.Errorf("%d of %d scenarios did not end as expected", len(failed), len(runs))
+	} else {
+		fmt.Printf("\nAll %d scenarios ended as expected.\n", len(runs))
 	}
-	fmt.Printf("\nAll %d scenarios ended as expected.\n", len(runs))
-	return nil
+	if uiURL != "" {
+		// The orders live in the embedded server, which stops at exit.
+		fmt.Printf("\nThe orders are in the Temporal Web UI at %s until you press Ctrl-C.\n", uiURL)
+		<-ctx.Done()
+	}
+	return err
 }
 
 // demo holds what the scenarios share.
@@ -164,7 +191,7 @@ func (d *demo) scenario(name string) (func(context.Context) error, error) {
 }
 
 func (d *demo) client(approvalTimeout time.Duration) (*orderflow.Client, error) {
-	return orderflow.NewClient(d.tc, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: approvalTimeout}})
+	return orderflow.NewClient(d.tc, &orderflow.Options{ApprovalTimeout: approvalTimeout})
 }
 
 func header(name, about string) {
@@ -266,7 +293,7 @@ func (d *demo) startLarge(ctx context.Context, orders *orderflow.Client, orderID
 	if err := orders.Start(ctx, order); err != nil {
 		return order, err
 	}
-	scenario.PrintApprovalRequired(os.Stdout, order.OrderID, total, orders.Settings().ApprovalTimeout, note)
+	scenario.PrintApprovalRequired(os.Stdout, order.OrderID, total, orders.Options().ApprovalTimeout, note)
 	return order, nil
 }
 

@@ -21,14 +21,16 @@ func TestNewClientValidation(t *testing.T) {
 	if c, err := orderflow.NewClient(nil, nil); err == nil || c != nil {
 		t.Errorf("NewClient(nil, nil) = %v, %v; want an error", c, err)
 	}
-	bad := map[string]orderflow.ClientOptions{
-		"negative ApprovalTimeout":       {Options: orderflow.Options{ApprovalTimeout: -time.Second}},
-		"negative ActivityTimeout":       {Options: orderflow.Options{ActivityTimeout: -time.Second}},
-		"negative threshold":             {Options: orderflow.Options{ApprovalThreshold: orderflow.USD(-1)}},
-		"lower-case threshold currency":  {Options: orderflow.Options{ApprovalThreshold: orderflow.Money{Amount: 100, Currency: "usd"}}},
-		"backoff below 1":                {Options: orderflow.Options{Retry: orderflow.Retry{BackoffCoefficient: 0.5}}},
-		"negative retry interval":        {Options: orderflow.Options{Retry: orderflow.Retry{InitialInterval: -time.Second}}},
-		"negative compensation attempts": {Options: orderflow.Options{CompensationRetry: orderflow.Retry{MaximumAttempts: -1}}},
+	bad := map[string]orderflow.Options{
+		"negative ApprovalTimeout":       {ApprovalTimeout: -time.Second},
+		"negative ActivityTimeout":       {ActivityTimeout: -time.Second},
+		"negative threshold":             {ApprovalThreshold: orderflow.USD(-1)},
+		"lower-case threshold currency":  {ApprovalThreshold: orderflow.Money{Amount: 100, Currency: "usd"}},
+		"backoff below 1":                {Retry: orderflow.Retry{BackoffCoefficient: 0.5}},
+		"negative retry interval":        {Retry: orderflow.Retry{InitialInterval: -time.Second}},
+		"negative compensation attempts": {CompensationRetry: orderflow.Retry{MaximumAttempts: -1}},
+		"activity timeout of 1ns":        {ActivityTimeout: time.Nanosecond},
+		"blank task queue":               {TaskQueue: " "},
 		"negative CallTimeout":           {CallTimeout: -time.Second},
 	}
 	for name, opts := range bad {
@@ -39,28 +41,45 @@ func TestNewClientValidation(t *testing.T) {
 		}
 	}
 
-	for _, opts := range []*orderflow.ClientOptions{nil, {}} {
+	for _, opts := range []*orderflow.Options{nil, {}} {
 		c, err := orderflow.NewClient(tc, opts)
 		if err != nil {
 			t.Fatalf("NewClient(tc, %v): %v", opts, err)
 		}
-		if got, want := c.Settings(), orderflow.DefaultSettings(); got != want {
-			t.Errorf("NewClient(tc, %v).Settings() = %+v, want the defaults %+v", opts, got, want)
+		if got, want := c.Options(), defaultOptions(); got != want {
+			t.Errorf("NewClient(tc, %v).Options() = %+v, want the defaults %+v", opts, got, want)
 		}
 	}
-	c, err := orderflow.NewClient(tc, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: 2 * time.Second}})
+	c, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := c.Settings()
-	if s.ApprovalTimeout != 2*time.Second || s.ApprovalThreshold != orderflow.DefaultApprovalThreshold ||
-		s.Retry != orderflow.DefaultRetry() || s.ActivityTimeout != orderflow.DefaultActivityTimeout {
-		t.Errorf("Settings() = %+v: want ApprovalTimeout 2s and every other field at its default", s)
+	want := defaultOptions()
+	want.ApprovalTimeout = 2 * time.Second
+	if got := c.Options(); got != want {
+		t.Errorf("Options() = %+v: want ApprovalTimeout 2s and every other field at its default", got)
 	}
 }
 
+// defaultOptions is what a zero Options stands for.
+func defaultOptions() orderflow.Options {
+	return orderflow.Options{TaskQueue: orderflow.DefaultTaskQueue, ApprovalThreshold: orderflow.DefaultApprovalThreshold,
+		ApprovalTimeout: orderflow.DefaultApprovalTimeout, ActivityTimeout: orderflow.DefaultActivityTimeout,
+		Retry: orderflow.DefaultRetry(), CompensationRetry: orderflow.DefaultCompensationRetry(),
+		CallTimeout: orderflow.DefaultCallTimeout}
+}
+
+// defaultSettings is what a zero Options puts into an order's input.
+func defaultSettings() orderflow.Settings {
+	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-0"), nil)
+	if err != nil {
+		panic(err)
+	}
+	return *in.Settings
+}
+
 // TestClientPutsSettingsAndTaskQueueOnTheWire starts orders with a nil
-// ClientOptions and with custom ones on queues no worker polls, and reads
+// Options and with custom ones on queues no worker polls, and reads
 // what reached the server: the default task queue "order-task-queue", the
 // workflow ID, and the filled-in settings in the workflow input.
 func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
@@ -94,7 +113,7 @@ func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 		if in.Settings == nil || *in.Settings != want {
 			t.Errorf("%s: settings in the input = %+v, want %+v", orderID, in.Settings, want)
 		}
-		if in.OrderID != orderID || len(in.Items) != 2 {
+		if in.Order.OrderID != orderID || len(in.Order.Items) != 2 {
 			t.Errorf("%s: order in the input = %+v", orderID, in.Order)
 		}
 	}
@@ -102,16 +121,16 @@ func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(def, e.id("default"), orderflow.DefaultTaskQueue, orderflow.DefaultSettings())
+	check(def, e.id("default"), orderflow.DefaultTaskQueue, defaultSettings())
 
-	custom := &orderflow.ClientOptions{Options: orderflow.Options{
+	custom := &orderflow.Options{
 		TaskQueue: e.taskQueue + "-nobody", ApprovalTimeout: 2 * time.Minute, ApprovalThreshold: orderflow.USD(5000),
-		Retry: orderflow.Retry{MaximumAttempts: 7}}}
+		Retry: orderflow.Retry{MaximumAttempts: 7}}
 	c, err := orderflow.NewClient(e.tc, custom)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := orderflow.DefaultSettings()
+	want := defaultSettings()
 	want.ApprovalTimeout = 2 * time.Minute
 	want.ApprovalThreshold = orderflow.USD(5000)
 	want.Retry.MaximumAttempts = 7
@@ -316,7 +335,7 @@ func TestRejectLargeOrder(t *testing.T) {
 // TestApprovalTimeout lets a large order wait out a short approval timeout.
 func TestApprovalTimeout(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: 2 * time.Second}}, nil)
+	e := newEnv(t, &orderflow.Options{ApprovalTimeout: 2 * time.Second}, nil)
 	id := e.id("1")
 	e.mustStart(largeOrder(id))
 	res, _ := e.result(id, orderflow.StatusTimedOut)

@@ -126,7 +126,7 @@ func TestFiftyConcurrentOrders(t *testing.T) {
 // whose reply was lost is retried without charging twice.
 func TestIdempotencyKeys(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, &orderflow.ClientOptions{Options: orderflow.Options{Retry: fastRetry()}}, nil)
+	e := newEnv(t, &orderflow.Options{Retry: fastRetry()}, nil)
 	id := e.id("1")
 	wf := "order-workflow-" + id
 	e.p.Payments.ChargeFaults.LoseNext(1, nil)   // charged, but the reply is lost

@@ -206,7 +206,7 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 	})
 	t.Run("approve after timeout", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: 2 * time.Second}}, nil)
+		e := newEnv(t, &orderflow.Options{ApprovalTimeout: 2 * time.Second}, nil)
 		id := e.id("1")
 		e.mustStart(largeOrder(id))
 		e.result(id, orderflow.StatusTimedOut)
@@ -327,7 +327,7 @@ func TestProviderFailures(t *testing.T) {
 	})
 	t.Run("retries exhausted", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, &orderflow.ClientOptions{Options: orderflow.Options{Retry: fastRetry()}}, nil)
+		e := newEnv(t, &orderflow.Options{Retry: fastRetry()}, nil)
 		id := e.id("1")
 		e.p.Inventory.ReserveFaults.FailOrder(id, orderflowtest.ErrTransient)
 		res, err := e.orders.Execute(e.ctx, smallOrder(id))

@@ -37,7 +37,7 @@ func (e *env) resumeWorker() {
 
 // pendingWithoutWorker starts a large order, waits until it awaits approval
 // and stops the worker.
-func pendingWithoutWorker(t *testing.T, opts *orderflow.ClientOptions) (*env, string) {
+func pendingWithoutWorker(t *testing.T, opts *orderflow.Options) (*env, string) {
 	e := newEnv(t, opts, nil)
 	id := e.id("1")
 	e.mustStart(largeOrder(id))
@@ -56,7 +56,7 @@ func (e *env) waitForTimerFired(id string) {
 
 func TestSignalBeforeTimerInOneTaskWins(t *testing.T) {
 	t.Parallel()
-	e, id := pendingWithoutWorker(t, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: 2 * time.Second}})
+	e, id := pendingWithoutWorker(t, &orderflow.Options{ApprovalTimeout: 2 * time.Second})
 	if err := e.tc.SignalWorkflow(e.ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "in time"); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestSignalBeforeTimerInOneTaskWins(t *testing.T) {
 
 func TestTimerBeforeSignalInOneTaskWins(t *testing.T) {
 	t.Parallel()
-	e, id := pendingWithoutWorker(t, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: 2 * time.Second}})
+	e, id := pendingWithoutWorker(t, &orderflow.Options{ApprovalTimeout: 2 * time.Second})
 	e.waitForTimerFired(id)
 	if err := e.tc.SignalWorkflow(e.ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "too late"); err != nil {
 		t.Fatal(err)
@@ -226,8 +226,8 @@ func (l *lateReplies) Arrange(ctx context.Context, req orderflow.DeliveryRequest
 
 func TestDeliveryWhoseRepliesComeTooLateIsNotRefunded(t *testing.T) {
 	t.Parallel()
-	e := newEnvWithoutWorker(t, &orderflow.ClientOptions{Options: orderflow.Options{
-		ActivityTimeout: time.Second, Retry: fastRetry()}}, nil)
+	e := newEnvWithoutWorker(t, &orderflow.Options{
+		ActivityTimeout: time.Second, Retry: fastRetry()}, nil)
 	late := &lateReplies{DeliveryProvider: e.acts.Delivery, n: 4}
 	e.acts.Delivery = late
 	e.startWorker()
@@ -256,8 +256,8 @@ func TestDeliveryWhoseRepliesComeTooLateIsNotRefunded(t *testing.T) {
 
 func TestRefundRetriesPastTheOldLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, &orderflow.ClientOptions{Options: orderflow.Options{
-		Retry: fastRetry(), CompensationRetry: fastRetry()}}, func(p *orderflowtest.Providers) {
+	e := newEnv(t, &orderflow.Options{
+		Retry: fastRetry(), CompensationRetry: fastRetry()}, func(p *orderflowtest.Providers) {
 		p.Inventory.SetStock("MOUSE-001", 0)
 		p.Payments.RefundFaults.FailNext(11, nil) // the previous release gave up after 10 attempts
 	})

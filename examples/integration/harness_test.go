@@ -76,7 +76,7 @@ type env struct {
 // providers. configure, if not nil, sets the providers up (latency, faults,
 // stock) before the worker takes work. opts are the Client's options; their
 // TaskQueue is replaced by the test's own.
-func newEnv(t testing.TB, opts *orderflow.ClientOptions, configure func(*orderflowtest.Providers)) *env {
+func newEnv(t testing.TB, opts *orderflow.Options, configure func(*orderflowtest.Providers)) *env {
 	t.Helper()
 	e := newEnvWithoutWorker(t, opts, configure)
 	e.startWorker()
@@ -85,7 +85,7 @@ func newEnv(t testing.TB, opts *orderflow.ClientOptions, configure func(*orderfl
 
 // newEnvWithoutWorker is newEnv with the worker not yet started: orders
 // started on it wait, with whatever is sent to them, until startWorker.
-func newEnvWithoutWorker(t testing.TB, opts *orderflow.ClientOptions, configure func(*orderflowtest.Providers)) *env {
+func newEnvWithoutWorker(t testing.TB, opts *orderflow.Options, configure func(*orderflowtest.Providers)) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
@@ -98,7 +98,7 @@ func newEnvWithoutWorker(t testing.TB, opts *orderflow.ClientOptions, configure 
 	}
 	w := worker.New(tc, taskQueue, worker.Options{WorkflowPanicPolicy: worker.FailWorkflow})
 
-	var o orderflow.ClientOptions
+	var o orderflow.Options
 	if opts != nil {
 		o = *opts
 	}

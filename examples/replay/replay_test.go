@@ -50,11 +50,11 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	w := srv.NewWorker(orderflow.DefaultTaskQueue, func(r worker.Registry) { require.NoError(t, orderflow.Register(r, acts)) })
 	_ = w
 
-	orders, err := orderflow.NewClient(tc, &orderflow.ClientOptions{Options: orderflow.Options{
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{
 		ApprovalTimeout:   2 * time.Second,
 		Retry:             orderflow.Retry{InitialInterval: 10 * time.Millisecond, MaximumInterval: 50 * time.Millisecond, MaximumAttempts: 4},
 		CompensationRetry: orderflow.Retry{InitialInterval: 10 * time.Millisecond},
-	}})
+	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -85,7 +85,7 @@ func run() error {
 		return err
 	}
 	defer tc.Close()
-	orders, err := orderflow.NewClient(tc, &orderflow.ClientOptions{Options: orderflow.Options{ApprovalTimeout: *timeout}})
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: *timeout})
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func run() error {
 }
 
 func start(ctx context.Context, orders *orderflow.Client, order orderflow.Order) error {
-	settings := orders.Settings()
+	settings := orders.Options()
 	total, err := order.Total()
 	if err != nil {
 		return err
