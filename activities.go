@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
@@ -263,14 +262,22 @@ func (a *Activities) Validate() error {
 // Register registers OrderWorkflow and the activities under their wire names
 // on r, which may be a worker.Worker or a testsuite.TestWorkflowEnvironment.
 // It returns an error, and registers nothing, when a provider is missing, so a
-// misconfigured worker fails at start rather than in the middle of an order.
-func Register(r worker.Registry, a *Activities) error {
+// misconfigured worker fails at start rather than in the middle of an order,
+// and when the names are already registered on r (a second Register).
+func Register(r worker.Registry, a *Activities) (err error) {
 	if r == nil {
 		return errors.New("orderflow: register: registry is nil")
 	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	// The SDK panics on a name registered twice. The workflow comes first,
+	// so a second Register fails before it registers anything.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("orderflow: register: %v (Register was called twice on this worker, or another workflow or activity uses orderflow's names)", p)
+		}
+	}()
 	r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: WorkflowName})
 	for _, act := range []struct {
 		name string
@@ -346,7 +353,7 @@ func call[T any](ctx context.Context, msg string, kv []any, fn func(context.Cont
 		defer keepAlive(ctx)()
 	}
 	res, err := fn(ctx)
-	return res, classify(err)
+	return res, ProviderError(err)
 }
 
 // keepAlive heartbeats every heartbeatEvery until the returned stop is
@@ -380,17 +387,4 @@ func keepAlive(ctx context.Context) (stop func()) {
 		close(done)
 		mu.Unlock()
 	}
-}
-
-// classify turns a provider's permanent business failure into a
-// non-retryable ApplicationError with a stable type string. Everything else
-// is returned as it is, and retried.
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	if typ := permanentType(err); typ != "" {
-		return temporal.NewNonRetryableApplicationError(err.Error(), typ, err)
-	}
-	return err
 }

@@ -299,15 +299,8 @@ func (c *Client) wrap(op, orderID string, err error) error {
 	if isNotFound(err) {
 		return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, ErrOrderNotFound)
 	}
-	var appErr *temporal.ApplicationError
-	for e := err; errors.As(e, &appErr); e = appErr.Unwrap() {
-		if s := sentinelFor(appErr.Type()); s != nil {
-			return fmt.Errorf("orderflow: %s order %q: %w: %s", op, orderID, s,
-				strings.TrimPrefix(appErr.Message(), "orderflow: "))
-		}
-		if appErr.Unwrap() == nil {
-			break
-		}
+	if s, msg := sentinelIn(err); s != nil {
+		return fmt.Errorf("orderflow: %s order %q: %w: %s", op, orderID, s, strings.TrimPrefix(msg, "orderflow: "))
 	}
 	return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, err)
 }

@@ -3,6 +3,9 @@ package orderflow
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
 )
 
 // Errors a caller tests with errors.Is.
@@ -54,22 +57,23 @@ var (
 // ApplicationError type strings. They are stable wire names: they appear in
 // workflow histories, and the Client maps them back to the sentinels.
 const (
-	ErrorTypePaymentDeclined   = "orderflow.PaymentDeclined"
-	ErrorTypeOutOfStock        = "orderflow.OutOfStock"
-	ErrorTypeUndeliverable     = "orderflow.Undeliverable"
-	ErrorTypePermanent         = "orderflow.Permanent"
-	ErrorTypeInvalidOrder      = "orderflow.InvalidOrder"
-	ErrorTypeNotAwaiting       = "orderflow.NotAwaitingApproval"
-	ErrorTypeTooLateToCancel   = "orderflow.TooLateToCancel"
-	ErrorTypeAlreadyCancelled  = "orderflow.AlreadyCancelled"
-	ErrorTypeInvalidReason     = "orderflow.InvalidReason"
-	ErrorTypeRetriesExhausted  = "orderflow.RetriesExhausted"
-	ErrorTypeActivityTimedOut  = "orderflow.ActivityTimedOut"
-	ErrorTypeActivityCancelled = "orderflow.ActivityCancelled"
+	ErrorTypePaymentDeclined     = "orderflow.PaymentDeclined"
+	ErrorTypeOutOfStock          = "orderflow.OutOfStock"
+	ErrorTypeUndeliverable       = "orderflow.Undeliverable"
+	ErrorTypePermanent           = "orderflow.Permanent"
+	ErrorTypeInvalidOrder        = "orderflow.InvalidOrder"
+	ErrorTypeNotAwaitingApproval = "orderflow.NotAwaitingApproval"
+	ErrorTypeTooLateToCancel     = "orderflow.TooLateToCancel"
+	ErrorTypeAlreadyCancelled    = "orderflow.AlreadyCancelled"
+	ErrorTypeInvalidReason       = "orderflow.InvalidReason"
+	ErrorTypeRetriesExhausted    = "orderflow.RetriesExhausted"
+	ErrorTypeActivityTimedOut    = "orderflow.ActivityTimedOut"
+	ErrorTypeActivityCancelled   = "orderflow.ActivityCancelled"
 )
 
-// errorTypes pairs each type string with its sentinel. A slice, not a map,
-// so that classification order is fixed.
+// errorTypes pairs each type string with its sentinel; the first four are
+// the providers' permanent failures. A slice, not a map, so that
+// classification order is fixed.
 var errorTypes = []struct {
 	typ string
 	err error
@@ -79,7 +83,7 @@ var errorTypes = []struct {
 	{ErrorTypeUndeliverable, ErrUndeliverable},
 	{ErrorTypePermanent, ErrPermanent},
 	{ErrorTypeInvalidOrder, ErrInvalidOrder},
-	{ErrorTypeNotAwaiting, ErrNotAwaitingApproval},
+	{ErrorTypeNotAwaitingApproval, ErrNotAwaitingApproval},
 	{ErrorTypeTooLateToCancel, ErrTooLateToCancel},
 	{ErrorTypeAlreadyCancelled, ErrAlreadyCancelled},
 	{ErrorTypeInvalidReason, ErrInvalidReason},
@@ -95,16 +99,81 @@ func sentinelFor(typ string) error {
 	return nil
 }
 
+// providerErrors is how many entries of errorTypes are providers' failures.
+const providerErrors = 4
+
 // permanentType returns the type string of the permanent business failure
 // err wraps, or "".
 func permanentType(err error) string {
-	for _, e := range errorTypes[:4] {
+	for _, e := range errorTypes[:providerErrors] {
 		if errors.Is(err, e.err) {
 			return e.typ
 		}
 	}
 	return ""
 }
+
+// ProviderError returns err as orderflow's activities return a provider's
+// error: one that wraps a permanent sentinel (ErrPaymentDeclined,
+// ErrOutOfStock, ErrUndeliverable, ErrPermanent) becomes a non-retryable
+// *temporal.ApplicationError of its stable type (ErrorTypeOutOfStock, …),
+// which fails the step at once; any other error is returned as it is, and
+// retried. It is for tests that mock an activity, whose error does not pass
+// through orderflow's activity code:
+//
+//	env.OnActivity(orderflow.ActivityReserveInventory, mock.Anything, mock.Anything).
+//		Return(orderflow.InventoryResult{}, orderflow.ProviderError(orderflow.ErrOutOfStock))
+func ProviderError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if typ := permanentType(err); typ != "" {
+		return temporal.NewNonRetryableApplicationError(err.Error(), typ, err)
+	}
+	return err
+}
+
+// FromTemporal returns err such that errors.Is finds the orderflow sentinel
+// that an *temporal.ApplicationError in its chain stands for (by its type,
+// such as ErrorTypeNotAwaitingApproval): a refused Update, a failed step or
+// an invalid input, as the SDK's test environment or a plain Temporal client
+// reports them. The Client does this for every error it returns. Errors
+// without such a type are returned as they are.
+func FromTemporal(err error) error {
+	s, msg := sentinelIn(err)
+	if s == nil {
+		return err
+	}
+	return &temporalError{sentinel: s, msg: msg, err: err}
+}
+
+// sentinelIn returns the sentinel of the first ApplicationError in err's
+// chain whose type has one, and that error's message.
+func sentinelIn(err error) (sentinel error, msg string) {
+	var appErr *temporal.ApplicationError
+	for e := err; errors.As(e, &appErr); e = appErr.Unwrap() {
+		if s := sentinelFor(appErr.Type()); s != nil {
+			return s, appErr.Message()
+		}
+		if appErr.Unwrap() == nil {
+			break
+		}
+	}
+	return nil, ""
+}
+
+// temporalError is an error from Temporal that carries an orderflow sentinel.
+type temporalError struct {
+	sentinel error
+	msg      string
+	err      error
+}
+
+func (e *temporalError) Error() string {
+	return e.sentinel.Error() + ": " + strings.TrimPrefix(e.msg, "orderflow: ")
+}
+
+func (e *temporalError) Unwrap() []error { return []error{e.sentinel, e.err} }
 
 // OrderFailedError is the error of an order that ended with StatusFailed or
 // StatusNeedsAttention. It wraps ErrOrderFailed (or ErrNeedsAttention) and

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -109,6 +110,55 @@ func Example_compensation() {
 	// Compensated: refund_payment TXN-000000000001
 	// Still charged: $0.00
 	// Out of stock: true
+}
+
+// A test can mock a step's provider call with the SDK's OnActivity. The
+// mock's error does not pass through orderflow's activity code, so give it
+// the form that code would: ProviderError makes a permanent failure fail the
+// step at once, as a real provider's would. The order also runs under its own
+// workflow ID here, as it would through the Client.
+func Example_mockedStep() {
+	env, providers := quietEnv()
+	env.OnActivity(orderflow.ActivityReserveInventory, mock.Anything, mock.Anything).
+		Return(orderflow.InventoryResult{}, orderflow.ProviderError(fmt.Errorf("sold out: %w", orderflow.ErrOutOfStock)))
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: orderflow.WorkflowID("ORD-001")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+
+	var res orderflow.OrderResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Status:", res.Status)
+	fmt.Println("Out of stock:", errors.Is(res.Err(), orderflow.ErrOutOfStock))
+	fmt.Println("Still charged:", providers.Payments.Charged("ORD-001"))
+	// Output:
+	// Status: failed
+	// Out of stock: true
+	// Still charged: $0.00
+}
+
+// A decision the order refuses comes back from the test environment as a
+// Temporal error; FromTemporal gives it the sentinel a Client caller sees.
+func Example_refusedDecision() {
+	env, _ := quietEnv()
+	env.RegisterDelayedCallback(func() {
+		for _, reason := range []string{"VIP", "a second approver"} {
+			env.UpdateWorkflow(orderflow.UpdateApprove, reason, &testsuite.TestUpdateCallback{
+				OnAccept:   func() {},
+				OnComplete: func(a any, err error) { fmt.Printf("%s: %+v\n", reason, a) },
+				OnReject: func(err error) {
+					err = orderflow.FromTemporal(err)
+					fmt.Printf("%s: refused: %v\n", reason, errors.Is(err, orderflow.ErrNotAwaitingApproval))
+					fmt.Println(err)
+				},
+			}, reason)
+		}
+	}, time.Minute)
+	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
+	// Output:
+	// VIP: {Status:approved Reason:VIP}
+	// a second approver: refused: true
+	// orderflow: order is not awaiting approval: approval status is approved
 }
 
 func ExampleOrder_Validate() {

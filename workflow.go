@@ -344,15 +344,15 @@ func yieldToWorkflow(ctx workflow.Context) {
 func (w *orderWorkflow) decisionRefusal() error {
 	switch {
 	case w.claimedCancel:
-		return refusal(ErrorTypeNotAwaiting, "the order is being cancelled")
+		return refusal(ErrorTypeNotAwaitingApproval, "the order is being cancelled")
 	case w.claimedDecision != "":
-		return refusal(ErrorTypeNotAwaiting, fmt.Sprintf("another decision (%s) is being recorded", w.claimedDecision))
+		return refusal(ErrorTypeNotAwaitingApproval, fmt.Sprintf("another decision (%s) is being recorded", w.claimedDecision))
 	case w.cancelRequested || (w.phase == phaseApproval && w.root.Err() != nil):
-		return refusal(ErrorTypeNotAwaiting, "the order was cancelled")
+		return refusal(ErrorTypeNotAwaitingApproval, "the order was cancelled")
 	case w.state.Approval.Status != ApprovalPending:
-		return refusal(ErrorTypeNotAwaiting, fmt.Sprintf("approval status is %s", w.state.Approval.Status))
+		return refusal(ErrorTypeNotAwaitingApproval, fmt.Sprintf("approval status is %s", w.state.Approval.Status))
 	case w.timer != nil && w.timer.IsReady():
-		return refusal(ErrorTypeNotAwaiting, "the approval timed out")
+		return refusal(ErrorTypeNotAwaitingApproval, "the approval timed out")
 	}
 	return nil
 }

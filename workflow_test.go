@@ -485,8 +485,8 @@ func (s *WorkflowSuite) TestSecondDecisionIsRefused() {
 	res := s.run(largeOrder("ORD-002"), nil)
 
 	s.requireAccepted(first)
-	s.requireRejected(second, orderflow.ErrorTypeNotAwaiting)
-	s.requireRejected(viaUpdateReject, orderflow.ErrorTypeNotAwaiting)
+	s.requireRejected(second, orderflow.ErrorTypeNotAwaitingApproval)
+	s.requireRejected(viaUpdateReject, orderflow.ErrorTypeNotAwaitingApproval)
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "ok"}, res.Approval)
 }
@@ -556,7 +556,7 @@ func (s *WorkflowSuite) TestDecisionOnSmallOrderIsRefused() {
 	}
 	res := s.run(smallOrder("ORD-001"), nil)
 
-	s.requireRejected(out, orderflow.ErrorTypeNotAwaiting)
+	s.requireRejected(out, orderflow.ErrorTypeNotAwaitingApproval)
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Equal(orderflow.ApprovalNotRequired, res.Approval.Status)
 }
@@ -941,4 +941,14 @@ func TestRegisterRefusesMissingProviders(t *testing.T) {
 	err := orderflow.Register(env, acts)
 	require.ErrorContains(t, err, "Delivery")
 	require.Error(t, orderflow.Register(env, nil))
+}
+
+func TestRegisterTwiceIsAnError(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	acts, _ := orderflowtest.NewActivities()
+	require.NoError(t, orderflow.Register(env, acts))
+	err := orderflow.Register(env, acts)
+	require.ErrorContains(t, err, "orderflow: register:")
+	require.ErrorContains(t, err, "twice")
 }

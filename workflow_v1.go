@@ -396,7 +396,7 @@ func (w *v1Order) validateDecision(ctx workflow.Context, reason string) error {
 	if w.state.Approval.Status != ApprovalPending || w.cancelRequested || w.finished {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("approval status is %s", w.state.Approval.Status),
-			ErrorTypeNotAwaiting, nil)
+			ErrorTypeNotAwaitingApproval, nil)
 	}
 	return nil
 }

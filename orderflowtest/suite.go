@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/orderflow/orderflow"
 )
 
@@ -45,13 +47,12 @@ func key(orderID, activity string) string {
 	return orderflow.IdempotencyKey(orderflow.WorkflowID(orderID), orderID, activity)
 }
 
-// permanent reports which orderflow sentinel err wraps, or "".
+// permanent reports the type of the permanent failure err stands for, as
+// orderflow's activities classify it, or "".
 func permanent(err error) string {
-	for _, s := range []error{orderflow.ErrPaymentDeclined, orderflow.ErrOutOfStock,
-		orderflow.ErrUndeliverable, orderflow.ErrPermanent} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
+	var appErr *temporal.ApplicationError
+	if errors.As(orderflow.ProviderError(err), &appErr) && appErr.NonRetryable() {
+		return appErr.Type()
 	}
 	return ""
 }
