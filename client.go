@@ -233,12 +233,13 @@ func (c *Client) ApprovalStatus(ctx context.Context, orderID string) (ApprovalSt
 	return ApprovalStatus(s), err
 }
 
-// Status returns the order's full state, running or ended: its step, its
-// approval, what was done and what was compensated. For a provider call that
+// State returns the order's full state, running or ended (the
+// get_order_state query): its status, step, approval, what was done and what
+// was compensated. For a provider call that
 // is still running (Current), it adds what the server knows of its retries:
 // the attempt, the last error and when the next attempt starts, so that a
 // delivery or refund that keeps failing can be seen.
-func (c *Client) Status(ctx context.Context, orderID string) (*OrderResult, error) {
+func (c *Client) State(ctx context.Context, orderID string) (*OrderResult, error) {
 	var r OrderResult
 	if err := c.query(ctx, QueryOrderState, orderID, &r); err != nil {
 		return nil, err

@@ -80,7 +80,7 @@
 // so an undo never overtakes what it undoes. Compensations run in a
 // disconnected context, so they also run after a cancellation, and they do
 // not give up: they are retried without an attempt limit, with
-// Options.CompensationRetry's backoff. While a call is retried, Client.Status
+// Options.CompensationRetry's backoff. While a call is retried, Client.State
 // shows it (OrderResult.Current) with its attempts and last error.
 //
 // A confirmation email that cannot be sent does not undo a delivered order:

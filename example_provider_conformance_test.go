@@ -17,7 +17,7 @@ type gatewayHarness struct {
 
 func (h gatewayHarness) Provider() orderflow.PaymentProvider  { return h.p }
 func (h gatewayHarness) Decline(req *orderflow.ChargeRequest) { req.Amount = orderflow.USD(900000) }
-func (h gatewayHarness) Charged(orderID string) orderflow.Money {
+func (h gatewayHarness) Held(orderID string) orderflow.Money {
 	return orderflow.USD(h.p.gw.held(orderID))
 }
 func (h gatewayHarness) Slow() { h.t.Skip("the example gateway answers at once") }

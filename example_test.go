@@ -49,7 +49,7 @@ func Example() {
 	fmt.Println(res.Payment.Message)
 	fmt.Println(res.Inventory.Message)
 	fmt.Println("Estimated Delivery:", res.Delivery.EstimatedDelivery)
-	fmt.Println("Charged:", providers.Payments.Charged("ORD-001"))
+	fmt.Println("Charged:", providers.Payment.Held("ORD-001"))
 	// Output:
 	// Status: completed
 	// Message: Order processed successfully
@@ -103,7 +103,7 @@ func Example_compensation() {
 	for _, c := range res.Compensations {
 		fmt.Println("Compensated:", c.Activity, c.Reference)
 	}
-	fmt.Println("Still charged:", providers.Payments.Charged("ORD-001"))
+	fmt.Println("Still charged:", providers.Payment.Held("ORD-001"))
 	fmt.Println("Out of stock:", errors.Is(res.Err(), orderflow.ErrOutOfStock))
 	// Output:
 	// Status: failed
@@ -130,7 +130,7 @@ func Example_mockedStep() {
 	}
 	fmt.Println("Status:", res.Status)
 	fmt.Println("Out of stock:", errors.Is(res.Err(), orderflow.ErrOutOfStock))
-	fmt.Println("Still charged:", providers.Payments.Charged("ORD-001"))
+	fmt.Println("Still charged:", providers.Payment.Held("ORD-001"))
 	// Output:
 	// Status: failed
 	// Out of stock: true

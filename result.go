@@ -113,7 +113,7 @@ type StepProgress struct {
 	// Since is when the workflow scheduled the call (workflow time).
 	Since time.Time `json:"since"`
 	// Attempt, LastError and NextAttempt are what the Temporal server knows
-	// of the call's retries. Client.Status fills them in; the workflow's own
+	// of the call's retries. Client.State fills them in; the workflow's own
 	// get_order_state query cannot know them and leaves them empty.
 	Attempt     int32     `json:"attempt,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
@@ -149,7 +149,7 @@ type OrderResult struct {
 	Step Step `json:"step"`
 	// Current is the provider call running now, if any: a step, or a
 	// compensation. Delivery and compensations are retried until the
-	// provider answers; Client.Status shows their attempts and last error.
+	// provider answers; Client.State shows their attempts and last error.
 	Current *StepProgress `json:"current,omitempty"`
 	// Done lists the forward steps that succeeded, in order.
 	Done     []Step   `json:"done,omitempty"`

@@ -452,42 +452,29 @@ func (w *orderWorkflow) key(activity string) string { return w.plan.KeyScope + "
 // runSteps runs payment, inventory, delivery and email. stepsCtx is
 // cancelled by a cancellation (Update or native); ctx is the workflow's own.
 func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
-	var undo []compensation
+	var undo []undoStep
 	o := w.in.Order
-	forward := w.forwardOptions(stepsCtx)
 
-	// Payment. A step that failed with a provider's permanent sentinel did
-	// nothing; any other failure (timeout, cancellation, retries exhausted)
-	// may have taken effect, so it is undone by key.
 	var pay PaymentResult
 	charge := ChargeRequest{IdempotencyKey: w.key(ActivityProcessPayment), OrderID: o.OrderID,
 		CustomerName: o.CustomerName, Amount: w.state.Total}
-	err := w.execute(forward, StepPayment, ActivityProcessPayment, charge, &pay)
-	if err == nil || !isBusinessFailure(err) {
-		undo = append(undo, compensation{ActivityRefundPayment, StepPayment, RefundRequest{
-			IdempotencyKey: w.key(ActivityRefundPayment), OrderID: o.OrderID, ChargeKey: charge.IdempotencyKey,
-			TransactionID: pay.TransactionID, Amount: w.state.Total}})
-	}
-	if w.stopped(ctx, undo, StepPayment, err) {
+	if !w.forward(ctx, stepsCtx, &undo, StepPayment, ActivityProcessPayment, charge, &pay, func() undoStep {
+		return undoStep{ActivityRefundPayment, StepPayment, RefundRequest{IdempotencyKey: w.key(ActivityRefundPayment),
+			OrderID: o.OrderID, ChargeKey: charge.IdempotencyKey, TransactionID: pay.TransactionID, Amount: w.state.Total}}
+	}) {
 		return
 	}
 	w.state.Payment = &pay
-	w.state.markDone(StepPayment)
 
-	// Inventory.
 	var inv InventoryResult
 	reserve := ReserveRequest{IdempotencyKey: w.key(ActivityReserveInventory), OrderID: o.OrderID, Items: o.Items}
-	err = w.execute(forward, StepInventory, ActivityReserveInventory, reserve, &inv)
-	if err == nil || !isBusinessFailure(err) {
-		undo = append(undo, compensation{ActivityReleaseInventory, StepInventory, ReleaseRequest{
-			IdempotencyKey: w.key(ActivityReleaseInventory), OrderID: o.OrderID, ReserveKey: reserve.IdempotencyKey,
-			ReservationID: inv.ReservationID, Items: o.Items}})
-	}
-	if w.stopped(ctx, undo, StepInventory, err) {
+	if !w.forward(ctx, stepsCtx, &undo, StepInventory, ActivityReserveInventory, reserve, &inv, func() undoStep {
+		return undoStep{ActivityReleaseInventory, StepInventory, ReleaseRequest{IdempotencyKey: w.key(ActivityReleaseInventory),
+			OrderID: o.OrderID, ReserveKey: reserve.IdempotencyKey, ReservationID: inv.ReservationID, Items: o.Items}}
+	}) {
 		return
 	}
 	w.state.Inventory = &inv
-	w.state.markDone(StepInventory)
 
 	if w.cancelled(ctx) {
 		w.compensate(ctx, undo, StatusCancelled, "")
@@ -499,13 +486,32 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 	w.sendConfirmation(ctx)
 }
 
+// forward runs a step before the point of no return, and reports whether the
+// order goes on. A step that failed with a provider's permanent sentinel did
+// nothing; any other outcome (success, timeout, cancellation, retries
+// exhausted) may have taken effect, so the step's undo, made by undoOf once
+// the call has returned, joins undo. A failure or a cancellation ends the
+// order, compensating undo.
+func (w *orderWorkflow) forward(ctx, stepsCtx workflow.Context, undo *[]undoStep, step Step, activity string,
+	req, result any, undoOf func() undoStep) bool {
+	err := w.execute(w.forwardOptions(stepsCtx), step, activity, req, result)
+	if err == nil || !isBusinessFailure(err) {
+		*undo = append(*undo, undoOf())
+	}
+	if w.stopped(ctx, *undo, step, err) {
+		return false
+	}
+	w.state.markDone(step)
+	return true
+}
+
 // deliver arranges delivery, the point of no return, and reports whether
 // the order goes on. From here a cancellation is refused (Update) or noted
 // (native cancel), and the remaining steps run in a context that
 // cancellation does not reach. An unknown outcome is never read as "not
 // shipped": the call is retried until the provider answers, and only
 // ErrUndeliverable undoes the order.
-func (w *orderWorkflow) deliver(ctx workflow.Context, undo []compensation) bool {
+func (w *orderWorkflow) deliver(ctx workflow.Context, undo []undoStep) bool {
 	w.phase = phaseNoReturn
 	final, _ := workflow.NewDisconnectedContext(ctx)
 	o := w.in.Order
@@ -563,7 +569,7 @@ func (w *orderWorkflow) execute(ctx workflow.Context, step Step, activity string
 
 // stopped ends the order when step failed (err) or a cancellation arrived,
 // compensating what undo holds, and reports whether it did.
-func (w *orderWorkflow) stopped(ctx workflow.Context, undo []compensation, step Step, err error) bool {
+func (w *orderWorkflow) stopped(ctx workflow.Context, undo []undoStep, step Step, err error) bool {
 	switch {
 	case w.cancelled(ctx):
 		w.compensate(ctx, undo, StatusCancelled, "")
@@ -575,21 +581,21 @@ func (w *orderWorkflow) stopped(ctx workflow.Context, undo []compensation, step 
 	return true
 }
 
-func (w *orderWorkflow) fail(ctx workflow.Context, undo []compensation, step Step, err error) {
+func (w *orderWorkflow) fail(ctx workflow.Context, undo []undoStep, step Step, err error) {
 	w.state.FailedStep = step
 	w.state.FailureType = failureType(err)
 	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.Order.OrderID, "Step", step, "Error", err)
 	w.compensate(ctx, undo, StatusFailed, fmt.Sprintf("Order failed at %s: %s", step, failureMessage(err)))
 }
 
-// compensation is one undo step of the saga.
-type compensation struct {
+// undoStep is one compensation of the saga.
+type undoStep struct {
 	activity string
 	undoes   Step
 	req      any
 }
 
-func (c compensation) reference() string {
+func (c undoStep) reference() string {
 	switch r := c.req.(type) {
 	case RefundRequest:
 		return orDefault(r.TransactionID, r.ChargeKey)
@@ -603,7 +609,7 @@ func (c compensation) reference() string {
 // does not reach, then ends the order with status. Each undo is retried
 // until the provider answers; one it refuses for good leaves the order
 // StatusNeedsAttention, after the others have run.
-func (w *orderWorkflow) compensate(ctx workflow.Context, undo []compensation, status Status, message string) {
+func (w *orderWorkflow) compensate(ctx workflow.Context, undo []undoStep, status Status, message string) {
 	w.phase = phaseCompensating
 	w.state.Step = StepCompensation
 	dctx, _ := workflow.NewDisconnectedContext(ctx)

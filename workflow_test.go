@@ -188,7 +188,7 @@ func (s *WorkflowSuite) requireAccepted(out *updateOutcome) {
 func (s *WorkflowSuite) methods() []string {
 	var out []string
 	for _, calls := range [][]orderflowtest.Call{
-		s.p.Payments.Calls(), s.p.Inventory.Calls(), s.p.Delivery.Calls(), s.p.Mailer.Calls(),
+		s.p.Payment.Calls(), s.p.Inventory.Calls(), s.p.Delivery.Calls(), s.p.Email.Calls(),
 	} {
 		for _, c := range calls {
 			out = append(out, c.Method)
@@ -208,13 +208,13 @@ func countCalls(calls []orderflowtest.Call, method string) int {
 }
 
 func (s *WorkflowSuite) requireNothingCharged(id string) {
-	s.Require().Empty(s.p.Payments.Charges(), "money was taken")
-	s.Require().Zero(s.p.Payments.Charged(id).Amount)
+	s.Require().Empty(s.p.Payment.Charges(), "money was taken")
+	s.Require().Zero(s.p.Payment.Held(id).Amount)
 	s.Require().Empty(s.p.Inventory.Reservations(), "stock was reserved")
 }
 
 func (s *WorkflowSuite) requireFullyUndone(id string) {
-	s.Require().Zero(s.p.Payments.Charged(id).Amount, "money still held after compensation")
+	s.Require().Zero(s.p.Payment.Held(id).Amount, "money still held after compensation")
 	s.Require().Nil(s.p.Inventory.Reserved(id), "stock still held after compensation")
 	s.Require().Empty(s.p.Delivery.Shipments(), "a shipment was booked")
 }
@@ -267,10 +267,10 @@ func (s *WorkflowSuite) TestSmallOrderCompletesWithoutApproval() {
 	s.Equal("Delivery scheduled to 123 Main St, Springfield, IL 62701", res.Delivery.Message)
 
 	// Money taken once, stock held, one shipment, one email.
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"))
 	s.Equal(map[string]int64{"MOUSE-001": 2, "CABLE-001": 3}, s.p.Inventory.Reserved("ORD-001"))
 	s.Len(s.p.Delivery.Shipments(), 1)
-	sent := s.p.Mailer.Sent()
+	sent := s.p.Email.Sent()
 	s.Require().Len(sent, 1)
 	s.Equal("alice@example.com", sent[0].To)
 	s.Equal(orderflow.EmailConfirmation, sent[0].Kind)
@@ -285,7 +285,7 @@ func (s *WorkflowSuite) TestSmallOrderCompletesWithoutApproval() {
 		"Arrange": orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityArrangeDelivery),
 		"Send":    orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivitySendConfirmation),
 	}
-	for _, calls := range [][]orderflowtest.Call{s.p.Payments.Calls(), s.p.Inventory.Calls(), s.p.Delivery.Calls(), s.p.Mailer.Calls()} {
+	for _, calls := range [][]orderflowtest.Call{s.p.Payment.Calls(), s.p.Inventory.Calls(), s.p.Delivery.Calls(), s.p.Email.Calls()} {
 		for _, c := range calls {
 			s.Equal(want[c.Method], c.IdempotencyKey, c.Method)
 		}
@@ -300,16 +300,16 @@ func (s *WorkflowSuite) TestIdempotencyKeysDependOnWorkflowIDNotRun() {
 	// the same keys; two orders must not share keys.
 	res := s.run(smallOrder("ORD-KEYS"), nil)
 	s.Require().Equal(orderflow.StatusCompleted, res.Status)
-	first := s.p.Payments.Calls()[0].IdempotencyKey
+	first := s.p.Payment.Calls()[0].IdempotencyKey
 
 	s.SetupTest()
 	res = s.run(smallOrder("ORD-KEYS"), nil)
 	s.Require().Equal(orderflow.StatusCompleted, res.Status)
-	s.Equal(first, s.p.Payments.Calls()[0].IdempotencyKey, "the key changed between runs of one order")
+	s.Equal(first, s.p.Payment.Calls()[0].IdempotencyKey, "the key changed between runs of one order")
 
 	s.SetupTest()
 	s.run(smallOrder("ORD-OTHER"), nil)
-	s.NotEqual(first, s.p.Payments.Calls()[0].IdempotencyKey, "two orders share a key")
+	s.NotEqual(first, s.p.Payment.Calls()[0].IdempotencyKey, "two orders share a key")
 }
 
 func (s *WorkflowSuite) TestOrderRunAgainAfterRefundIsDeclined() {
@@ -319,7 +319,7 @@ func (s *WorkflowSuite) TestOrderRunAgainAfterRefundIsDeclined() {
 	s.p.Inventory.SetStock("MOUSE-001", 0)
 	res := s.run(smallOrder("ORD-AGAIN"), nil)
 	s.Require().Equal(orderflow.StatusFailed, res.Status)
-	s.Require().Len(s.p.Payments.Refunds(), 1)
+	s.Require().Len(s.p.Payment.Refunds(), 1)
 
 	s.newEnvKeepingProviders()
 	s.p.Inventory.SetStock("MOUSE-001", 10)
@@ -329,7 +329,7 @@ func (s *WorkflowSuite) TestOrderRunAgainAfterRefundIsDeclined() {
 	s.Equal(orderflow.StepPayment, res.FailedStep)
 	s.ErrorIs(res.Err(), orderflow.ErrPaymentDeclined)
 	s.Empty(res.Compensations, "the declined charge took nothing")
-	s.Zero(s.p.Payments.Charged("ORD-AGAIN").Amount, "nothing may be held")
+	s.Zero(s.p.Payment.Held("ORD-AGAIN").Amount, "nothing may be held")
 	s.Empty(s.p.Delivery.Shipments(), "an order must never ship unpaid")
 	s.Nil(s.p.Inventory.Reserved("ORD-AGAIN"))
 }
@@ -347,11 +347,11 @@ func (s *WorkflowSuite) TestOrdersInTheTestEnvironmentHaveTheirOwnKeys() {
 		s.Require().NoError(s.env.GetWorkflowResult(&res))
 		s.Require().Equal(orderflow.StatusCompleted, res.Status)
 	}
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-A"))
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-B"), "order B completed on order A's charge")
-	s.Len(s.p.Payments.Charges(), 2)
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-A"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-B"), "order B completed on order A's charge")
+	s.Len(s.p.Payment.Charges(), 2)
 	s.Len(s.p.Delivery.Shipments(), 2)
-	s.Equal("default-test-workflow-id/ORD-B/process_payment", s.p.Payments.Charges()[1].IdempotencyKey)
+	s.Equal("default-test-workflow-id/ORD-B/process_payment", s.p.Payment.Charges()[1].IdempotencyKey)
 }
 
 func (s *WorkflowSuite) TestThresholdIsStrictlyGreater() {
@@ -390,7 +390,7 @@ func (s *WorkflowSuite) TestLargeOrderApprovedBySignal() {
 	s.Equal("High-value customer - approved", reason)
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "High-value customer - approved"}, res.Approval)
-	s.Equal(orderflow.USD(189997), s.p.Payments.Charged("ORD-002"))
+	s.Equal(orderflow.USD(189997), s.p.Payment.Held("ORD-002"))
 	s.Equal(1, s.timers)
 	s.Equal(1, s.cancelled, "the approval timer must be cancelled when the decision wins")
 	s.Zero(s.fired)
@@ -404,7 +404,7 @@ func (s *WorkflowSuite) TestLargeOrderApprovedByUpdate() {
 	s.requireAccepted(out)
 	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "VIP"}, out.result)
 	s.Equal(orderflow.StatusCompleted, res.Status)
-	s.Equal(orderflow.USD(189997), s.p.Payments.Charged("ORD-002"))
+	s.Equal(orderflow.USD(189997), s.p.Payment.Held("ORD-002"))
 	s.Equal(1, s.cancelled, "the approval timer must be cancelled when the decision wins")
 }
 
@@ -562,7 +562,7 @@ func (s *WorkflowSuite) TestDecisionOnSmallOrderIsRefused() {
 }
 
 func (s *WorkflowSuite) TestPaymentDeclinedCompensatesNothing() {
-	s.p.Payments.ChargeFaults.FailOrder("ORD-001", fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
+	s.p.Payment.ChargeFaults.FailOrder("ORD-001", fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
 	res := s.run(smallOrder("ORD-001"), nil)
 
 	s.Equal(orderflow.StatusFailed, res.Status)
@@ -585,14 +585,14 @@ func (s *WorkflowSuite) TestOutOfStockRefundsPayment() {
 	s.Equal(orderflow.ErrorTypeOutOfStock, res.FailureType)
 	s.Equal([]string{orderflow.ActivityRefundPayment}, compensationNames(res))
 	s.Empty(res.Compensations[0].Error)
-	s.Equal(s.p.Payments.Charges()[0].TransactionID, res.Compensations[0].Reference)
+	s.Equal(s.p.Payment.Charges()[0].TransactionID, res.Compensations[0].Reference)
 	s.Equal(1, countCalls(s.p.Inventory.Calls(), "Reserve"), "out of stock must not be retried")
 	s.Zero(countCalls(s.p.Inventory.Calls(), "Release"), "nothing was reserved, so nothing is released")
 	s.Empty(s.p.Delivery.Calls())
-	s.Empty(s.p.Mailer.Calls())
+	s.Empty(s.p.Email.Calls())
 	s.requireFullyUndone("ORD-001")
 
-	refunds := s.p.Payments.Refunds()
+	refunds := s.p.Payment.Refunds()
 	s.Require().Len(refunds, 1)
 	wfID := orderflow.WorkflowID("ORD-001")
 	s.Equal(orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityRefundPayment), refunds[0].IdempotencyKey)
@@ -610,27 +610,27 @@ func (s *WorkflowSuite) TestUndeliverableReleasesThenRefunds() {
 	// Undone in reverse order: the reservation first, then the charge.
 	s.Equal([]string{orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment}, compensationNames(res))
 	s.Equal(s.p.Inventory.Reservations()[0].ReservationID, res.Compensations[0].Reference)
-	s.Equal(s.p.Payments.Charges()[0].TransactionID, res.Compensations[1].Reference)
+	s.Equal(s.p.Payment.Charges()[0].TransactionID, res.Compensations[1].Reference)
 	s.Equal(1, countCalls(s.p.Delivery.Calls(), "Arrange"))
-	s.Empty(s.p.Mailer.Calls(), "no confirmation for a failed order")
+	s.Empty(s.p.Email.Calls(), "no confirmation for a failed order")
 	s.requireFullyUndone("ORD-001")
 	s.Contains(res.Message, "2 of 2 compensations succeeded")
 	s.ErrorIs(res.Err(), orderflow.ErrUndeliverable)
 }
 
 func (s *WorkflowSuite) TestTransientFailuresAreRetriedWithTheSameKey() {
-	s.p.Payments.ChargeFaults.FailNext(2, nil)
+	s.p.Payment.ChargeFaults.FailNext(2, nil)
 	s.p.Inventory.ReserveFaults.LoseNext(1, nil) // reserved, but the reply was lost
 	res := s.run(smallOrder("ORD-001"), nil)
 
 	s.Equal(orderflow.StatusCompleted, res.Status)
-	charges := s.p.Payments.Calls()
+	charges := s.p.Payment.Calls()
 	s.Len(charges, 3, "two transient failures, then success")
 	for _, c := range charges {
 		s.Equal(charges[0].IdempotencyKey, c.IdempotencyKey, "a retry must reuse the idempotency key")
 	}
-	s.Len(s.p.Payments.Charges(), 1, "charged once")
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.Len(s.p.Payment.Charges(), 1, "charged once")
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"))
 	s.Len(s.p.Inventory.Calls(), 2)
 	s.Len(s.p.Inventory.Reservations(), 1, "the retried reservation must not reserve twice")
 	s.Equal(s.p.Inventory.Reservations()[0].ReservationID, res.Inventory.ReservationID)
@@ -656,16 +656,16 @@ func (s *WorkflowSuite) TestExhaustedRetriesCompensate() {
 func (s *WorkflowSuite) TestRetryPolicyComesFromInput() {
 	settings := defaultSettings()
 	settings.Retry.MaximumAttempts = 5
-	s.p.Payments.ChargeFaults.FailNext(4, nil)
+	s.p.Payment.ChargeFaults.FailNext(4, nil)
 	res := s.run(smallOrder("ORD-001"), &settings)
 
 	s.Equal(orderflow.StatusCompleted, res.Status)
-	s.Len(s.p.Payments.Calls(), 5)
+	s.Len(s.p.Payment.Calls(), 5)
 }
 
 func (s *WorkflowSuite) TestRefusedRefundNeedsAPerson() {
 	s.p.Inventory.SetStock("MOUSE-001", 0)
-	s.p.Payments.RefundFaults.FailOrder("ORD-001", fmt.Errorf("gateway gone: %w", orderflow.ErrPermanent))
+	s.p.Payment.RefundFaults.FailOrder("ORD-001", fmt.Errorf("gateway gone: %w", orderflow.ErrPermanent))
 	res := s.run(smallOrder("ORD-001"), nil)
 
 	s.Equal(orderflow.StatusNeedsAttention, res.Status, "a refund refused for good must not end as if settled")
@@ -674,7 +674,7 @@ func (s *WorkflowSuite) TestRefusedRefundNeedsAPerson() {
 	s.Contains(res.Compensations[0].Error, "gateway gone")
 	s.Contains(res.Message, "0 of 1 compensations succeeded")
 	s.Contains(res.Message, "a person must act")
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"), "the money is still held, as the result says")
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"), "the money is still held, as the result says")
 	s.ErrorIs(res.Err(), orderflow.ErrNeedsAttention)
 	s.ErrorIs(res.Err(), orderflow.ErrOutOfStock)
 	s.NotErrorIs(res.Err(), orderflow.ErrOrderFailed)
@@ -688,14 +688,14 @@ func (s *WorkflowSuite) TestCompensationsRetryUntilTheProviderAnswers() {
 	settings.CompensationRetry.MaximumAttempts = 3
 	s.p.Delivery.ArrangeFaults.FailOrder("ORD-001", fmt.Errorf("no carrier: %w", orderflow.ErrUndeliverable))
 	s.p.Inventory.ReleaseFaults.FailNext(5, nil)
-	s.p.Payments.RefundFaults.FailNext(8, nil)
+	s.p.Payment.RefundFaults.FailNext(8, nil)
 	var during orderflow.OrderResult
 	s.onStart[orderflow.ActivityRefundPayment] = func() { during = s.queryState() }
 	res := s.run(smallOrder("ORD-001"), &settings)
 
 	s.Equal(orderflow.StatusFailed, res.Status)
 	s.Equal(6, countCalls(s.p.Inventory.Calls(), "Release"), "5 transient failures, then the release")
-	s.Equal(9, countCalls(s.p.Payments.Calls(), "Refund"), "8 transient failures, then the refund")
+	s.Equal(9, countCalls(s.p.Payment.Calls(), "Refund"), "8 transient failures, then the refund")
 	s.requireFullyUndone("ORD-001")
 	for _, c := range res.Compensations {
 		s.Empty(c.Error, c.Activity)
@@ -723,7 +723,7 @@ func (s *WorkflowSuite) TestDeliveryRetriesUntilTheProviderAnswers() {
 	s.Equal(9, countCalls(s.p.Delivery.Calls(), "Arrange"))
 	s.Require().Len(s.p.Delivery.Shipments(), 1, "the lost replies booked one shipment, found again by key")
 	s.Equal(s.p.Delivery.Shipments()[0].TrackingNumber, res.Delivery.TrackingNumber)
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"))
 	s.NotNil(s.p.Inventory.Reserved("ORD-001"))
 
 	s.Equal(orderflow.StepDelivery, during.Step)
@@ -739,23 +739,23 @@ func (s *WorkflowSuite) TestDeliveryWithoutADefiniteAnswerNeedsAPerson() {
 	s.Equal(orderflow.StatusNeedsAttention, res.Status)
 	s.Equal(orderflow.StepDelivery, res.FailedStep)
 	s.Empty(res.Compensations, "only ErrUndeliverable says nothing shipped")
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"))
 	s.NotNil(s.p.Inventory.Reserved("ORD-001"))
-	s.Empty(s.p.Mailer.Calls())
+	s.Empty(s.p.Email.Calls())
 	s.ErrorIs(res.Err(), orderflow.ErrNeedsAttention)
 }
 
 func (s *WorkflowSuite) TestFailingEmailStillCompletesWithWarning() {
-	s.p.Mailer.SendFaults.FailOrder("ORD-001", errors.New("smtp unavailable"))
+	s.p.Email.SendFaults.FailOrder("ORD-001", errors.New("smtp unavailable"))
 	res := s.run(smallOrder("ORD-001"), nil)
 
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Empty(res.Compensations, "a failed email must not undo a delivered order")
 	s.Require().Len(res.Warnings, 1)
 	s.Contains(res.Warnings[0], "confirmation email")
-	s.Equal(3, countCalls(s.p.Mailer.Calls(), "Send"), "the email is retried")
+	s.Equal(3, countCalls(s.p.Email.Calls(), "Send"), "the email is retried")
 	s.NotContains(res.Done, orderflow.StepEmail)
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"))
 	s.Len(s.p.Delivery.Shipments(), 1)
 	s.NoError(res.Err())
 }
@@ -796,7 +796,7 @@ func (s *WorkflowSuite) TestCancelAfterPayment() {
 	s.requireAccepted(out)
 	s.Equal(orderflow.StatusCancelled, res.Status)
 	s.Equal([]string{orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment}, compensationNames(res))
-	s.Equal(s.p.Payments.Charges()[0].TransactionID, res.Compensations[1].Reference)
+	s.Equal(s.p.Payment.Charges()[0].TransactionID, res.Compensations[1].Reference)
 	s.Empty(s.p.Delivery.Calls())
 	s.requireFullyUndone("ORD-001")
 }
@@ -811,7 +811,7 @@ func (s *WorkflowSuite) TestCancelOnceDeliveryStartedIsTooLate() {
 	s.requireRejected(after, orderflow.ErrorTypeTooLateToCancel)
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Empty(res.Compensations)
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"))
 }
 
 func (s *WorkflowSuite) TestSecondCancelIsRefused() {
@@ -855,9 +855,9 @@ func (s *WorkflowSuite) TestNativeCancelAfterDeliveryStartedIsNoted() {
 	s.Empty(res.Compensations)
 	s.Require().Len(res.Warnings, 1)
 	s.Contains(res.Warnings[0], "cancellation requested after delivery")
-	s.Equal(orderflow.USD(8995), s.p.Payments.Charged("ORD-001"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-001"))
 	s.Len(s.p.Delivery.Shipments(), 1)
-	s.Len(s.p.Mailer.Sent(), 1, "the confirmation is still sent")
+	s.Len(s.p.Email.Sent(), 1, "the confirmation is still sent")
 }
 
 // --- State query ----------------------------------------------------------------

@@ -17,31 +17,31 @@ const (
 // Providers are the in-memory providers behind the Activities made by
 // NewActivities.
 type Providers struct {
-	Payments  *Payments
+	Payment   *Payments
 	Inventory *Inventory
 	Delivery  *Delivery
-	Mailer    *Mailer
+	Email     *Mailer
 }
 
 // NewActivities returns orderflow activities backed by fresh in-memory
 // providers, and the providers, for inspecting and steering them:
 //
 //	acts, providers := orderflowtest.NewActivities()
-//	providers.Payments.ChargeFaults.FailOrder("ORD-1", orderflow.ErrPaymentDeclined)
+//	providers.Payment.ChargeFaults.FailOrder("ORD-1", orderflow.ErrPaymentDeclined)
 //	err := orderflow.Register(env, acts)
 func NewActivities() (*orderflow.Activities, *Providers) {
-	p := &Providers{Payments: new(Payments), Inventory: new(Inventory), Delivery: new(Delivery), Mailer: new(Mailer)}
-	return &orderflow.Activities{Payment: p.Payments, Inventory: p.Inventory, Delivery: p.Delivery, Email: p.Mailer}, p
+	p := &Providers{Payment: new(Payments), Inventory: new(Inventory), Delivery: new(Delivery), Email: new(Mailer)}
+	return &orderflow.Activities{Payment: p.Payment, Inventory: p.Inventory, Delivery: p.Delivery, Email: p.Email}, p
 }
 
 // UseDemoLatency gives the providers the Python demo's latencies: payment
 // 2 s, inventory 1.5 s, delivery 1 s, email 0.5 s. Call it before the
 // providers are used.
 func (p *Providers) UseDemoLatency() {
-	p.Payments.Latency = DemoPaymentLatency
+	p.Payment.Latency = DemoPaymentLatency
 	p.Inventory.Latency = DemoInventoryLatency
 	p.Delivery.Latency = DemoDeliveryLatency
-	p.Mailer.Latency = DemoEmailLatency
+	p.Email.Latency = DemoEmailLatency
 }
 
 // UseSequentialIDs makes the providers number their identifiers from 1
@@ -49,7 +49,7 @@ func (p *Providers) UseDemoLatency() {
 // output can be checked. Call it before the providers are used.
 func (p *Providers) UseSequentialIDs() {
 	ids := SequentialIDs()
-	p.Payments.NewID = ids
+	p.Payment.NewID = ids
 	p.Inventory.NewID = ids
 	p.Delivery.NewID = ids
 }

@@ -23,14 +23,14 @@ func TestFailuresThroughTheActivityLayer(t *testing.T) {
 	acts, prov := NewActivities()
 	env.RegisterActivityWithOptions(acts.ProcessPayment, activity.RegisterOptions{Name: orderflow.ActivityProcessPayment})
 
-	prov.Payments.ChargeFaults.FailOrder("ORD-DECLINED", fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
+	prov.Payment.ChargeFaults.FailOrder("ORD-DECLINED", fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
 	_, err := env.ExecuteActivity(orderflow.ActivityProcessPayment, charge("ORD-DECLINED"))
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != orderflow.ErrorTypePaymentDeclined {
 		t.Fatalf("declined charge: err = %v; want a non-retryable ApplicationError of type %s", err, orderflow.ErrorTypePaymentDeclined)
 	}
 
-	prov.Payments.ChargeFaults.FailNext(1, nil)
+	prov.Payment.ChargeFaults.FailNext(1, nil)
 	_, err = env.ExecuteActivity(orderflow.ActivityProcessPayment, charge("ORD-FLAKY"))
 	if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
 		t.Fatalf("transient failure: err = %v; want a retryable error", err)

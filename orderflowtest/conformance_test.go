@@ -25,8 +25,8 @@ func (h paymentsHarness) Provider() orderflow.PaymentProvider { return h.p }
 func (h paymentsHarness) Decline(req *orderflow.ChargeRequest) {
 	h.p.ChargeFaults.FailOrder(req.OrderID, fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
 }
-func (h paymentsHarness) Charged(orderID string) orderflow.Money { return h.p.Charged(orderID) }
-func (h paymentsHarness) Slow()                                  { h.p.Latency = slow }
+func (h paymentsHarness) Held(orderID string) orderflow.Money { return h.p.Held(orderID) }
+func (h paymentsHarness) Slow()                               { h.p.Latency = slow }
 
 type inventoryHarness struct{ inv *Inventory }
 
@@ -162,7 +162,7 @@ func (m forgetfulMailer) Send(ctx context.Context, msg orderflow.Email) error {
 type tombstonelessPayments struct{ *Payments }
 
 func (p tombstonelessPayments) Refund(ctx context.Context, req orderflow.RefundRequest) error {
-	if !slices.ContainsFunc(p.Charges(), func(c Charge) bool { return c.IdempotencyKey == req.ChargeKey }) {
+	if !slices.ContainsFunc(p.Charges(), func(c ChargeRecord) bool { return c.IdempotencyKey == req.ChargeKey }) {
 		return nil
 	}
 	return p.Payments.Refund(ctx, req)

@@ -7,7 +7,7 @@
 // provider interfaces in memory, keeping the contract the interfaces
 // document (idempotency keys, refunds and releases by key, the permanent
 // error sentinels). Each records its calls (Calls), shows its effects
-// (Payments.Charged, Inventory.Reserved, Delivery.Shipments, Mailer.Sent),
+// (Payments.Held, Inventory.Reserved, Delivery.Shipments, Mailer.Sent),
 // can be told to fail through a Faults value per method, and can take a
 // simulated Latency. Their identifiers and messages are the Python demo's:
 // "TXN-" and 12 hex digits, "Payment of $89.95 processed successfully".
@@ -15,7 +15,7 @@
 //
 //	acts, providers := orderflowtest.NewActivities()
 //	providers.Inventory.SetStock("LAPTOP-001", 0) // out of stock
-//	providers.Payments.ChargeFaults.FailNext(2, orderflowtest.ErrTransient) // retried
+//	providers.Payment.ChargeFaults.FailNext(2, orderflowtest.ErrTransient) // retried
 //	if err := orderflow.Register(env, acts); err != nil { … }
 //
 // # Conformance suites

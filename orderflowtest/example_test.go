@@ -16,7 +16,7 @@ func Example() {
 	acts, providers := orderflowtest.NewActivities()
 	providers.UseSequentialIDs()
 	providers.Delivery.Now = func() time.Time { return time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC) }
-	providers.Payments.ChargeFaults.FailNext(1, orderflowtest.ErrTransient)
+	providers.Payment.ChargeFaults.FailNext(1, orderflowtest.ErrTransient)
 	providers.Inventory.SetStock("MOUSE-001", 1)
 
 	ctx := context.Background()
@@ -42,8 +42,8 @@ func Example() {
 	}
 	fmt.Println(shipped.TrackingNumber, shipped.EstimatedDelivery, shipped.Message)
 
-	fmt.Println("charged:", providers.Payments.Charged("ORD-001"))
-	for _, c := range providers.Payments.Calls() {
+	fmt.Println("charged:", providers.Payment.Held("ORD-001"))
+	for _, c := range providers.Payment.Calls() {
 		fmt.Println(c.Method, c.IdempotencyKey, c.Err)
 	}
 	// Output:

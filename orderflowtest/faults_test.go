@@ -22,14 +22,14 @@ func TestFailNextFailsThatManyCallsWithoutEffect(t *testing.T) {
 		if _, err := p.Charge(t.Context(), charge("ORD-1")); !errors.Is(err, ErrTransient) {
 			t.Fatalf("call %d: err = %v, want ErrTransient", i+1, err)
 		}
-		if got := p.Charged("ORD-1"); got.Amount != 0 {
+		if got := p.Held("ORD-1"); got.Amount != 0 {
 			t.Fatalf("call %d failed but took %v", i+1, got)
 		}
 	}
 	if _, err := p.Charge(t.Context(), charge("ORD-1")); err != nil {
 		t.Fatalf("third call: err = %v, want success once the faults are used up", err)
 	}
-	if got := p.Charged("ORD-1"); got != orderflow.USD(8995) {
+	if got := p.Held("ORD-1"); got != orderflow.USD(8995) {
 		t.Fatalf("Charged = %v, want $89.95", got)
 	}
 }
@@ -54,7 +54,7 @@ func TestLoseNextTakesEffectThenFails(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || res != (orderflow.PaymentResult{}) {
 		t.Fatalf("Charge = %+v, %v; want a zero result and the lost reply's error", res, err)
 	}
-	if got := p.Charged("ORD-1"); got != orderflow.USD(8995) {
+	if got := p.Held("ORD-1"); got != orderflow.USD(8995) {
 		t.Fatalf("Charged = %v after a lost reply, want $89.95 taken", got)
 	}
 	retry, err := p.Charge(t.Context(), charge("ORD-1"))
@@ -116,7 +116,7 @@ func TestMethodsHaveTheirOwnFaults(t *testing.T) {
 	if err := p.Refund(t.Context(), refund); !errors.Is(err, ErrTransient) {
 		t.Fatalf("Refund: %v, want ErrTransient", err)
 	}
-	if got := p.Charged("ORD-1"); got.Amount != 8995 {
+	if got := p.Held("ORD-1"); got.Amount != 8995 {
 		t.Fatalf("Charged = %v after a failed refund, want $89.95 still held", got)
 	}
 }

@@ -30,15 +30,15 @@ type Payments struct {
 	RefundFaults Faults
 
 	recorder
-	charges    []Charge
+	charges    []ChargeRecord
 	chargeKeys map[string]int // charge idempotency key → index in charges
-	refunds    []Refund
+	refunds    []RefundRecord
 	refundKeys map[string]bool
 	tombstones map[string]bool // charge keys refunded before they charged
 }
 
-// Charge is money taken by Payments.
-type Charge struct {
+// ChargeRecord is money taken by Payments.
+type ChargeRecord struct {
 	IdempotencyKey string
 	OrderID        string
 	TransactionID  string
@@ -47,8 +47,8 @@ type Charge struct {
 	Refunded bool
 }
 
-// Refund is money returned by Payments.
-type Refund struct {
+// RefundRecord is money returned by Payments.
+type RefundRecord struct {
 	IdempotencyKey string
 	OrderID        string
 	// ChargeKey and TransactionID identify the refunded charge.
@@ -76,7 +76,7 @@ func (p *Payments) Charge(ctx context.Context, req orderflow.ChargeRequest) (ord
 			return orderflow.PaymentResult{}, fmt.Errorf("orderflowtest: charge key %q was refunded before it charged; the order is being compensated: %w",
 				req.IdempotencyKey, orderflow.ErrPaymentDeclined)
 		}
-		c := Charge{IdempotencyKey: req.IdempotencyKey, OrderID: req.OrderID,
+		c := ChargeRecord{IdempotencyKey: req.IdempotencyKey, OrderID: req.OrderID,
 			TransactionID: newID(p.NewID, "TXN-", 12), Amount: req.Amount}
 		if p.chargeKeys == nil {
 			p.chargeKeys = make(map[string]int)
@@ -87,7 +87,7 @@ func (p *Payments) Charge(ctx context.Context, req orderflow.ChargeRequest) (ord
 	})
 }
 
-func paymentResult(c Charge) orderflow.PaymentResult {
+func paymentResult(c ChargeRecord) orderflow.PaymentResult {
 	return orderflow.PaymentResult{TransactionID: c.TransactionID, Amount: c.Amount,
 		Message: fmt.Sprintf("Payment of %s processed successfully", c.Amount)}
 }
@@ -127,16 +127,16 @@ func (p *Payments) Refund(ctx context.Context, req orderflow.RefundRequest) erro
 			return nil
 		}
 		c.Refunded = true
-		p.refunds = append(p.refunds, Refund{IdempotencyKey: req.IdempotencyKey, OrderID: c.OrderID,
+		p.refunds = append(p.refunds, RefundRecord{IdempotencyKey: req.IdempotencyKey, OrderID: c.OrderID,
 			ChargeKey: req.ChargeKey, TransactionID: c.TransactionID, Amount: c.Amount})
 		return nil
 	})
 }
 
-// Charged returns the money held for orderID: its charges minus its
+// Held returns the money held for orderID: its charges minus its
 // refunds. It is the zero Money when the order was never charged, and zero
 // in the charge's currency when everything was refunded.
-func (p *Payments) Charged(orderID string) orderflow.Money {
+func (p *Payments) Held(orderID string) orderflow.Money {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var m orderflow.Money
@@ -152,16 +152,16 @@ func (p *Payments) Charged(orderID string) orderflow.Money {
 }
 
 // Charges returns the charges made, in order, refunded ones included.
-func (p *Payments) Charges() []Charge {
+func (p *Payments) Charges() []ChargeRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]Charge(nil), p.charges...)
+	return append([]ChargeRecord(nil), p.charges...)
 }
 
 // Refunds returns the refunds that returned money, in order. Refunds without
 // effect are not listed; they are in Calls.
-func (p *Payments) Refunds() []Refund {
+func (p *Payments) Refunds() []RefundRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]Refund(nil), p.refunds...)
+	return append([]RefundRecord(nil), p.refunds...)
 }

@@ -70,7 +70,7 @@ func TestSequentialIDs(t *testing.T) {
 func TestMessagesAndDate(t *testing.T) {
 	_, prov := NewActivities()
 	prov.Delivery.Now = func() time.Time { return time.Date(2025, 12, 30, 23, 0, 0, 0, time.UTC) }
-	pr, err := prov.Payments.Charge(t.Context(), charge("ORD-1"))
+	pr, err := prov.Payment.Charge(t.Context(), charge("ORD-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +148,8 @@ func TestRefundAccounting(t *testing.T) {
 	if err := p.Refund(t.Context(), refund); err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Charged("ORD-1"); got != orderflow.USD(0) {
-		t.Errorf("Charged = %#v, want USD(0)", got)
+	if got := p.Held("ORD-1"); got != orderflow.USD(0) {
+		t.Errorf("Held = %#v, want USD(0)", got)
 	}
 	if got := p.Refunds(); len(got) != 1 || got[0].Amount != orderflow.USD(8995) || got[0].TransactionID != res.TransactionID {
 		t.Errorf("Refunds() = %+v, want one refund of $89.95 of %s", got, res.TransactionID)
@@ -157,8 +157,8 @@ func TestRefundAccounting(t *testing.T) {
 	if got := p.Charges(); len(got) != 1 || !got[0].Refunded {
 		t.Errorf("Charges() = %+v, want one refunded charge", got)
 	}
-	if got := p.Charged("ORD-NEVER"); got != (orderflow.Money{}) {
-		t.Errorf("Charged of an order never charged = %#v, want the zero Money", got)
+	if got := p.Held("ORD-NEVER"); got != (orderflow.Money{}) {
+		t.Errorf("Held of an order never charged = %#v, want the zero Money", got)
 	}
 }
 
@@ -238,11 +238,11 @@ func TestNewActivities(t *testing.T) {
 	if err := acts.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if acts.Payment != prov.Payments || acts.Inventory != prov.Inventory || acts.Delivery != prov.Delivery || acts.Email != prov.Mailer {
+	if acts.Payment != prov.Payment || acts.Inventory != prov.Inventory || acts.Delivery != prov.Delivery || acts.Email != prov.Email {
 		t.Fatal("the activities are not backed by the returned providers")
 	}
 	prov.UseDemoLatency()
-	got := []time.Duration{prov.Payments.Latency, prov.Inventory.Latency, prov.Delivery.Latency, prov.Mailer.Latency}
+	got := []time.Duration{prov.Payment.Latency, prov.Inventory.Latency, prov.Delivery.Latency, prov.Email.Latency}
 	want := []time.Duration{2 * time.Second, 1500 * time.Millisecond, time.Second, 500 * time.Millisecond}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("demo latencies = %v, want %v", got, want)
@@ -268,14 +268,14 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			orderID := newOrderID()
 			k := key(orderID, "step")
-			prov.Payments.ChargeFaults.FailNext(1, nil) // faults change while calls run
-			for range 3 {                               // retried, and repeated after success
+			prov.Payment.ChargeFaults.FailNext(1, nil) // faults change while calls run
+			for range 3 {                              // retried, and repeated after success
 				_, _ = acts.Payment.Charge(t.Context(), charge(orderID))
 			}
 			_, _ = acts.Inventory.Reserve(t.Context(), reserve(orderID, k))
 			_, _ = acts.Delivery.Arrange(t.Context(), orderflow.DeliveryRequest{IdempotencyKey: k, OrderID: orderID, Address: "x"})
 			_ = acts.Email.Send(t.Context(), email(orderID))
-			_ = prov.Payments.Calls()
+			_ = prov.Payment.Calls()
 			if i%2 == 0 {
 				_ = acts.Payment.Refund(t.Context(), orderflow.RefundRequest{IdempotencyKey: k, OrderID: orderID,
 					ChargeKey: charge(orderID).IdempotencyKey})
@@ -283,10 +283,10 @@ func TestConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := len(prov.Payments.Charges()); n != 20 {
+	if n := len(prov.Payment.Charges()); n != 20 {
 		t.Errorf("%d charges, want 20: one per order however often it was retried", n)
 	}
-	if n := len(prov.Payments.Refunds()); n != 10 {
+	if n := len(prov.Payment.Refunds()); n != 10 {
 		t.Errorf("%d refunds, want 10", n)
 	}
 	if n, _ := prov.Inventory.Stock("MOUSE-001"); n != 0 {
@@ -295,7 +295,7 @@ func TestConcurrentUse(t *testing.T) {
 	if n := len(prov.Delivery.Shipments()); n != 20 {
 		t.Errorf("%d shipments, want 20", n)
 	}
-	if n := len(prov.Mailer.Sent()); n != 20 {
+	if n := len(prov.Email.Sent()); n != 20 {
 		t.Errorf("%d emails, want 20", n)
 	}
 }

@@ -18,9 +18,9 @@ type PaymentHarness interface {
 	// Decline changes req, or arranges the system, so that charging req is
 	// declined: for instance it sets an amount the sandbox declines.
 	Decline(req *orderflow.ChargeRequest)
-	// Charged returns the money currently held for orderID: what was
+	// Held returns the money currently held for orderID: what was
 	// charged minus what was refunded. Only its Amount is compared.
-	Charged(orderID string) orderflow.Money
+	Held(orderID string) orderflow.Money
 	// Slow makes the provider's calls block for at least a minute, or calls
 	// t.Skip. The suite cancels them after 50 ms and wants them back within
 	// 10 s, a bound generous enough for a loaded machine; a call that ignored
@@ -68,10 +68,10 @@ func mustCharge(t *testing.T, p orderflow.PaymentProvider, req orderflow.ChargeR
 	return res
 }
 
-// wantCharged fails t unless the harness reports want cents held for orderID.
-func wantCharged(t *testing.T, h PaymentHarness, orderID string, want int64, why string) {
+// wantHeld fails t unless the harness reports want cents held for orderID.
+func wantHeld(t *testing.T, h PaymentHarness, orderID string, want int64, why string) {
 	t.Helper()
-	if got := h.Charged(orderID); got.Amount != want {
+	if got := h.Held(orderID); got.Amount != want {
 		t.Errorf("money held for order %s = %d minor units, want %d: %s", orderID, got.Amount, want, why)
 	}
 }
@@ -85,7 +85,7 @@ func testChargeTakesMoney(t *testing.T, h PaymentHarness) {
 	if res.Amount != req.Amount {
 		t.Errorf("Charge returned Amount %v, want the requested %v", res.Amount, req.Amount)
 	}
-	wantCharged(t, h, req.OrderID, req.Amount.Amount, "a successful Charge takes the requested amount")
+	wantHeld(t, h, req.OrderID, req.Amount.Amount, "a successful Charge takes the requested amount")
 }
 
 func testChargeIsIdempotent(t *testing.T, h PaymentHarness) {
@@ -96,7 +96,7 @@ func testChargeIsIdempotent(t *testing.T, h PaymentHarness) {
 		t.Errorf("a repeated Charge with key %q returned transaction %q, want the first charge's %q",
 			req.IdempotencyKey, again.TransactionID, first.TransactionID)
 	}
-	wantCharged(t, h, req.OrderID, req.Amount.Amount,
+	wantHeld(t, h, req.OrderID, req.Amount.Amount,
 		"a repeated Charge with the same idempotency key must take no money (retries and replays reuse the key)")
 }
 
@@ -122,7 +122,7 @@ func testConcurrentChargesOneKey(t *testing.T, h PaymentHarness) {
 	if txn == "" {
 		t.Fatalf("all %d concurrent Charges with one key failed (first: %v); want at least one to succeed", concurrency, errs[0])
 	}
-	wantCharged(t, h, req.OrderID, req.Amount.Amount,
+	wantHeld(t, h, req.OrderID, req.Amount.Amount,
 		"concurrent Charges with the same idempotency key must take money once (an activity can run twice at once after a timeout)")
 }
 
@@ -131,7 +131,7 @@ func testDecline(t *testing.T, h PaymentHarness) {
 	h.Decline(&req)
 	_, err := h.Provider().Charge(t.Context(), req)
 	wantWraps(t, "Charge of a declined payment", err, orderflow.ErrPaymentDeclined)
-	wantCharged(t, h, req.OrderID, 0, "a declined Charge takes no money")
+	wantHeld(t, h, req.OrderID, 0, "a declined Charge takes no money")
 }
 
 func testRefund(t *testing.T, h PaymentHarness) {
@@ -140,7 +140,7 @@ func testRefund(t *testing.T, h PaymentHarness) {
 	if err := h.Provider().Refund(t.Context(), refundRequest(req, res.TransactionID)); err != nil {
 		t.Fatalf("Refund of transaction %q = %v; want success", res.TransactionID, err)
 	}
-	wantCharged(t, h, req.OrderID, 0, "Refund returns the charge's money")
+	wantHeld(t, h, req.OrderID, 0, "Refund returns the charge's money")
 }
 
 func testRefundByKey(t *testing.T, h PaymentHarness) {
@@ -149,7 +149,7 @@ func testRefundByKey(t *testing.T, h PaymentHarness) {
 	if err := h.Provider().Refund(t.Context(), refundRequest(req, "")); err != nil {
 		t.Fatalf("Refund with ChargeKey %q and no TransactionID = %v; want success", req.IdempotencyKey, err)
 	}
-	wantCharged(t, h, req.OrderID, 0,
+	wantHeld(t, h, req.OrderID, 0,
 		"Refund with only ChargeKey must find the charge by its idempotency key (the workflow refunds so when a charge's outcome is unknown)")
 }
 
@@ -162,7 +162,7 @@ func testRefundIsIdempotent(t *testing.T, h PaymentHarness) {
 			t.Fatalf("Refund #%d with key %q = %v; want success (Refund is idempotent)", i+1, refund.IdempotencyKey, err)
 		}
 	}
-	wantCharged(t, h, req.OrderID, 0, "a repeated Refund returns no more money than was charged")
+	wantHeld(t, h, req.OrderID, 0, "a repeated Refund returns no more money than was charged")
 }
 
 func testRefundUnknown(t *testing.T, h PaymentHarness) {
@@ -171,7 +171,7 @@ func testRefundUnknown(t *testing.T, h PaymentHarness) {
 		t.Fatalf("Refund of ChargeKey %q, which never charged, = %v; want success without effect (the workflow refunds by key when a charge's outcome is unknown)",
 			req.IdempotencyKey, err)
 	}
-	wantCharged(t, h, req.OrderID, 0, "a Refund of a charge that was never made moves no money")
+	wantHeld(t, h, req.OrderID, 0, "a Refund of a charge that was never made moves no money")
 }
 
 func testRefundBlocksLateCharge(t *testing.T, h PaymentHarness) {
@@ -189,7 +189,7 @@ func testRefundBlocksLateCharge(t *testing.T, h PaymentHarness) {
 				i+1, req.IdempotencyKey, err, orderflow.ErrPaymentDeclined)
 		}
 	}
-	wantCharged(t, h, req.OrderID, 0,
+	wantHeld(t, h, req.OrderID, 0,
 		"a Refund by a key that has not charged must leave a tombstone, so that a Charge landing later takes no money")
 }
 
@@ -212,7 +212,7 @@ func testConcurrentCharges(t *testing.T, h PaymentHarness) {
 		return res.TransactionID, err
 	})
 	for _, req := range reqs {
-		wantCharged(t, h, req.OrderID, req.Amount.Amount, "each of several concurrent Charges takes its own amount")
+		wantHeld(t, h, req.OrderID, req.Amount.Amount, "each of several concurrent Charges takes its own amount")
 	}
 }
 
@@ -232,5 +232,5 @@ func testRefundedChargeStaysRefunded(t *testing.T, h PaymentHarness) {
 				i+1, req.IdempotencyKey, err, orderflow.ErrPaymentDeclined)
 		}
 	}
-	wantCharged(t, h, req.OrderID, 0, "a charge that was refunded stays refunded: a later Charge with its key takes no money")
+	wantHeld(t, h, req.OrderID, 0, "a charge that was refunded stays refunded: a later Charge with its key takes no money")
 }

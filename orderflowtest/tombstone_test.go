@@ -26,7 +26,7 @@ func TestRefundBeforeChargeLeavesTombstone(t *testing.T) {
 	if err := p.Refund(t.Context(), refund); err != nil { // the refund's retry
 		t.Fatalf("repeated Refund: %v", err)
 	}
-	if got := p.Charged("ORD-LATE"); got != (orderflow.Money{}) {
+	if got := p.Held("ORD-LATE"); got != (orderflow.Money{}) {
 		t.Errorf("Charged(ORD-LATE) = %#v, want nothing taken", got)
 	}
 	if got := p.Charges(); len(got) != 0 {
@@ -59,7 +59,7 @@ func TestChargeAfterItsRefundIsDeclined(t *testing.T) {
 	if !errors.Is(err, orderflow.ErrPaymentDeclined) || again != (orderflow.PaymentResult{}) {
 		t.Fatalf("Charge after its refund = %+v, %v; want a zero result and ErrPaymentDeclined", again, err)
 	}
-	if got := p.Charged("ORD-1"); got != orderflow.USD(0) {
+	if got := p.Held("ORD-1"); got != orderflow.USD(0) {
 		t.Errorf("Charged = %#v, want USD(0): the charge stays refunded", got)
 	}
 	if got := p.Charges(); len(got) != 1 {

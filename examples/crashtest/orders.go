@@ -197,7 +197,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 func (d *driver) lastStatus(o *orderRun) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := d.orders.Status(ctx, o.Order.OrderID)
+	s, err := d.orders.State(ctx, o.Order.OrderID)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err != nil {

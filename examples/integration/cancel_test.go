@@ -30,8 +30,8 @@ func TestNativeCancel(t *testing.T) {
 		e.waitForApproval(id, orderflow.ApprovalPending)
 		e.cancelNatively(id)
 		res, _ := e.result(id, orderflow.StatusCancelled)
-		if len(e.p.Payments.Calls()) != 0 || e.charged(id) != 0 {
-			t.Errorf("payment calls %+v; want nothing charged", e.p.Payments.Calls())
+		if len(e.p.Payment.Calls()) != 0 || e.charged(id) != 0 {
+			t.Errorf("payment calls %+v; want nothing charged", e.p.Payment.Calls())
 		}
 		if len(res.Compensations) != 0 {
 			t.Errorf("compensations %+v; want none, nothing was done", res.Compensations)
@@ -39,7 +39,7 @@ func TestNativeCancel(t *testing.T) {
 	})
 	t.Run("during payment", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = 1500 * time.Millisecond })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 1500 * time.Millisecond })
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepPayment)
@@ -61,8 +61,8 @@ func TestNativeCancel(t *testing.T) {
 		e.cancelNatively(id)
 		res, _ := e.result(id, orderflow.StatusCancelled)
 		assertCompensated(t, e, res, id, orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment)
-		if len(e.chargesOf(id)) != 1 || len(e.p.Payments.Refunds()) != 1 {
-			t.Errorf("charges %+v, refunds %+v; want one charge, refunded", e.chargesOf(id), e.p.Payments.Refunds())
+		if len(e.chargesOf(id)) != 1 || len(e.p.Payment.Refunds()) != 1 {
+			t.Errorf("charges %+v, refunds %+v; want one charge, refunded", e.chargesOf(id), e.p.Payment.Refunds())
 		}
 		if len(e.p.Delivery.Calls()) != 0 {
 			t.Errorf("delivery called after the cancel: %+v", e.p.Delivery.Calls())
@@ -82,8 +82,8 @@ func TestNativeCancel(t *testing.T) {
 		if e.charged(id) != smallTotal || len(res.Compensations) != 0 || e.p.Inventory.Reserved(id) == nil {
 			t.Errorf("charged %d, compensations %+v; want the order kept whole", e.charged(id), res.Compensations)
 		}
-		if len(e.p.Delivery.Shipments()) != 1 || len(e.p.Mailer.Sent()) != 1 {
-			t.Errorf("shipments %d, mails %d; want the order finished", len(e.p.Delivery.Shipments()), len(e.p.Mailer.Sent()))
+		if len(e.p.Delivery.Shipments()) != 1 || len(e.p.Email.Sent()) != 1 {
+			t.Errorf("shipments %d, mails %d; want the order finished", len(e.p.Delivery.Shipments()), len(e.p.Email.Sent()))
 		}
 	})
 }

@@ -181,7 +181,7 @@ func TestStartAndResultSmallOrder(t *testing.T) {
 	if s := e.p.Delivery.Shipments(); len(s) != 1 || s[0].OrderID != id || s[0].TrackingNumber != res.Delivery.TrackingNumber {
 		t.Errorf("shipments = %+v", s)
 	}
-	if m := e.p.Mailer.Sent(); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != orderflow.EmailConfirmation ||
+	if m := e.p.Email.Sent(); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != orderflow.EmailConfirmation ||
 		!strings.Contains(m[0].Body, res.Delivery.TrackingNumber) {
 		t.Errorf("mail sent = %+v", m)
 	}
@@ -200,7 +200,7 @@ func TestExecuteAndStatusAfterCompletion(t *testing.T) {
 	if e.charged(id) != smallTotal {
 		t.Errorf("charged %d, want %d", e.charged(id), smallTotal)
 	}
-	st, err := e.orders.Status(e.ctx, id)
+	st, err := e.orders.State(e.ctx, id)
 	if err != nil {
 		t.Fatalf("Status after completion: %v", err)
 	}
@@ -218,14 +218,14 @@ func TestExecuteAndStatusAfterCompletion(t *testing.T) {
 func TestStatusWhileRunning(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, func(p *orderflowtest.Providers) {
-		p.Payments.Latency = time.Second
+		p.Payment.Latency = time.Second
 		p.Inventory.Latency = time.Second
 	})
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
 
 	e.waitForStep(id, orderflow.StepPayment)
-	st, err := e.orders.Status(e.ctx, id)
+	st, err := e.orders.State(e.ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestStatusWhileRunning(t *testing.T) {
 	}
 
 	e.waitForStep(id, orderflow.StepInventory)
-	st, err = e.orders.Status(e.ctx, id)
+	st, err = e.orders.State(e.ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestStatusWhileRunning(t *testing.T) {
 // after it ended, without an error and without a second charge.
 func TestStartIfAbsent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = 500 * time.Millisecond })
+	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 500 * time.Millisecond })
 	id := e.id("1")
 	order := smallOrder(id)
 	if started, err := e.orders.StartIfAbsent(e.ctx, order); !started || err != nil {
@@ -281,12 +281,12 @@ func TestApproveLargeOrder(t *testing.T) {
 	id := e.id("1")
 	e.mustStart(largeOrder(id))
 	e.waitForApproval(id, orderflow.ApprovalPending)
-	st, err := e.orders.Status(e.ctx, id)
+	st, err := e.orders.State(e.ctx, id)
 	if err != nil || st.Status != orderflow.StatusRunning || st.Step != orderflow.StepApproval {
 		t.Fatalf("Status while awaiting approval = %+v, %v", st, err)
 	}
-	if len(e.p.Payments.Calls()) != 0 {
-		t.Fatalf("payment provider called before approval: %+v", e.p.Payments.Calls())
+	if len(e.p.Payment.Calls()) != 0 {
+		t.Fatalf("payment provider called before approval: %+v", e.p.Payment.Calls())
 	}
 
 	a, err := e.orders.Approve(e.ctx, id, "Approved by manager")
@@ -324,7 +324,7 @@ func TestRejectLargeOrder(t *testing.T) {
 	if !strings.Contains(res.Message, "Too expensive") || res.Approval != a {
 		t.Errorf("result = %+v; want the reason in the message and the approval", res)
 	}
-	if n := len(e.p.Payments.Calls()) + len(e.p.Inventory.Calls()) + len(e.p.Delivery.Calls()) + len(e.p.Mailer.Calls()); n != 0 {
+	if n := len(e.p.Payment.Calls()) + len(e.p.Inventory.Calls()) + len(e.p.Delivery.Calls()) + len(e.p.Email.Calls()); n != 0 {
 		t.Errorf("%d provider calls for a rejected order, want none", n)
 	}
 	if s, err := e.orders.ApprovalStatus(e.ctx, id); err != nil || s != orderflow.ApprovalRejected {
@@ -342,8 +342,8 @@ func TestApprovalTimeout(t *testing.T) {
 	if res.Approval.Status != orderflow.ApprovalTimedOut {
 		t.Errorf("approval = %+v, want timed_out", res.Approval)
 	}
-	if len(e.p.Payments.Calls()) != 0 || e.charged(id) != 0 {
-		t.Errorf("payment calls %v for a timed-out order; want none", e.p.Payments.Calls())
+	if len(e.p.Payment.Calls()) != 0 || e.charged(id) != 0 {
+		t.Errorf("payment calls %v for a timed-out order; want none", e.p.Payment.Calls())
 	}
 	if s, err := e.orders.ApprovalStatus(e.ctx, id); err != nil || s != orderflow.ApprovalTimedOut {
 		t.Errorf("ApprovalStatus = %q, %v; want timed_out", s, err)
@@ -393,8 +393,8 @@ func TestClientCancel(t *testing.T) {
 		if res.CancelReason != "customer changed their mind" || !strings.Contains(res.Message, "customer changed their mind") {
 			t.Errorf("result = %+v; want the cancel reason", res)
 		}
-		if len(e.p.Payments.Calls()) != 0 {
-			t.Errorf("payment calls %+v; want none", e.p.Payments.Calls())
+		if len(e.p.Payment.Calls()) != 0 {
+			t.Errorf("payment calls %+v; want none", e.p.Payment.Calls())
 		}
 	})
 	t.Run("during inventory", func(t *testing.T) {

@@ -39,7 +39,7 @@ func TestFiftyConcurrentOrders(t *testing.T) {
 	for _, p := range plans {
 		switch p.sentinel {
 		case orderflow.ErrPaymentDeclined:
-			e.p.Payments.ChargeFaults.FailOrder(p.order.OrderID, p.sentinel)
+			e.p.Payment.ChargeFaults.FailOrder(p.order.OrderID, p.sentinel)
 		case orderflow.ErrOutOfStock:
 			e.p.Inventory.ReserveFaults.FailOrder(p.order.OrderID, p.sentinel)
 		case orderflow.ErrUndeliverable:
@@ -129,7 +129,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	e := newEnv(t, &orderflow.Options{Retry: fastRetry()}, nil)
 	id := e.id("1")
 	wf := "order-workflow-" + id
-	e.p.Payments.ChargeFaults.LoseNext(1, nil)   // charged, but the reply is lost
+	e.p.Payment.ChargeFaults.LoseNext(1, nil)   // charged, but the reply is lost
 	e.p.Inventory.ReserveFaults.FailNext(2, nil) // two transient failures
 	e.p.Delivery.ArrangeFaults.LoseNext(1, nil)  // booked, reply lost
 	res, err := e.orders.Execute(e.ctx, smallOrder(id))
@@ -137,7 +137,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		t.Fatalf("Execute = %+v, %v; want completed despite transient failures", res, err)
 	}
 
-	chargeCalls := callsOf(e.p.Payments.Calls(), "Charge", id)
+	chargeCalls := callsOf(e.p.Payment.Calls(), "Charge", id)
 	if len(chargeCalls) != 2 {
 		t.Errorf("%d Charge calls, want 2 (the lost one and its retry)", len(chargeCalls))
 	}
@@ -166,7 +166,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	}{
 		{e.p.Inventory.Calls(), "Reserve", wf + "/reserve_inventory"},
 		{e.p.Delivery.Calls(), "Arrange", wf + "/arrange_delivery"},
-		{e.p.Mailer.Calls(), "Send", wf + "/send_confirmation_email"},
+		{e.p.Email.Calls(), "Send", wf + "/send_confirmation_email"},
 	} {
 		for _, call := range c.calls {
 			if call.Method == c.method && call.IdempotencyKey != c.key {
@@ -182,7 +182,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if _, err := e.orders.Execute(e.ctx, smallOrder(id2)); !errors.Is(err, orderflow.ErrOutOfStock) {
 		t.Fatalf("Execute: %v, want ErrOutOfStock", err)
 	}
-	refunds := callsOf(e.p.Payments.Calls(), "Refund", id2)
+	refunds := callsOf(e.p.Payment.Calls(), "Refund", id2)
 	if len(refunds) != 1 {
 		t.Fatalf("%d Refund calls, want 1", len(refunds))
 	}
@@ -248,12 +248,12 @@ func TestDecisionInFirstWorkflowTask(t *testing.T) {
 				if res.Approval.Status != orderflow.ApprovalRejected {
 					t.Errorf("approval %+v, want rejected", res.Approval)
 				}
-				if n := len(e.p.Payments.Calls()); n != 0 || e.charged(id) != 0 {
+				if n := len(e.p.Payment.Calls()); n != 0 || e.charged(id) != 0 {
 					t.Errorf("%d payment calls, %d cents held for a rejected order; want nothing charged", n, e.charged(id))
 				}
 			case "cancel":
 				e.result(id, orderflow.StatusCancelled)
-				if n := len(e.p.Payments.Calls()); n != 0 {
+				if n := len(e.p.Payment.Calls()); n != 0 {
 					t.Errorf("%d payment calls for an order cancelled before it ran", n)
 				}
 			}

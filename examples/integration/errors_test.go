@@ -68,7 +68,7 @@ func TestErrInvalidOrder(t *testing.T) {
 			t.Errorf("Result(%q): err = %v, want ErrInvalidOrder", id, err)
 		}
 	}
-	if n := len(e.p.Payments.Calls()) + len(e.p.Inventory.Calls()); n != 0 {
+	if n := len(e.p.Payment.Calls()) + len(e.p.Inventory.Calls()); n != 0 {
 		t.Errorf("%d provider calls for invalid orders", n)
 	}
 }
@@ -93,7 +93,7 @@ func TestWorkflowRejectsInvalidInput(t *testing.T) {
 	if res != nil || !errors.Is(err, orderflow.ErrInvalidOrder) || !strings.Contains(err.Error(), "quantity") {
 		t.Errorf("Result = %+v, %v; want no result and ErrInvalidOrder naming the quantity", res, err)
 	}
-	if n := len(e.p.Payments.Calls()); n != 0 {
+	if n := len(e.p.Payment.Calls()); n != 0 {
 		t.Errorf("%d payment calls for an invalid order", n)
 	}
 }
@@ -101,7 +101,7 @@ func TestWorkflowRejectsInvalidInput(t *testing.T) {
 // TestErrOrderExists starts an order twice while it runs and after it ended.
 func TestErrOrderExists(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = 500 * time.Millisecond })
+	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 500 * time.Millisecond })
 	id := e.id("1")
 	order := smallOrder(id)
 	e.mustStart(order)
@@ -128,7 +128,7 @@ func TestErrOrderNotFound(t *testing.T) {
 	id := e.id("never")
 	calls := map[string]func() error{
 		"Result":         func() error { _, err := e.orders.Result(e.ctx, id); return err },
-		"Status":         func() error { _, err := e.orders.Status(e.ctx, id); return err },
+		"State":          func() error { _, err := e.orders.State(e.ctx, id); return err },
 		"ApprovalStatus": func() error { _, err := e.orders.ApprovalStatus(e.ctx, id); return err },
 		"Approve":        func() error { _, err := e.orders.Approve(e.ctx, id, "ok"); return err },
 		"Reject":         func() error { _, err := e.orders.Reject(e.ctx, id, "no"); return err },
@@ -152,7 +152,7 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 	t.Parallel()
 	t.Run("small order", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = time.Second })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepPayment) // running, so the validator answers
@@ -169,7 +169,7 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 	})
 	t.Run("approve twice", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = time.Second })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
 		id := e.id("1")
 		e.mustStart(largeOrder(id))
 		e.waitForApproval(id, orderflow.ApprovalPending)
@@ -200,8 +200,8 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 			t.Errorf("Approve after Reject: %v, want ErrNotAwaitingApproval", err)
 		}
 		e.result(id, orderflow.StatusRejected)
-		if len(e.p.Payments.Calls()) != 0 {
-			t.Errorf("payment calls after a rejection: %+v", e.p.Payments.Calls())
+		if len(e.p.Payment.Calls()) != 0 {
+			t.Errorf("payment calls after a rejection: %+v", e.p.Payment.Calls())
 		}
 	})
 	t.Run("approve after timeout", func(t *testing.T) {
@@ -216,8 +216,8 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 		if _, err := e.orders.Reject(e.ctx, id, "late"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 			t.Errorf("Reject after timeout: %v, want ErrNotAwaitingApproval", err)
 		}
-		if len(e.p.Payments.Calls()) != 0 {
-			t.Errorf("payment calls after a timeout: %+v", e.p.Payments.Calls())
+		if len(e.p.Payment.Calls()) != 0 {
+			t.Errorf("payment calls after a timeout: %+v", e.p.Payment.Calls())
 		}
 	})
 }
@@ -249,7 +249,7 @@ func TestErrTooLateToCancel(t *testing.T) {
 // being carried out (the payment call holds the order).
 func TestErrAlreadyCancelled(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = 1500 * time.Millisecond })
+	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 1500 * time.Millisecond })
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
 	e.waitForStep(id, orderflow.StepPayment)
@@ -274,7 +274,7 @@ func TestProviderFailures(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, nil, nil)
 		id := e.id("1")
-		e.p.Payments.ChargeFaults.FailOrder(id, orderflow.ErrPaymentDeclined)
+		e.p.Payment.ChargeFaults.FailOrder(id, orderflow.ErrPaymentDeclined)
 		res, err := e.orders.Execute(e.ctx, smallOrder(id))
 		assertFailed(t, res, err, orderflow.ErrPaymentDeclined, orderflow.StepPayment, orderflow.ErrorTypePaymentDeclined)
 		if res != nil && len(res.Compensations) != 0 {
@@ -283,7 +283,7 @@ func TestProviderFailures(t *testing.T) {
 		if len(e.chargesOf(id)) != 0 || len(e.p.Inventory.Calls()) != 0 {
 			t.Errorf("charges %+v, inventory calls %+v; want none", e.chargesOf(id), e.p.Inventory.Calls())
 		}
-		if calls := callsOf(e.p.Payments.Calls(), "Charge", id); len(calls) != 1 {
+		if calls := callsOf(e.p.Payment.Calls(), "Charge", id); len(calls) != 1 {
 			t.Errorf("%d Charge calls; a declined payment must not be retried", len(calls))
 		}
 	})
@@ -297,8 +297,8 @@ func TestProviderFailures(t *testing.T) {
 		if res != nil {
 			assertCompensated(t, e, res, id, orderflow.ActivityRefundPayment)
 		}
-		if len(e.chargesOf(id)) != 1 || len(e.p.Payments.Refunds()) != 1 {
-			t.Errorf("charges %+v, refunds %+v; want one charge refunded", e.chargesOf(id), e.p.Payments.Refunds())
+		if len(e.chargesOf(id)) != 1 || len(e.p.Payment.Refunds()) != 1 {
+			t.Errorf("charges %+v, refunds %+v; want one charge refunded", e.chargesOf(id), e.p.Payment.Refunds())
 		}
 		if n, _ := e.p.Inventory.Stock("CABLE-001"); n != 0 {
 			t.Errorf("stock of CABLE-001 = %d, want 0", n)
@@ -321,8 +321,8 @@ func TestProviderFailures(t *testing.T) {
 		if n, _ := e.p.Inventory.Stock("MOUSE-001"); n != 10 {
 			t.Errorf("stock of MOUSE-001 = %d after release, want 10", n)
 		}
-		if len(e.p.Mailer.Sent()) != 0 {
-			t.Errorf("confirmation sent for a failed order: %+v", e.p.Mailer.Sent())
+		if len(e.p.Email.Sent()) != 0 {
+			t.Errorf("confirmation sent for a failed order: %+v", e.p.Email.Sent())
 		}
 	})
 	t.Run("retries exhausted", func(t *testing.T) {
@@ -352,7 +352,7 @@ func TestProviderFailures(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, nil, nil)
 		id := e.id("1")
-		e.p.Mailer.SendFaults.FailOrder(id, orderflow.ErrPermanent)
+		e.p.Email.SendFaults.FailOrder(id, orderflow.ErrPermanent)
 		res, err := e.orders.Execute(e.ctx, smallOrder(id))
 		if err != nil || res.Status != orderflow.StatusCompleted {
 			t.Fatalf("Execute = %+v, %v; a failed email must not fail the order", res, err)

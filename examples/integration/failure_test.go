@@ -77,7 +77,7 @@ func TestTimerBeforeSignalInOneTaskWins(t *testing.T) {
 	}
 	e.resumeWorker()
 	e.result(id, orderflow.StatusTimedOut)
-	if n := len(e.p.Payments.Calls()); n != 0 {
+	if n := len(e.p.Payment.Calls()); n != 0 {
 		t.Errorf("%d payment calls for a timed-out order", n)
 	}
 }
@@ -120,7 +120,7 @@ func TestRejectAndCancelAtOnceOneWins(t *testing.T) {
 			default:
 				t.Fatalf("neither took: %v, %v", errs[0], errs[1])
 			}
-			if e.charged(id) != 0 || len(e.p.Payments.Calls()) != 0 {
+			if e.charged(id) != 0 || len(e.p.Payment.Calls()) != 0 {
 				t.Errorf("money moved for an order that never went on")
 			}
 		})
@@ -145,7 +145,7 @@ func TestSignalBeforeUpdateInOneTaskWins(t *testing.T) {
 
 func TestRetriedCallsGetTheFirstAnswer(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = 2 * time.Second })
+	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 2 * time.Second })
 	id := e.id("1")
 	e.mustStart(largeOrder(id))
 	e.waitForApproval(id, orderflow.ApprovalPending)
@@ -234,9 +234,9 @@ func TestDeliveryWhoseRepliesComeTooLateIsNotRefunded(t *testing.T) {
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
 
-	// While it retries, Client.Status shows the attempts and the last error.
+	// While it retries, Client.State shows the attempts and the last error.
 	e.waitFor("delivery's second attempt to show", 30*time.Second, func() (bool, error) {
-		st, err := e.orders.Status(e.ctx, id)
+		st, err := e.orders.State(e.ctx, id)
 		if err != nil || st.Current == nil {
 			return false, err
 		}
@@ -259,12 +259,12 @@ func TestRefundRetriesPastTheOldLimit(t *testing.T) {
 	e := newEnv(t, &orderflow.Options{
 		Retry: fastRetry(), CompensationRetry: fastRetry()}, func(p *orderflowtest.Providers) {
 		p.Inventory.SetStock("MOUSE-001", 0)
-		p.Payments.RefundFaults.FailNext(11, nil) // the previous release gave up after 10 attempts
+		p.Payment.RefundFaults.FailNext(11, nil) // the previous release gave up after 10 attempts
 	})
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
 	e.waitFor("the refund to be retried", 30*time.Second, func() (bool, error) {
-		st, err := e.orders.Status(e.ctx, id)
+		st, err := e.orders.State(e.ctx, id)
 		if err != nil || st.Current == nil {
 			return false, err
 		}
@@ -274,9 +274,9 @@ func TestRefundRetriesPastTheOldLimit(t *testing.T) {
 	if res == nil || res.Status != orderflow.StatusFailed || !errors.Is(err, orderflow.ErrOutOfStock) {
 		t.Fatalf("Result = %+v, %v; want failed out of stock", res, err)
 	}
-	if e.charged(id) != 0 || len(callsOf(e.p.Payments.Calls(), "Refund", id)) != 12 {
+	if e.charged(id) != 0 || len(callsOf(e.p.Payment.Calls(), "Refund", id)) != 12 {
 		t.Errorf("charged %d after %d refund calls; want the money back on the 12th",
-			e.charged(id), len(callsOf(e.p.Payments.Calls(), "Refund", id)))
+			e.charged(id), len(callsOf(e.p.Payment.Calls(), "Refund", id)))
 	}
 }
 
@@ -284,7 +284,7 @@ func TestRefusedRefundEndsNeedingAPerson(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, func(p *orderflowtest.Providers) {
 		p.Inventory.SetStock("MOUSE-001", 0)
-		p.Payments.RefundFaults.FailNext(1, fmt.Errorf("account closed: %w", orderflow.ErrPermanent))
+		p.Payment.RefundFaults.FailNext(1, fmt.Errorf("account closed: %w", orderflow.ErrPermanent))
 	})
 	id := e.id("1")
 	e.mustStart(smallOrder(id))

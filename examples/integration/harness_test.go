@@ -142,12 +142,12 @@ func smallOrder(id string) orderflow.Order { return scenario.SmallOrder(id) }
 func largeOrder(id string) orderflow.Order { return scenario.LargeOrder(id) }
 
 // charged is the money the payment provider holds for orderID, in cents.
-func (e *env) charged(orderID string) int64 { return e.p.Payments.Charged(orderID).Amount }
+func (e *env) charged(orderID string) int64 { return e.p.Payment.Held(orderID).Amount }
 
 // chargesOf returns the charges taken for orderID, refunded ones included.
-func (e *env) chargesOf(orderID string) []orderflowtest.Charge {
-	var out []orderflowtest.Charge
-	for _, c := range e.p.Payments.Charges() {
+func (e *env) chargesOf(orderID string) []orderflowtest.ChargeRecord {
+	var out []orderflowtest.ChargeRecord
+	for _, c := range e.p.Payment.Charges() {
 		if c.OrderID == orderID {
 			out = append(out, c)
 		}
@@ -214,7 +214,7 @@ func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, err
 func (e *env) waitForStep(orderID string, step orderflow.Step) {
 	e.t.Helper()
 	e.waitFor(fmt.Sprintf("order %s to reach step %q", orderID, step), 15*time.Second, func() (bool, error) {
-		st, err := e.orders.Status(e.ctx, orderID)
+		st, err := e.orders.State(e.ctx, orderID)
 		if err != nil {
 			return false, err
 		}

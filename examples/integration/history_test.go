@@ -37,7 +37,7 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 	t.Parallel()
 	t.Run("small order", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = time.Second })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepPayment)
@@ -56,7 +56,7 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 	})
 	t.Run("second decision", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = time.Second })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
 		id := e.id("1")
 		e.mustStart(largeOrder(id))
 		e.waitForApproval(id, orderflow.ApprovalPending)

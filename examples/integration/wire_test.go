@@ -122,7 +122,7 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 	})
 	t.Run("large order approved by signal", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = time.Second })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
 		id := e.id("ORD-002")
 		run := e.startRaw(id, pythonOrder(id, true))
 		e.waitForQuery(id, "get_approval_status", "pending")
@@ -164,13 +164,13 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 		if got := e.queryString(id, "get_approval_reason"); got != "Rejected by manager" {
 			t.Errorf("get_approval_reason = %q", got)
 		}
-		if len(e.p.Payments.Calls()) != 0 {
-			t.Errorf("payment calls for a rejected order: %+v", e.p.Payments.Calls())
+		if len(e.p.Payment.Calls()) != 0 {
+			t.Errorf("payment calls for a rejected order: %+v", e.p.Payment.Calls())
 		}
 	})
 	t.Run("signal to an order needing no approval", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payments.Latency = time.Second })
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
 		id := e.id("ORD-004")
 		run := e.startRaw(id, pythonOrder(id, false))
 		e.waitForStep(id, orderflow.StepPayment)

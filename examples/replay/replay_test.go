@@ -43,9 +43,9 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	tc := srv.GetDefaultClient()
 	acts, p := orderflowtest.NewActivities()
 	p.Inventory.SetStock("OUT-001", 0)
-	p.Mailer.SendFaults.FailOrder("ORD-MAILFAIL", errors.New("smtp down"))
+	p.Email.SendFaults.FailOrder("ORD-MAILFAIL", errors.New("smtp down"))
 	p.Inventory.SetStock("GONE-001", 0)
-	p.Payments.RefundFaults.FailOrder("ORD-REFUSED", fmt.Errorf("gateway closed the account: %w", orderflow.ErrPermanent))
+	p.Payment.RefundFaults.FailOrder("ORD-REFUSED", fmt.Errorf("gateway closed the account: %w", orderflow.ErrPermanent))
 	p.Delivery.ArrangeFaults.FailOrder("ORD-CARRIER", fmt.Errorf("carrier API refused: %w", orderflow.ErrPermanent))
 	w := srv.NewWorker(orderflow.DefaultTaskQueue, func(r worker.Registry) { require.NoError(t, orderflow.Register(r, acts)) })
 	_ = w
@@ -96,11 +96,11 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		}, orderflow.StatusCompleted},
 		{"cancelled_after_approval", order("ORD-APPROVED-CANCEL", 189998), func(id string) {
 			waitPending(t, ctx, orders, id)
-			p.Payments.ChargeFaults.FailOrder(id, errors.New("gateway slow")) // keeps the order before delivery
+			p.Payment.ChargeFaults.FailOrder(id, errors.New("gateway slow")) // keeps the order before delivery
 			_, err := orders.Approve(ctx, id, "ok")
 			require.NoError(t, err)
 			require.NoError(t, orders.Cancel(ctx, id, "customer changed mind"))
-			p.Payments.ChargeFaults.FailOrder(id, nil)
+			p.Payment.ChargeFaults.FailOrder(id, nil)
 		}, orderflow.StatusCancelled},
 	}
 	dir := os.Getenv("ORDERFLOW_RECORD_HISTORIES")

@@ -48,7 +48,7 @@ func Wait(ctx context.Context, c *orderflow.Client, orderID string, progress io.
 			return o.res, o.err
 		case <-tick.C:
 			// A failed query only delays the progress lines; Result decides.
-			if state, err := c.Status(ctx, orderID); err == nil {
+			if state, err := c.State(ctx, orderID); err == nil {
 				show(state.Done)
 			}
 		}

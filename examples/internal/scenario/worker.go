@@ -21,10 +21,10 @@ func NewWorker(c client.Client, latency float64) (worker.Worker, *orderflowtest.
 	}
 	acts, providers := orderflowtest.NewActivities()
 	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * latency) }
-	providers.Payments.Latency = scale(orderflowtest.DemoPaymentLatency)
+	providers.Payment.Latency = scale(orderflowtest.DemoPaymentLatency)
 	providers.Inventory.Latency = scale(orderflowtest.DemoInventoryLatency)
 	providers.Delivery.Latency = scale(orderflowtest.DemoDeliveryLatency)
-	providers.Mailer.Latency = scale(orderflowtest.DemoEmailLatency)
+	providers.Email.Latency = scale(orderflowtest.DemoEmailLatency)
 
 	w := worker.New(c, orderflow.DefaultTaskQueue, worker.Options{})
 	if err := orderflow.Register(w, acts); err != nil {
