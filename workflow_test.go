@@ -21,29 +21,11 @@ import (
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
-// smallOrder is the Python demo's small order: $89.95, no approval.
-func smallOrder(id string) orderflow.Order {
-	return orderflow.Order{
-		OrderID: id, CustomerName: "Alice Smith", CustomerEmail: "alice@example.com",
-		ShippingAddress: "123 Main St, Springfield, IL 62701",
-		Items: []orderflow.Item{
-			{ProductID: "MOUSE-001", ProductName: "Wireless Mouse", Quantity: 2, UnitPrice: orderflow.USD(2999)},
-			{ProductID: "CABLE-001", ProductName: "USB Cable", Quantity: 3, UnitPrice: orderflow.USD(999)},
-		},
-	}
-}
-
-// largeOrder is the Python demo's large order: $1899.97, needs approval.
-func largeOrder(id string) orderflow.Order {
-	return orderflow.Order{
-		OrderID: id, CustomerName: "Bob Johnson", CustomerEmail: "bob@example.com",
-		ShippingAddress: "456 Oak Ave, Portland, OR 97201",
-		Items: []orderflow.Item{
-			{ProductID: "LAPTOP-001", ProductName: "Laptop", Quantity: 1, UnitPrice: orderflow.USD(129999)},
-			{ProductID: "MONITOR-001", ProductName: "Monitor", Quantity: 2, UnitPrice: orderflow.USD(29999)},
-		},
-	}
-}
+// The Python demo's orders: small ($89.95, no approval) and large ($1899.97).
+var (
+	smallOrder = orderflowtest.SmallOrder
+	largeOrder = orderflowtest.LargeOrder
+)
 
 // orderOf returns a one-item order of the given total.
 func orderOf(id string, cents int64) orderflow.Order {

@@ -129,7 +129,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	e := newEnv(t, &orderflow.Options{Retry: fastRetry()}, nil)
 	id := e.id("1")
 	wf := "order-workflow-" + id
-	e.p.Payment.ChargeFaults.LoseNext(1, nil)   // charged, but the reply is lost
+	e.p.Payment.ChargeFaults.LoseNext(1, nil)    // charged, but the reply is lost
 	e.p.Inventory.ReserveFaults.FailNext(2, nil) // two transient failures
 	e.p.Delivery.ArrangeFaults.LoseNext(1, nil)  // booked, reply lost
 	res, err := e.orders.Execute(e.ctx, smallOrder(id))
