@@ -15,19 +15,31 @@ import (
 // Wire names. They are stable: running orders, the Temporal CLI and the
 // Python demo's tooling depend on them.
 const (
+	// WorkflowName is the workflow type of OrderWorkflow.
 	WorkflowName = "OrderWorkflow"
 
-	SignalApprove = "approve_order" // arg: reason string
-	SignalReject  = "reject_order"  // arg: reason string
+	// SignalApprove and SignalReject are the Python demo's decision signals.
+	// Their argument is the reason, a string (may be empty).
+	SignalApprove = "approve_order"
+	SignalReject  = "reject_order"
 
-	UpdateApprove = "approve"      // arg: reason string; result: Approval
-	UpdateReject  = "reject"       // arg: reason string; result: Approval
-	UpdateCancel  = "cancel_order" // arg: reason string
+	// UpdateApprove, UpdateReject and UpdateCancel are the validated Updates
+	// the Client sends. Their argument is the reason, a string; approve and
+	// reject return the Approval that took, cancel returns nothing.
+	UpdateApprove = "approve"
+	UpdateReject  = "reject"
+	UpdateCancel  = "cancel_order"
 
-	QueryApprovalStatus = "get_approval_status" // result: ApprovalStatus as a string
-	QueryApprovalReason = "get_approval_reason" // result: string
-	QueryOrderState     = "get_order_state"     // result: OrderResult
+	// QueryApprovalStatus returns the ApprovalStatus as a string,
+	// QueryApprovalReason the approval's reason, and QueryOrderState the
+	// whole OrderResult.
+	QueryApprovalStatus = "get_approval_status"
+	QueryApprovalReason = "get_approval_reason"
+	QueryOrderState     = "get_order_state"
 
+	// The activity names of the four steps (taking ChargeRequest,
+	// ReserveRequest, DeliveryRequest and Email) and of the two
+	// compensations (RefundRequest, ReleaseRequest).
 	ActivityProcessPayment   = "process_payment"
 	ActivityReserveInventory = "reserve_inventory"
 	ActivityArrangeDelivery  = "arrange_delivery"
@@ -161,11 +173,16 @@ type EmailProvider interface {
 }
 
 // ChargeRequest asks a PaymentProvider to take money.
+//
+// Every request carries the call's IdempotencyKey (see the provider
+// interfaces for what it promises) and the order's ID; the other fields come
+// from the order.
 type ChargeRequest struct {
 	IdempotencyKey string `json:"idempotency_key"`
 	OrderID        string `json:"order_id"`
 	CustomerName   string `json:"customer_name"`
-	Amount         Money  `json:"amount"`
+	// Amount is the order's total, to be charged whole.
+	Amount Money `json:"amount"`
 }
 
 // RefundRequest asks a PaymentProvider to return a charge.
@@ -177,7 +194,8 @@ type RefundRequest struct {
 	// TransactionID is the charge's transaction ID, or empty when the charge's
 	// outcome is unknown (it timed out or was cancelled).
 	TransactionID string `json:"transaction_id,omitempty"`
-	Amount        Money  `json:"amount"`
+	// Amount is the charge's amount: refunds are whole.
+	Amount Money `json:"amount"`
 }
 
 // ReserveRequest asks an InventoryProvider to hold items.
@@ -203,8 +221,9 @@ type DeliveryRequest struct {
 	IdempotencyKey string `json:"idempotency_key"`
 	OrderID        string `json:"order_id"`
 	CustomerName   string `json:"customer_name"`
-	Address        string `json:"address"`
-	Items          []Item `json:"items"`
+	// Address is the order's shipping address; it may span lines ("\n").
+	Address string `json:"address"`
+	Items   []Item `json:"items"`
 }
 
 // EmailKind says which message an Email is.

@@ -98,7 +98,7 @@ func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error)
 // cancelled) are not errors: check OrderResult.Status. Result waits as long
 // as ctx allows.
 func (c *Client) Result(ctx context.Context, orderID string) (*OrderResult, error) {
-	if err := ValidateOrderID(orderID); err != nil {
+	if err := validateLookupID(orderID); err != nil {
 		return nil, err
 	}
 	var res OrderResult
@@ -173,6 +173,11 @@ func (c *Client) endedResult(ctx context.Context, orderID string) *OrderResult {
 	return &res
 }
 
+// validateLookupID checks the order ID of a lookup or decision. It accepts
+// what the previous release accepted, so that orders it started stay
+// reachable; new orders are held to ValidateOrderID.
+func validateLookupID(orderID string) error { return validateOrderIDV1(orderID) }
+
 // errFinished marks an Update sent to an order that has ended.
 var errFinished = errors.New("order has ended")
 
@@ -186,7 +191,7 @@ func updateID(name, reason string) string {
 
 func (c *Client) update(ctx context.Context, name, orderID, reason string, result any) error {
 	op := strings.TrimSuffix(name, "_order")
-	if err := ValidateOrderID(orderID); err != nil {
+	if err := validateLookupID(orderID); err != nil {
 		return err
 	}
 	if err := ValidateReason(reason); err != nil {
@@ -272,7 +277,7 @@ func (c *Client) addRetries(ctx context.Context, orderID string, cur *StepProgre
 }
 
 func (c *Client) query(ctx context.Context, name, orderID string, result any) error {
-	if err := ValidateOrderID(orderID); err != nil {
+	if err := validateLookupID(orderID); err != nil {
 		return err
 	}
 	ctx, cancel := c.withDeadline(ctx)

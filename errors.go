@@ -55,21 +55,32 @@ var (
 )
 
 // ApplicationError type strings. They are stable wire names: they appear in
-// workflow histories, and the Client maps them back to the sentinels.
+// workflow histories and OrderResult.FailureType, and FromTemporal and the
+// Client map them back to the sentinels.
 const (
-	ErrorTypePaymentDeclined     = "orderflow.PaymentDeclined"
-	ErrorTypeOutOfStock          = "orderflow.OutOfStock"
-	ErrorTypeUndeliverable       = "orderflow.Undeliverable"
-	ErrorTypePermanent           = "orderflow.Permanent"
+	// The providers' permanent failures, one per sentinel.
+	ErrorTypePaymentDeclined = "orderflow.PaymentDeclined"
+	ErrorTypeOutOfStock      = "orderflow.OutOfStock"
+	ErrorTypeUndeliverable   = "orderflow.Undeliverable"
+	ErrorTypePermanent       = "orderflow.Permanent"
+
+	// The workflow's refusals: an invalid input, and decisions or
+	// cancellations refused by their Update's validator.
 	ErrorTypeInvalidOrder        = "orderflow.InvalidOrder"
 	ErrorTypeNotAwaitingApproval = "orderflow.NotAwaitingApproval"
 	ErrorTypeTooLateToCancel     = "orderflow.TooLateToCancel"
 	ErrorTypeAlreadyCancelled    = "orderflow.AlreadyCancelled"
 	ErrorTypeInvalidReason       = "orderflow.InvalidReason"
-	ErrorTypeRetriesExhausted    = "orderflow.RetriesExhausted"
-	ErrorTypeActivityTimedOut    = "orderflow.ActivityTimedOut"
-	ErrorTypeActivityCancelled   = "orderflow.ActivityCancelled"
+
+	// How a step failed when no provider said why (OrderResult.FailureType):
+	// its retries ran out, or its last attempt timed out.
+	ErrorTypeRetriesExhausted = "orderflow.RetriesExhausted"
+	ErrorTypeActivityTimedOut = "orderflow.ActivityTimedOut"
 )
+
+// errorTypeActivityCancelled is the FailureType of a step cancelled without
+// a cancellation of the order, which the workflow does not do.
+const errorTypeActivityCancelled = "orderflow.ActivityCancelled"
 
 // errorTypes pairs each type string with its sentinel; the first four are
 // the providers' permanent failures. A slice, not a map, so that

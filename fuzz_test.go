@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,6 +105,13 @@ func orderSeeds() []string {
 		okOrder("unit_price", `{"amount":29.99,"currency":"USD"}`),
 		okOrder("unit_price", `{"amount":2999}`),
 		okOrder("unit_price", `{"amount":2999,"currency":"usd"}`),
+		okOrder("unit_price", `{"amount":2999,"currency":"QQQ"}`),
+		okOrder("unit_price", `{"amount":2999,"currency":"XTS"}`),
+		okOrder("unit_price", `{"amount":2999,"currency":"BGN"}`),
+		okOrder("unit_price", `{"amount":2999,"currency":"XCG"}`),
+		okOrder("unit_price", `{"amount":2999,"currency":""}`),
+		okOrder("unit_price", `{"amount":"2999","currency":"USD"}`),
+		okOrder("unit_price", `{"amount":2999,"currency":840}`),
 		okOrder("unit_price", `{"amount":2999,"currency":"JPY"}`),
 		okOrder("unit_price", `{"amount":2999,"currency":"US"}`),
 		okOrder("unit_price", `{"amount":2999,"currency":"ÜSD"}`),
@@ -139,6 +147,10 @@ func orderSeeds() []string {
 		okOrder("order_id", `"ORD-\ud800"`),
 		okOrder("order_id", "\"ORD-\xff\""),
 		okOrder("order_id", `"ORD-\u200b"`),
+		okOrder("order_id", `"ORD-\u202e1"`),
+		okOrder("order_id", `"\ufeffORD-1"`),
+		okOrder("order_id", `"ORD-\u00ad1"`),
+		okOrder("order_id", `" ORD-1"`),
 		okOrder("order_id", quoted(strings.Repeat("X", orderflow.MaxOrderIDLength))),
 		okOrder("order_id", quoted(strings.Repeat("X", orderflow.MaxOrderIDLength+1))),
 		okOrder("order_id", quoted(strings.Repeat("é", orderflow.MaxOrderIDLength/2))),
@@ -154,8 +166,28 @@ func orderSeeds() []string {
 		okOrder("shipping_address", `"1 Main St\r\nSpringfield"`),
 		okOrder("shipping_address", `" \n\t "`),
 		okOrder("shipping_address", `"\u2029"`),
+		okOrder("shipping_address", `"1 Main St\rSpringfield\r"`),
+		okOrder("shipping_address", `"\r\n1 Main St\r\n\r\n"`),
+		okOrder("shipping_address", `"1 Main St\u2028Springfield"`),
+		okOrder("shipping_address", `"\u202e1 Main St"`),
+		okOrder("shipping_address", quoted(strings.Repeat("a\r\n", orderflow.MaxFieldLength/2))),
+		okOrder("customer_name", `""`),
+		okOrder("customer_name", `"   "`),
+		okOrder("customer_name", `" \t Alice \n"`),
+		okOrder("customer_name", `"\u200b"`),
+		okOrder("customer_name", `"Bob\u202eSmith"`),
+		okOrder("customer_name", `"\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"`),
+		okOrder("customer_name", `"\ud83d\udc68\u200d\ud83d\udc69"`),
+		okOrder("customer_name", quoted(" "+strings.Repeat("n", orderflow.MaxFieldLength)+" ")),
 		okOrder("product_id", `""`),
+		okOrder("product_id", `"   "`),
+		okOrder("product_id", `" P"`),
+		okOrder("product_id", `"P 1"`),
+		okOrder("product_id", `"P\u200b1"`),
 		okOrder("product_id", `"P\u007f"`),
+		okOrder("product_id", quoted(strings.Repeat("P", orderflow.MaxFieldLength))),
+		okOrder("product_id", quoted(strings.Repeat("P", orderflow.MaxFieldLength+1))),
+		okOrder("product_id", `7`),
 		// Email addresses.
 		okOrder("customer_email", `""`),
 		okOrder("customer_email", `"alice"`),
@@ -168,6 +200,10 @@ func orderSeeds() []string {
 		okOrder("customer_email", `"álice@exämple.com"`),
 		okOrder("customer_email", `"alice@example.com (Alice)"`),
 		okOrder("customer_email", `"a@b.c, d@e.f"`),
+		okOrder("customer_email", `" alice@example.com "`),
+		okOrder("customer_email", `"alice\u200b@example.com"`),
+		okOrder("customer_email", quoted("a@"+strings.Repeat("b", orderflow.MaxEmailLength-6)+".com")),
+		okOrder("customer_email", quoted("a@"+strings.Repeat("b", orderflow.MaxEmailLength-5)+".com")),
 		// Duplicate and differently cased keys.
 		strings.Replace(pySmallOrderJSON, `"order_id":"ORD-001"`, `"order_id":"ORD-001","ORDER_ID":"ORD-X","order_id":"ORD-Y"`, 1),
 		strings.Replace(pySmallOrderJSON, `"unit_price":29.99`, `"unit_price":{"amount":1,"currency":"EUR"},"unit_price":29.99`, 1),
@@ -211,6 +247,11 @@ func checkOrderJSON(t testing.TB, data []byte) {
 	if orderErr == nil {
 		checkOrder(t, o)
 		roundTrip(t, o)
+	} else {
+		// Money and items word their errors in JSON terms, not Go's.
+		for _, goName := range []string{"plain", "orderflow.Money", "int64"} {
+			require.NotContains(t, orderErr.Error(), goName)
+		}
 	}
 	var wi orderflow.WorkflowInput
 	if err := json.Unmarshal(data, &wi); err == nil {
@@ -234,7 +275,24 @@ func checkOrder(t testing.TB, o orderflow.Order) {
 		require.ErrorIs(t, approvalErr, orderflow.ErrInvalidOrder)
 	}
 
+	// Normalized is idempotent, leaves its receiver alone, and Validate
+	// judges the normalised order.
+	items := slices.Clone(o.Items)
+	n := o.Normalized()
+	require.Equal(t, items, o.Items, "Normalized changed its receiver")
+	require.Equal(t, n, n.Normalized(), "Normalized is not idempotent")
+	require.Equal(t, o.OrderID, n.OrderID)
+	for i := range o.Items {
+		require.Equal(t, o.Items[i].ProductID, n.Items[i].ProductID)
+	}
+	require.NotContains(t, n.ShippingAddress, "\r")
+
 	err := o.Validate()
+	if nerr := n.Validate(); err == nil || nerr == nil {
+		require.Equal(t, err, nerr, "Validate and Normalized().Validate() disagree")
+	} else {
+		require.Equal(t, err.Error(), nerr.Error(), "Validate and Normalized().Validate() disagree")
+	}
 	if err != nil {
 		require.ErrorIs(t, err, orderflow.ErrInvalidOrder)
 		var ve *orderflow.ValidationError
@@ -242,6 +300,7 @@ func checkOrder(t testing.TB, o orderflow.Order) {
 		require.NotEmpty(t, ve.Field)
 		return
 	}
+	checkValidText(t, n)
 
 	require.NoError(t, totalErr, "a valid order has no total")
 	require.GreaterOrEqual(t, total.Amount, int64(0), "negative total %s", total)
@@ -263,6 +322,45 @@ func checkOrder(t testing.TB, o orderflow.Order) {
 	needs, err := o.RequiresApproval(threshold)
 	require.NoError(t, err)
 	require.Equal(t, total.Amount > threshold.Amount, needs)
+}
+
+// checkValidText checks the text of a valid, normalised order against the
+// rules of Order.Validate, computed here independently.
+func checkValidText(t testing.TB, o orderflow.Order) {
+	t.Helper()
+	// text checks one field; multiline allows LF, human allows the
+	// zero-width (non-)joiner that names and addresses may need.
+	text := func(field, s string, maxLen int, multiline, human bool) {
+		require.LessOrEqual(t, len(s), maxLen, field)
+		require.True(t, utf8.ValidString(s), field)
+		require.NotEmpty(t, strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }), field)
+		for _, r := range s {
+			switch {
+			case r == '\n' && multiline:
+			case human && (r == 0x200c || r == 0x200d):
+			default:
+				require.False(t, unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029,
+					"%s contains %U", field, r)
+			}
+		}
+	}
+	require.Equal(t, strings.TrimSpace(o.CustomerName), o.CustomerName)
+	text("customer_name", o.CustomerName, orderflow.MaxFieldLength, false, true)
+	text("customer_email", o.CustomerEmail, orderflow.MaxEmailLength, false, false)
+	text("shipping_address", o.ShippingAddress, orderflow.MaxFieldLength, true, true)
+	require.LessOrEqual(t, len(o.Items), orderflow.MaxItems)
+	for i, it := range o.Items {
+		field := fmt.Sprintf("items[%d]", i)
+		require.Equal(t, strings.TrimSpace(it.ProductID), it.ProductID, field)
+		text(field+".product_id", it.ProductID, orderflow.MaxFieldLength, false, false)
+		if it.ProductName != "" {
+			text(field+".product_name", it.ProductName, orderflow.MaxFieldLength, false, true)
+		}
+		require.True(t, it.Quantity >= 1 && it.Quantity <= orderflow.MaxQuantity, field)
+		require.GreaterOrEqual(t, it.UnitPrice.Amount, int64(0), field)
+		_, known := isoDigits(it.UnitPrice.Currency)
+		require.True(t, known, "%s: currency %q", field, it.UnitPrice.Currency)
+	}
 }
 
 // roundTrip checks that a valid order (or workflow input) survives its JSON
@@ -300,14 +398,23 @@ func FuzzParseMoney(f *testing.F) {
 		"9223372036854775807", "92233720368547758.07", "92233720368547758.08", "-92233720368547758.07",
 		"-92233720368547758.08", "99999999999999999999", "1.-1", "1.+1", "-1.-1",
 	} {
-		for _, currency := range []string{"USD", "EUR", "JPY", "KWD", "", "usd", "X Y"} {
+		for _, currency := range []string{"USD", "EUR", "JPY", "KWD", "CLF", "XPF", "", "usd", "X Y", "QQQ", "XTS"} {
 			f.Add(s, currency)
 		}
 	}
 	f.Fuzz(func(t *testing.T, s, currency string) {
 		m, err := orderflow.ParseMoney(s, currency)
+		_, known := isoDigits(currency)
 		if err == nil {
+			require.True(t, known, "ParseMoney accepted the currency %q", currency)
 			checkParsedMoney(t, s, currency, m)
+		} else {
+			require.True(t, strings.HasPrefix(err.Error(), fmt.Sprintf("orderflow: parse money %q: ", s)), "%v", err)
+		}
+		for _, amount := range []int64{0, int64(len(s)), -int64(len(currency)), math.MinInt64} {
+			str := orderflow.Money{Amount: amount, Currency: currency}.String()
+			require.NotEmpty(t, str)
+			require.Equal(t, strings.TrimSpace(str), str, "Money{%d, %q}.String() = %q", amount, currency, str)
 		}
 
 		// A bare JSON value is read as ParseMoney reads it in USD.
@@ -341,13 +448,7 @@ func checkParsedMoney(t *testing.T, s, currency string, m orderflow.Money) {
 	require.Equal(t, currency, m.Currency)
 	require.NotEqual(t, int64(math.MinInt64), m.Amount)
 
-	digits := 2
-	switch currency {
-	case "JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF":
-		digits = 0
-	case "BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD":
-		digits = 3
-	}
+	digits, _ := isoDigits(currency)
 	// The canonical form of s, computed independently of ParseMoney.
 	neg := strings.HasPrefix(s, "-")
 	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
@@ -393,7 +494,8 @@ func checkParsedMoney(t *testing.T, s, currency string, m orderflow.Money) {
 func FuzzValidateOrderID(f *testing.F) {
 	for _, id := range []string{
 		"ORD-001", "ORD_002.é", "注文-001", "", " ", "ORD 1", "ORD-\x001", "ORD-\t1", "ORD-\u00a0", "ORD-\u2028",
-		"ORD-\u200b", "ORD-\u0085", "ORD-\x7f", "\xff", "ORD-\xed\xa0\x80", "\ufeffORD",
+		"ORD-\u200b", "ORD-\u0085", "ORD-\x7f", "\xff", "ORD-\xed\xa0\x80", "\ufeffORD", "ORD-\u202e1", "ORD-\u2066",
+		"ORD-\u00ad", "ORD-\u200d", "ORD-\U000E0001",
 		strings.Repeat("X", orderflow.MaxOrderIDLength), strings.Repeat("X", orderflow.MaxOrderIDLength+1),
 		strings.Repeat("é", orderflow.MaxOrderIDLength/2), strings.Repeat("é", orderflow.MaxOrderIDLength/2) + "X",
 	} {
@@ -402,7 +504,9 @@ func FuzzValidateOrderID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id string) {
 		err := orderflow.ValidateOrderID(id)
 		ok := id != "" && len(id) <= orderflow.MaxOrderIDLength && utf8.ValidString(id) &&
-			strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) < 0
+			strings.IndexFunc(id, func(r rune) bool {
+				return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+			}) < 0
 		require.Equal(t, ok, err == nil, "ValidateOrderID(%q) = %v", id, err)
 		if err != nil {
 			require.ErrorIs(t, err, orderflow.ErrInvalidOrder)

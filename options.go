@@ -216,12 +216,12 @@ func (r *Retry) UnmarshalJSON(b []byte) error {
 // Zero or missing fields take their defaults, as in Options. NewWorkflowInput
 // fills them from Options.
 type Settings struct {
-	ApprovalThreshold Money
-	ApprovalTimeout   time.Duration
-	ActivityTimeout   time.Duration
-	Retry             Retry
-	CompensationRetry Retry
-	MaxOrderTotal     Money
+	ApprovalThreshold Money         // as Options.ApprovalThreshold
+	ApprovalTimeout   time.Duration // as Options.ApprovalTimeout
+	ActivityTimeout   time.Duration // as Options.ActivityTimeout
+	Retry             Retry         // as Options.Retry
+	CompensationRetry Retry         // as Options.CompensationRetry
+	MaxOrderTotal     Money         // as Options.MaxOrderTotal; zero: no maximum
 }
 
 // settingsJSON is Settings on the wire.
@@ -289,13 +289,14 @@ func (d *jsonDuration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// NewWorkflowInput returns the input of OrderWorkflow for order, with the
-// settings of opts (nil means the defaults) filled in, as the Client sends
-// it. Use it to start OrderWorkflow without the Client, for instance in a
+// NewWorkflowInput returns the input of OrderWorkflow for order (normalized,
+// see Order.Normalized), with the settings of opts (nil means the defaults)
+// filled in, as the Client sends it. Use it to start OrderWorkflow without the Client, for instance in a
 // test: env.ExecuteWorkflow(orderflow.WorkflowName, in). It fails, wrapping
 // ErrInvalidOrder, when the order is invalid or does not fit the options
 // (currency, MaxOrderTotal), and when an option is out of range.
 func NewWorkflowInput(order Order, opts *Options) (WorkflowInput, error) {
+	order = order.Normalized()
 	o, err := opts.withDefaults()
 	if err != nil {
 		return WorkflowInput{}, err
@@ -349,6 +350,8 @@ func (s Settings) validateNew() error {
 	}
 	threshold := s.withDefaults().ApprovalThreshold
 	switch {
+	case s.ApprovalThreshold != (Money{}) && currencyProblem(s.ApprovalThreshold.Currency) != "":
+		return fmt.Errorf("approval_threshold.currency: %s", currencyProblem(s.ApprovalThreshold.Currency))
 	case s.ApprovalTimeout > 0 && s.ApprovalTimeout < MinApprovalTimeout:
 		return fmt.Errorf("approval_timeout: must be at least %v, got %v", MinApprovalTimeout, s.ApprovalTimeout)
 	case s.ActivityTimeout > 0 && s.ActivityTimeout < MinActivityTimeout:

@@ -45,7 +45,6 @@ type Step string
 // Steps, in the order the workflow runs them. The compensation steps run in
 // reverse order of what they undo.
 const (
-	StepValidation   Step = "validation"
 	StepApproval     Step = "approval"
 	StepPayment      Step = "payment"
 	StepInventory    Step = "inventory"
@@ -53,6 +52,10 @@ const (
 	StepEmail        Step = "confirmation_email"
 	StepCompensation Step = "compensation"
 	StepDone         Step = "done"
+
+	// stepValidation is where an order stands before its first step; no
+	// query can see it, as handlers are registered after validation.
+	stepValidation Step = "validation"
 )
 
 // Approval is the approval state of an order.
@@ -64,15 +67,20 @@ type Approval struct {
 
 // PaymentResult is what the payment provider returned for a charge.
 type PaymentResult struct {
+	// TransactionID is required: the workflow shows it and refunds by it.
 	TransactionID string `json:"transaction_id"`
-	Amount        Money  `json:"amount"`
-	Message       string `json:"message,omitempty"`
+	// Amount is what was charged.
+	Amount Money `json:"amount"`
+	// Message is for people, such as "Payment of $89.95 processed successfully".
+	Message string `json:"message,omitempty"`
 }
 
 // InventoryResult is what the inventory provider returned for a reservation.
 type InventoryResult struct {
+	// ReservationID is required: the workflow shows it and releases by it.
 	ReservationID string `json:"reservation_id"`
-	Message       string `json:"message,omitempty"`
+	// Message is for people, such as "Reserved 2 item(s) successfully".
+	Message string `json:"message,omitempty"`
 }
 
 // DeliveryResult is what the delivery provider returned when it arranged a shipment.

@@ -60,10 +60,14 @@ func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error)
 	if workflow.GetVersion(ctx, changeMoneySafety, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return orderWorkflowV1(ctx, in)
 	}
+	// Orders from the CLI may not be normalized (CRLF line breaks); the
+	// steps get the normalized order. A later change to Normalized changes
+	// only activity inputs on replay, which replay does not compare.
+	in.Order = in.Order.Normalized()
 	w := &orderWorkflow{in: in, root: ctx, state: OrderResult{
 		OrderID:  in.Order.OrderID,
 		Status:   StatusRunning,
-		Step:     StepValidation,
+		Step:     stepValidation,
 		Approval: Approval{Status: ApprovalNotRequired},
 	}}
 	// Everything the handlers read is settled before they are registered:
@@ -700,7 +704,7 @@ func failureType(err error) string {
 	case errors.As(err, &timeoutErr):
 		return ErrorTypeActivityTimedOut
 	case errors.As(err, &canceledErr):
-		return ErrorTypeActivityCancelled
+		return errorTypeActivityCancelled
 	}
 	return ErrorTypeRetriesExhausted
 }

@@ -18,7 +18,7 @@ func orderWorkflowV1(ctx workflow.Context, in WorkflowInput) (*OrderResult, erro
 	w := &v1Order{in: in, state: OrderResult{
 		OrderID:  in.Order.OrderID,
 		Status:   StatusRunning,
-		Step:     StepValidation,
+		Step:     stepValidation,
 		Approval: Approval{Status: ApprovalNotRequired},
 	}}
 	// Everything the handlers read is settled before they are registered:
@@ -97,7 +97,7 @@ func (w *v1Order) setup(ctx workflow.Context) error {
 
 // prepare validates the input and fixes the settings of this run.
 func (w *v1Order) prepare(ctx workflow.Context) error {
-	if err := w.in.Order.Validate(); err != nil {
+	if err := validateOrderV1(w.in.Order); err != nil {
 		return err
 	}
 	var given Settings

@@ -8,10 +8,10 @@ import (
 
 // The Python demo's simulated latencies, used by Providers.UseDemoLatency.
 const (
-	DemoPaymentLatency   = 2 * time.Second
-	DemoInventoryLatency = 1500 * time.Millisecond
-	DemoDeliveryLatency  = time.Second
-	DemoEmailLatency     = 500 * time.Millisecond
+	demoPaymentLatency   = 2 * time.Second
+	demoInventoryLatency = 1500 * time.Millisecond
+	demoDeliveryLatency  = time.Second
+	demoEmailLatency     = 500 * time.Millisecond
 )
 
 // Providers are the in-memory providers behind the Activities made by
@@ -34,14 +34,15 @@ func NewActivities() (*orderflow.Activities, *Providers) {
 	return &orderflow.Activities{Payment: p.Payment, Inventory: p.Inventory, Delivery: p.Delivery, Email: p.Email}, p
 }
 
-// UseDemoLatency gives the providers the Python demo's latencies: payment
-// 2 s, inventory 1.5 s, delivery 1 s, email 0.5 s. Call it before the
-// providers are used.
-func (p *Providers) UseDemoLatency() {
-	p.Payment.Latency = DemoPaymentLatency
-	p.Inventory.Latency = DemoInventoryLatency
-	p.Delivery.Latency = DemoDeliveryLatency
-	p.Email.Latency = DemoEmailLatency
+// UseDemoLatency gives the providers the Python demo's latencies times
+// factor: with 1, payment takes 2 s, inventory 1.5 s, delivery 1 s and email
+// 0.5 s; 0 means no delay. Call it before the providers are used.
+func (p *Providers) UseDemoLatency(factor float64) {
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * factor) }
+	p.Payment.Latency = scale(demoPaymentLatency)
+	p.Inventory.Latency = scale(demoInventoryLatency)
+	p.Delivery.Latency = scale(demoDeliveryLatency)
+	p.Email.Latency = scale(demoEmailLatency)
 }
 
 // UseSequentialIDs makes the providers number their identifiers from 1

@@ -241,7 +241,7 @@ func TestNewActivities(t *testing.T) {
 	if acts.Payment != prov.Payment || acts.Inventory != prov.Inventory || acts.Delivery != prov.Delivery || acts.Email != prov.Email {
 		t.Fatal("the activities are not backed by the returned providers")
 	}
-	prov.UseDemoLatency()
+	prov.UseDemoLatency(1)
 	got := []time.Duration{prov.Payment.Latency, prov.Inventory.Latency, prov.Delivery.Latency, prov.Email.Latency}
 	want := []time.Duration{2 * time.Second, 1500 * time.Millisecond, time.Second, 500 * time.Millisecond}
 	if !reflect.DeepEqual(got, want) {

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/orderflowtest"
@@ -20,11 +19,7 @@ func NewWorker(c client.Client, latency float64) (worker.Worker, *orderflowtest.
 		return nil, nil, fmt.Errorf("latency scale must not be negative, got %v", latency)
 	}
 	acts, providers := orderflowtest.NewActivities()
-	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * latency) }
-	providers.Payment.Latency = scale(orderflowtest.DemoPaymentLatency)
-	providers.Inventory.Latency = scale(orderflowtest.DemoInventoryLatency)
-	providers.Delivery.Latency = scale(orderflowtest.DemoDeliveryLatency)
-	providers.Email.Latency = scale(orderflowtest.DemoEmailLatency)
+	providers.UseDemoLatency(latency)
 
 	w := worker.New(c, orderflow.DefaultTaskQueue, worker.Options{})
 	if err := orderflow.Register(w, acts); err != nil {
