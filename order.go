@@ -301,11 +301,17 @@ func shorten(s string) string {
 }
 
 // Item is one line of an order.
+//
+// ProductID, Quantity and UnitPrice are required; ProductName may be empty.
 type Item struct {
-	ProductID   string `json:"product_id"`
+	// ProductID names the product to the inventory provider.
+	ProductID string `json:"product_id"`
+	// ProductName is for people.
 	ProductName string `json:"product_name"`
-	Quantity    int64  `json:"quantity"`
-	UnitPrice   Money  `json:"unit_price"`
+	// Quantity is how many units, at least 1.
+	Quantity int64 `json:"quantity"`
+	// UnitPrice is the price of one unit; zero is allowed (a free item).
+	UnitPrice Money `json:"unit_price"`
 }
 
 // UnmarshalJSON reads an item as encoding/json would, and words errors in
@@ -345,11 +351,19 @@ func (it Item) Subtotal() (Money, error) {
 
 // Order is what a customer asked for. Its JSON form uses the Python demo's
 // snake_case field names.
+//
+// Every field is required; Validate lists the rules.
 type Order struct {
-	OrderID         string `json:"order_id"`
-	CustomerName    string `json:"customer_name"`
-	CustomerEmail   string `json:"customer_email"`
-	Items           []Item `json:"items"`
+	// OrderID identifies the order: its workflow ID is WorkflowID(OrderID),
+	// and an ID is used once.
+	OrderID string `json:"order_id"`
+	// CustomerName is the name the order ships and is charged to.
+	CustomerName string `json:"customer_name"`
+	// CustomerEmail receives the confirmation: a plain address.
+	CustomerEmail string `json:"customer_email"`
+	// Items are the order's lines, at least one, all in one currency.
+	Items []Item `json:"items"`
+	// ShippingAddress may span lines.
 	ShippingAddress string `json:"shipping_address"`
 }
 

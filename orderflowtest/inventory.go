@@ -34,10 +34,7 @@ type Inventory struct {
 
 	recorder
 	stock        map[string]int64 // product ID → units left; absent means unlimited
-	reservations []Reservation
-	reserveKeys  map[string]int // reserve idempotency key → index in reservations
-	releaseKeys  map[string]bool
-	tombstones   map[string]bool // reserve keys released before they reserved
+	reservations book[Reservation]
 }
 
 // Reservation is stock held by Inventory.
@@ -80,15 +77,15 @@ func (inv *Inventory) Reserve(ctx context.Context, req orderflow.ReserveRequest)
 	in := invocation{method: "Reserve", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: inv.Latency, faults: &inv.ReserveFaults}
 	return serve(ctx, &inv.recorder, in, func() (orderflow.InventoryResult, error) {
-		if i, ok := inv.reserveKeys[req.IdempotencyKey]; ok && inv.reservations[i].Released {
+		switch r, released := inv.reservations.lookup(req.IdempotencyKey); {
+		case released && r != nil:
 			return orderflow.InventoryResult{}, fmt.Errorf("orderflowtest: reserve key %q was released; a released reservation stays released: %w",
 				req.IdempotencyKey, orderflow.ErrOutOfStock)
-		} else if ok {
-			return inventoryResult(inv.reservations[i]), nil
-		}
-		if inv.tombstones[req.IdempotencyKey] {
+		case released:
 			return orderflow.InventoryResult{}, fmt.Errorf("orderflowtest: reserve key %q was released before it reserved; the order is being compensated: %w",
 				req.IdempotencyKey, orderflow.ErrOutOfStock)
+		case r != nil:
+			return inventoryResult(*r), nil
 		}
 		need := make(map[string]int64)
 		for _, it := range req.Items {
@@ -101,14 +98,8 @@ func (inv *Inventory) Reserve(ctx context.Context, req orderflow.ReserveRequest)
 			}
 		}
 		inv.adjust(req.Items, -1)
-		r := Reservation{IdempotencyKey: req.IdempotencyKey, OrderID: req.OrderID,
-			ReservationID: newID(inv.NewID, "RES-", 12), Items: slices.Clone(req.Items)}
-		if inv.reserveKeys == nil {
-			inv.reserveKeys = make(map[string]int)
-		}
-		inv.reserveKeys[req.IdempotencyKey] = len(inv.reservations)
-		inv.reservations = append(inv.reservations, r)
-		return inventoryResult(r), nil
+		return inventoryResult(inv.reservations.add(req.IdempotencyKey, Reservation{IdempotencyKey: req.IdempotencyKey,
+			OrderID: req.OrderID, ReservationID: newID(inv.NewID, "RES-", 12), Items: slices.Clone(req.Items)})), nil
 	})
 }
 
@@ -137,30 +128,16 @@ func (inv *Inventory) Release(ctx context.Context, req orderflow.ReleaseRequest)
 	in := invocation{method: "Release", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: inv.Latency, faults: &inv.ReleaseFaults}
 	return serveErr(ctx, &inv.recorder, in, func() error {
-		i, ok := inv.reserveKeys[req.ReserveKey]
-		if !ok {
-			if inv.tombstones == nil {
-				inv.tombstones = make(map[string]bool)
-			}
-			inv.tombstones[req.ReserveKey] = true
-			return nil
-		}
-		if inv.releaseKeys[req.IdempotencyKey] {
-			return nil
-		}
-		r := &inv.reservations[i]
-		if req.ReservationID != "" && req.ReservationID != r.ReservationID {
+		r, _ := inv.reservations.lookup(req.ReserveKey)
+		if r != nil && req.ReservationID != "" && req.ReservationID != r.ReservationID {
 			return fmt.Errorf("orderflowtest: release: reservation %q is not the one under key %q (%q): %w",
 				req.ReservationID, req.ReserveKey, r.ReservationID, orderflow.ErrPermanent)
 		}
-		if inv.releaseKeys == nil {
-			inv.releaseKeys = make(map[string]bool)
+		if !inv.reservations.undo(req.ReserveKey, req.IdempotencyKey) || r == nil || r.Released {
+			return nil
 		}
-		inv.releaseKeys[req.IdempotencyKey] = true
-		if !r.Released {
-			r.Released = true
-			inv.adjust(r.Items, +1)
-		}
+		r.Released = true
+		inv.adjust(r.Items, +1)
 		return nil
 	})
 }
@@ -171,7 +148,7 @@ func (inv *Inventory) Reserved(orderID string) map[string]int64 {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	var held map[string]int64
-	for _, r := range inv.reservations {
+	for _, r := range inv.reservations.records {
 		if r.OrderID != orderID || r.Released {
 			continue
 		}
@@ -190,8 +167,8 @@ func (inv *Inventory) Reserved(orderID string) map[string]int64 {
 func (inv *Inventory) Reservations() []Reservation {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	out := make([]Reservation, len(inv.reservations))
-	for i, r := range inv.reservations {
+	out := inv.reservations.all()
+	for i, r := range out {
 		r.Items = slices.Clone(r.Items)
 		out[i] = r
 	}

@@ -30,11 +30,8 @@ type Payments struct {
 	RefundFaults Faults
 
 	recorder
-	charges    []ChargeRecord
-	chargeKeys map[string]int // charge idempotency key → index in charges
-	refunds    []RefundRecord
-	refundKeys map[string]bool
-	tombstones map[string]bool // charge keys refunded before they charged
+	charges book[ChargeRecord]
+	refunds []RefundRecord
 }
 
 // ChargeRecord is money taken by Payments.
@@ -66,24 +63,18 @@ func (p *Payments) Charge(ctx context.Context, req orderflow.ChargeRequest) (ord
 	in := invocation{method: "Charge", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: p.Latency, faults: &p.ChargeFaults}
 	return serve(ctx, &p.recorder, in, func() (orderflow.PaymentResult, error) {
-		if i, ok := p.chargeKeys[req.IdempotencyKey]; ok && p.charges[i].Refunded {
+		switch c, refunded := p.charges.lookup(req.IdempotencyKey); {
+		case refunded && c != nil:
 			return orderflow.PaymentResult{}, fmt.Errorf("orderflowtest: charge key %q was refunded; a refunded charge stays refunded: %w",
 				req.IdempotencyKey, orderflow.ErrPaymentDeclined)
-		} else if ok {
-			return paymentResult(p.charges[i]), nil
-		}
-		if p.tombstones[req.IdempotencyKey] {
+		case refunded:
 			return orderflow.PaymentResult{}, fmt.Errorf("orderflowtest: charge key %q was refunded before it charged; the order is being compensated: %w",
 				req.IdempotencyKey, orderflow.ErrPaymentDeclined)
+		case c != nil:
+			return paymentResult(*c), nil
 		}
-		c := ChargeRecord{IdempotencyKey: req.IdempotencyKey, OrderID: req.OrderID,
-			TransactionID: newID(p.NewID, "TXN-", 12), Amount: req.Amount}
-		if p.chargeKeys == nil {
-			p.chargeKeys = make(map[string]int)
-		}
-		p.chargeKeys[req.IdempotencyKey] = len(p.charges)
-		p.charges = append(p.charges, c)
-		return paymentResult(c), nil
+		return paymentResult(p.charges.add(req.IdempotencyKey, ChargeRecord{IdempotencyKey: req.IdempotencyKey,
+			OrderID: req.OrderID, TransactionID: newID(p.NewID, "TXN-", 12), Amount: req.Amount})), nil
 	})
 }
 
@@ -103,27 +94,12 @@ func (p *Payments) Refund(ctx context.Context, req orderflow.RefundRequest) erro
 	in := invocation{method: "Refund", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: p.Latency, faults: &p.RefundFaults}
 	return serveErr(ctx, &p.recorder, in, func() error {
-		i, ok := p.chargeKeys[req.ChargeKey]
-		if !ok {
-			if p.tombstones == nil {
-				p.tombstones = make(map[string]bool)
-			}
-			p.tombstones[req.ChargeKey] = true
-			return nil
-		}
-		if p.refundKeys[req.IdempotencyKey] {
-			return nil
-		}
-		c := &p.charges[i]
-		if req.TransactionID != "" && req.TransactionID != c.TransactionID {
+		c, _ := p.charges.lookup(req.ChargeKey)
+		if c != nil && req.TransactionID != "" && req.TransactionID != c.TransactionID {
 			return fmt.Errorf("orderflowtest: refund: transaction %q is not the charge under key %q (%q): %w",
 				req.TransactionID, req.ChargeKey, c.TransactionID, orderflow.ErrPermanent)
 		}
-		if p.refundKeys == nil {
-			p.refundKeys = make(map[string]bool)
-		}
-		p.refundKeys[req.IdempotencyKey] = true
-		if c.Refunded {
+		if !p.charges.undo(req.ChargeKey, req.IdempotencyKey) || c == nil || c.Refunded {
 			return nil
 		}
 		c.Refunded = true
@@ -140,7 +116,7 @@ func (p *Payments) Held(orderID string) orderflow.Money {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var m orderflow.Money
-	for _, c := range p.charges {
+	for _, c := range p.charges.records {
 		if c.OrderID == orderID {
 			m.Currency = c.Amount.Currency
 			if !c.Refunded {
@@ -155,7 +131,7 @@ func (p *Payments) Held(orderID string) orderflow.Money {
 func (p *Payments) Charges() []ChargeRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]ChargeRecord(nil), p.charges...)
+	return p.charges.all()
 }
 
 // Refunds returns the refunds that returned money, in order. Refunds without
