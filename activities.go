@@ -246,7 +246,10 @@ type Email struct {
 }
 
 // Activities are the order workflow's activities, backed by the four providers.
-// Register them with Register; all four fields are required.
+// Register them with Register; all four fields are required. The activity
+// methods are exported for tests that run one activity in the SDK's
+// TestActivityEnvironment (RegisterActivityWithOptions under its wire name);
+// a worker needs only Register.
 type Activities struct {
 	Payment   PaymentProvider
 	Inventory InventoryProvider
