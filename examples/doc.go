@@ -6,7 +6,7 @@
 // From the repository root:
 //
 //	go run ./examples/demo                     # everything in one process: embedded server, worker, scenarios
-//	go run ./examples/devserver                # a Temporal dev server on localhost:7233 (-db-file to keep state)
+//	go run ./examples/devserver                # a Temporal dev server on localhost:7233, Web UI on localhost:8233 (-db-file to keep state)
 //	go run ./examples/worker                   # the worker (worker.py)
 //	go run ./examples/starter small|large      # start a sample order (starter.py)
 //	go run ./examples/approve ORD-002 approve  # decide a large order (approval_sender.py)

@@ -15,12 +15,15 @@
 //	-db-file path     SQLite file that keeps the server's state, so that orders
 //	                  survive a restart; created with its schema if missing.
 //	                  Without it the state is in memory and lost at exit.
+//	-ui-port n        port of the Temporal Web UI, on the -ip address; 0 turns
+//	                  the UI off (default -port + 1000, so 8233, as with the
+//	                  Temporal CLI)
 //	-v                log the server at INFO level, from the start (default:
 //	                  warnings and errors once the server is ready)
 //
-// It prints the address it listens on once clients can connect, and stops on
-// Ctrl-C or SIGTERM. It has no web UI; use the Temporal CLI or the programs'
-// output to look at orders.
+// It prints the address it listens on once clients can connect, then the Web
+// UI's address (open it to look at orders: their workflows, histories,
+// pending approvals), and stops on Ctrl-C or SIGTERM.
 package main
 
 import (
@@ -40,6 +43,7 @@ import (
 	"go.temporal.io/server/common/log"
 
 	"github.com/orderflow/orderflow/examples/internal/conn"
+	"github.com/orderflow/orderflow/examples/internal/webui"
 )
 
 func main() {
@@ -54,8 +58,22 @@ func run() error {
 	port := flag.Int("port", 7233, "frontend gRPC port")
 	namespace := flag.String("namespace", client.DefaultNamespace, `namespace to register, besides "default"`)
 	dbFile := flag.String("db-file", "", "SQLite file that keeps the server's state across restarts (default: in memory)")
+	uiPort := flag.Int("ui-port", webui.DefaultPort, "port of the Temporal Web UI, -port + 1000 unless given; 0 turns it off")
 	verbose := flag.Bool("v", false, "log the server at INFO level")
 	flag.Parse()
+	// As with the Temporal CLI, the UI's port follows the frontend's unless
+	// given, so that dev servers on different -port do not collide.
+	uiPortSet := false
+	flag.Visit(func(f *flag.Flag) { uiPortSet = uiPortSet || f.Name == "ui-port" })
+	if !uiPortSet {
+		*uiPort = *port + 1000
+		if *uiPort > 65535 {
+			return fmt.Errorf("-port %d: the Web UI's default port, -port + 1000, is out of range; give -ui-port (0 for no UI)", *port)
+		}
+	}
+	if *uiPort < 0 || *uiPort > 65535 {
+		return fmt.Errorf("-ui-port %d: want a port from 1 to 65535, or 0 for no UI", *uiPort)
+	}
 
 	var ready atomic.Bool
 	var logger log.Logger = log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", Format: "console"}))
@@ -81,6 +99,15 @@ func run() error {
 		cfg.dbFile = abs
 	}
 
+	// A taken UI port fails before the server is built; the UI itself
+	// starts once the server is ready (see webui.Start).
+	const uiPortHint = "-ui-port picks another port; 0 turns the web UI off"
+	if *uiPort != 0 {
+		if err := webui.CheckPort(*ip, *uiPort); err != nil {
+			return fmt.Errorf("%w (%s)", err, uiPortHint)
+		}
+	}
+
 	srv, err := newServer(cfg)
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)
@@ -94,12 +121,23 @@ func run() error {
 	if err := awaitReady(address, *namespace); err != nil {
 		return fmt.Errorf("%w (rerun with -v to see the server's log)", err)
 	}
+	var ui *webui.Server
+	if *uiPort != 0 {
+		ui, err = webui.Start(*ip, *uiPort, address, *namespace)
+		if err != nil {
+			return fmt.Errorf("%w (%s)", err, uiPortHint)
+		}
+		defer ui.Stop()
+	}
 	ready.Store(true)
 	state := "in memory; lost at exit"
 	if cfg.dbFile != "" {
 		state = "in " + cfg.dbFile
 	}
 	fmt.Printf("Temporal dev server listening on %s (namespace %q; state %s)\n", address, *namespace, state)
+	if ui != nil {
+		fmt.Printf("Temporal Web UI at %s\n", ui.URL)
+	}
 	fmt.Println("Press Ctrl-C to stop.")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
