@@ -47,10 +47,13 @@ func Wait(ctx context.Context, c *orderflow.Client, orderID string, progress io.
 			}
 			return o.res, o.err
 		case <-tick.C:
-			// A failed query only delays the progress lines; Result decides.
-			if state, err := c.State(ctx, orderID); err == nil {
+			// A failed or slow query only delays the progress lines; Result
+			// decides, and a query never holds it up for long.
+			qctx, cancel := context.WithTimeout(ctx, time.Second)
+			if state, err := c.State(qctx, orderID); err == nil {
 				show(state.Done)
 			}
+			cancel()
 		}
 	}
 }
