@@ -305,7 +305,7 @@ func (c *Client) wrap(op, orderID string, err error) error {
 	if isNotFound(err) {
 		return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, ErrOrderNotFound)
 	}
-	if s, msg := sentinelIn(err); s != nil {
+	if msg, s := sentinelIn(err); s != nil {
 		return fmt.Errorf("orderflow: %s order %q: %w: %s", op, orderID, s, strings.TrimPrefix(msg, "orderflow: "))
 	}
 	return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, err)

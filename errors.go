@@ -151,7 +151,7 @@ func ProviderError(err error) error {
 // reports them. The Client does this for every error it returns. Errors
 // without such a type are returned as they are.
 func FromTemporal(err error) error {
-	s, msg := sentinelIn(err)
+	msg, s := sentinelIn(err)
 	if s == nil {
 		return err
 	}
@@ -160,17 +160,17 @@ func FromTemporal(err error) error {
 
 // sentinelIn returns the sentinel of the first ApplicationError in err's
 // chain whose type has one, and that error's message.
-func sentinelIn(err error) (sentinel error, msg string) {
+func sentinelIn(err error) (msg string, sentinel error) {
 	var appErr *temporal.ApplicationError
 	for e := err; errors.As(e, &appErr); e = appErr.Unwrap() {
 		if s := sentinelFor(appErr.Type()); s != nil {
-			return s, appErr.Message()
+			return appErr.Message(), s
 		}
 		if appErr.Unwrap() == nil {
 			break
 		}
 	}
-	return nil, ""
+	return "", nil
 }
 
 // temporalError is an error from Temporal that carries an orderflow sentinel.

@@ -89,46 +89,17 @@ func run() error {
 			d.timeoutWait = *approvalTimeout
 		}
 	})
-	var runs []func(context.Context) error
-	for _, name := range strings.Split(*names, ",") {
-		fn, err := d.scenario(strings.TrimSpace(name))
-		if err != nil {
-			return err
-		}
-		runs = append(runs, fn)
+	runs, err := d.scenarios(*names)
+	if err != nil {
+		return err
 	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	var uiURL string // the Web UI's address, if it serves
-	logger := cf.Logger(os.Stderr, slog.LevelWarn)
-	if cf.Remote() {
-		tc, opts, err := cf.Dial(logger)
-		if err != nil {
-			return err
-		}
-		d.tc = tc
-		defer d.tc.Close()
-		d.suffix = randomSuffix()
-		fmt.Printf("Using the Temporal server at %s, namespace %s.\n", opts.HostPort, opts.Namespace)
-	} else {
-		srv, err := embedded.Start(logger)
-		if err != nil {
-			return err
-		}
-		defer srv.Stop()
-		d.tc = srv.Client
-		fmt.Printf("Started an embedded Temporal server at %s, namespace %s.\n", srv.Address, srv.Namespace)
-		if *uiPort != 0 {
-			ui, err := webui.Start("127.0.0.1", *uiPort, srv.Address, srv.Namespace)
-			if err != nil {
-				return err
-			}
-			defer ui.Stop()
-			uiURL = ui.URL
-			fmt.Printf("Temporal Web UI at %s\n", ui.URL)
-		}
+	uiURL, closeServer, err := d.connect(cf, *uiPort)
+	if err != nil {
+		return err
 	}
+	defer closeServer()
 
 	w, _, err := scenario.NewWorker(d.tc, *latency)
 	if err != nil {
@@ -140,6 +111,63 @@ func run() error {
 	defer w.Stop()
 	fmt.Printf("Worker ready — polling task queue %s.\n", orderflow.DefaultTaskQueue)
 
+	err = runAll(ctx, runs)
+	if uiURL != "" && ctx.Err() == nil {
+		// The orders live in the embedded server, which stops at exit.
+		fmt.Printf("\nThe orders are in the Temporal Web UI at %s until you press Ctrl-C.\n", uiURL)
+		<-ctx.Done()
+	}
+	return err
+}
+
+// scenarios returns the scenarios named in the comma-separated names.
+func (d *demo) scenarios(names string) ([]func(context.Context) error, error) {
+	var runs []func(context.Context) error
+	for _, name := range strings.Split(names, ",") {
+		fn, err := d.scenario(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, fn)
+	}
+	return runs, nil
+}
+
+// connect dials the server the flags name, or starts an embedded one (and
+// its Web UI on uiPort, unless 0). It returns the UI's address, if any, and
+// what closes the connection or stops the server.
+func (d *demo) connect(cf conn.Flags, uiPort int) (uiURL string, closeServer func(), err error) {
+	logger := cf.Logger(os.Stderr, slog.LevelWarn)
+	if cf.Remote() {
+		tc, opts, err := cf.Dial(logger)
+		if err != nil {
+			return "", nil, err
+		}
+		d.tc = tc
+		d.suffix = randomSuffix()
+		fmt.Printf("Using the Temporal server at %s, namespace %s.\n", opts.HostPort, opts.Namespace)
+		return "", tc.Close, nil
+	}
+	srv, err := embedded.Start(logger)
+	if err != nil {
+		return "", nil, err
+	}
+	d.tc = srv.Client
+	fmt.Printf("Started an embedded Temporal server at %s, namespace %s.\n", srv.Address, srv.Namespace)
+	if uiPort == 0 {
+		return "", srv.Stop, nil
+	}
+	ui, err := webui.Start("127.0.0.1", uiPort, srv.Address, srv.Namespace)
+	if err != nil {
+		srv.Stop()
+		return "", nil, err
+	}
+	fmt.Printf("Temporal Web UI at %s\n", ui.URL)
+	return ui.URL, func() { ui.Stop(); srv.Stop() }, nil
+}
+
+// runAll runs the scenarios in turn, until ctx ends, and says how they went.
+func runAll(ctx context.Context, runs []func(context.Context) error) error {
 	var failed []string
 	for _, fn := range runs {
 		if err := fn(ctx); err != nil {
@@ -151,16 +179,10 @@ func run() error {
 		}
 	}
 	if len(failed) > 0 {
-		err = fmt.Errorf("%d of %d scenarios did not end as expected", len(failed), len(runs))
-	} else {
-		fmt.Printf("\nAll %d scenarios ended as expected.\n", len(runs))
+		return fmt.Errorf("%d of %d scenarios did not end as expected", len(failed), len(runs))
 	}
-	if uiURL != "" {
-		// The orders live in the embedded server, which stops at exit.
-		fmt.Printf("\nThe orders are in the Temporal Web UI at %s until you press Ctrl-C.\n", uiURL)
-		<-ctx.Done()
-	}
-	return err
+	fmt.Printf("\nAll %d scenarios ended as expected.\n", len(runs))
+	return nil
 }
 
 // demo holds what the scenarios share.

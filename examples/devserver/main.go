@@ -53,61 +53,76 @@ func main() {
 	}
 }
 
-func run() error {
-	ip := flag.String("ip", "127.0.0.1", "address to listen on")
-	port := flag.Int("port", 7233, "frontend gRPC port")
-	namespace := flag.String("namespace", client.DefaultNamespace, `namespace to register, besides "default"`)
-	dbFile := flag.String("db-file", "", "SQLite file that keeps the server's state across restarts (default: in memory)")
-	uiPort := flag.Int("ui-port", webui.DefaultPort, "port of the Temporal Web UI, -port + 1000 unless given; 0 turns it off")
-	verbose := flag.Bool("v", false, "log the server at INFO level")
+// options are the program's flags.
+type options struct {
+	ip, namespace, dbFile string
+	port, uiPort          int
+	verbose               bool
+}
+
+func parseFlags() (options, error) {
+	var o options
+	flag.StringVar(&o.ip, "ip", "127.0.0.1", "address to listen on")
+	flag.IntVar(&o.port, "port", 7233, "frontend gRPC port")
+	flag.StringVar(&o.namespace, "namespace", client.DefaultNamespace, `namespace to register, besides "default"`)
+	flag.StringVar(&o.dbFile, "db-file", "", "SQLite file that keeps the server's state across restarts (default: in memory)")
+	flag.IntVar(&o.uiPort, "ui-port", webui.DefaultPort, "port of the Temporal Web UI, -port + 1000 unless given; 0 turns it off")
+	flag.BoolVar(&o.verbose, "v", false, "log the server at INFO level")
 	flag.Parse()
 	// As with the Temporal CLI, the UI's port follows the frontend's unless
 	// given, so that dev servers on different -port do not collide.
 	uiPortSet := false
 	flag.Visit(func(f *flag.Flag) { uiPortSet = uiPortSet || f.Name == "ui-port" })
 	if !uiPortSet {
-		*uiPort = *port + 1000
-		if *uiPort > 65535 {
-			return fmt.Errorf("-port %d: the Web UI's default port, -port + 1000, is out of range; give -ui-port (0 for no UI)", *port)
+		o.uiPort = o.port + 1000
+		if o.uiPort > 65535 {
+			return o, fmt.Errorf("-port %d: the Web UI's default port, -port + 1000, is out of range; give -ui-port (0 for no UI)", o.port)
 		}
 	}
-	if *uiPort < 0 || *uiPort > 65535 {
-		return fmt.Errorf("-ui-port %d: want a port from 1 to 65535, or 0 for no UI", *uiPort)
+	if o.uiPort < 0 || o.uiPort > 65535 {
+		return o, fmt.Errorf("-ui-port %d: want a port from 1 to 65535, or 0 for no UI", o.uiPort)
 	}
+	if o.dbFile != "" {
+		abs, err := filepath.Abs(o.dbFile)
+		if err != nil {
+			return o, err
+		}
+		o.dbFile = abs
+	}
+	return o, nil
+}
 
+// serverConfig returns the server's configuration, and the flag its logger
+// watches: warnings are quiet until the server is ready, unless -v.
+func (o options) serverConfig() (serverConfig, *atomic.Bool) {
 	var ready atomic.Bool
 	var logger log.Logger = log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", Format: "console"}))
-	if *verbose {
+	if o.verbose {
 		logger = log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "info", Format: "console"}))
 	} else {
 		logger = startupQuiet{Logger: logger, ready: &ready}
 	}
-	cfg := serverConfig{
-		ip:         *ip,
-		port:       *port,
-		namespaces: []string{client.DefaultNamespace},
-		logger:     logger,
+	cfg := serverConfig{ip: o.ip, port: o.port, namespaces: []string{client.DefaultNamespace}, logger: logger, dbFile: o.dbFile}
+	if o.namespace != client.DefaultNamespace {
+		cfg.namespaces = append(cfg.namespaces, o.namespace)
 	}
-	if *namespace != client.DefaultNamespace {
-		cfg.namespaces = append(cfg.namespaces, *namespace)
-	}
-	if *dbFile != "" {
-		abs, err := filepath.Abs(*dbFile)
-		if err != nil {
-			return err
-		}
-		cfg.dbFile = abs
-	}
+	return cfg, &ready
+}
 
+func run() error {
+	o, err := parseFlags()
+	if err != nil {
+		return err
+	}
+	cfg, ready := o.serverConfig()
 	// A taken UI port fails before the server is built; the UI itself
 	// starts once the server is ready (see webui.Start).
 	const uiPortHint = "-ui-port picks another port; 0 turns the web UI off"
-	if *uiPort != 0 {
-		if err := webui.CheckPort(*ip, *uiPort); err != nil {
+	if o.uiPort != 0 {
+		if err := webui.CheckPort(o.ip, o.uiPort); err != nil {
 			return fmt.Errorf("%w (%s)", err, uiPortHint)
 		}
 	}
-
 	srv, err := newServer(cfg)
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)
@@ -117,14 +132,13 @@ func run() error {
 	}
 	defer srv.Stop()
 
-	address := fmt.Sprintf("%s:%d", *ip, *port)
-	if err := awaitReady(address, *namespace); err != nil {
+	address := fmt.Sprintf("%s:%d", o.ip, o.port)
+	if err := awaitReady(address, o.namespace); err != nil {
 		return fmt.Errorf("%w (rerun with -v to see the server's log)", err)
 	}
 	var ui *webui.Server
-	if *uiPort != 0 {
-		ui, err = webui.Start(*ip, *uiPort, address, *namespace)
-		if err != nil {
+	if o.uiPort != 0 {
+		if ui, err = webui.Start(o.ip, o.uiPort, address, o.namespace); err != nil {
 			return fmt.Errorf("%w (%s)", err, uiPortHint)
 		}
 		defer ui.Stop()
@@ -134,7 +148,7 @@ func run() error {
 	if cfg.dbFile != "" {
 		state = "in " + cfg.dbFile
 	}
-	fmt.Printf("Temporal dev server listening on %s (namespace %q; state %s)\n", address, *namespace, state)
+	fmt.Printf("Temporal dev server listening on %s (namespace %q; state %s)\n", address, o.namespace, state)
 	if ui != nil {
 		fmt.Printf("Temporal Web UI at %s\n", ui.URL)
 	}

@@ -36,7 +36,24 @@ type serverConfig struct {
 // CLI's start-dev do: frontend on cfg.port, the other services on free
 // ports, one history shard, and cfg.namespaces registered.
 func newServer(cfg serverConfig) (temporal.Server, error) {
-	sqlCfg := config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
+	sqlCfg, err := cfg.store()
+	if err != nil {
+		return nil, err
+	}
+	return temporal.NewServer(
+		temporal.WithConfig(cfg.serverConfig(sqlCfg)),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(cfg.logger),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		}),
+	)
+}
+
+// store returns the SQLite store, in memory or in cfg.dbFile (with its schema
+// created if the file is new), with cfg.namespaces registered.
+func (cfg serverConfig) store() (*config.SQL, error) {
+	sqlCfg := &config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
 	if cfg.dbFile == "" {
 		sqlCfg.ConnectAttributes["mode"] = "memory"
 		sqlCfg.ConnectAttributes["cache"] = "shared"
@@ -44,11 +61,10 @@ func newServer(cfg serverConfig) (temporal.Server, error) {
 	} else {
 		sqlCfg.ConnectAttributes["mode"] = "rwc"
 		sqlCfg.DatabaseName = cfg.dbFile
-		if err := setupSchema(&sqlCfg, cfg.dbFile); err != nil {
+		if err := setupSchema(sqlCfg, cfg.dbFile); err != nil {
 			return nil, err
 		}
 	}
-
 	var nsConfigs []*sqlite.NamespaceConfig
 	for _, ns := range cfg.namespaces {
 		nc, err := sqlite.NewNamespaceConfig("active", ns, false, nil)
@@ -57,10 +73,14 @@ func newServer(cfg serverConfig) (temporal.Server, error) {
 		}
 		nsConfigs = append(nsConfigs, nc)
 	}
-	if err := sqlite.CreateNamespaces(&sqlCfg, nsConfigs...); err != nil {
+	if err := sqlite.CreateNamespaces(sqlCfg, nsConfigs...); err != nil {
 		return nil, err
 	}
+	return sqlCfg, nil
+}
 
+// serverConfig returns the server's configuration on the store sqlCfg.
+func (cfg serverConfig) serverConfig(sqlCfg *config.SQL) *config.Config {
 	frontend := fmt.Sprintf("%s:%d", cfg.ip, cfg.port)
 	// Membership ports are fixed, derived from the frontend port: the
 	// services find each other through records in the database, and after a
@@ -70,13 +90,13 @@ func newServer(cfg serverConfig) (temporal.Server, error) {
 	service := func(grpcPort, index int) config.Service {
 		return config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: cfg.port + membershipPortOffset + index, BindOnIP: cfg.ip}}
 	}
-	sc := &config.Config{
+	return &config.Config{
 		Global: config.Global{Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: cfg.ip}},
 		Persistence: config.Persistence{
 			DefaultStore:     sqliteplugin.PluginName,
 			VisibilityStore:  sqliteplugin.PluginName,
 			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlCfg}},
 		},
 		ClusterMetadata: &cluster.Config{
 			FailoverVersionIncrement: 10,
@@ -104,14 +124,6 @@ func newServer(cfg serverConfig) (temporal.Server, error) {
 		// The server's own workers reach the frontend through this.
 		PublicClient: config.PublicClient{HostPort: frontend},
 	}
-	return temporal.NewServer(
-		temporal.WithConfig(sc),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithLogger(cfg.logger),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
-		}),
-	)
 }
 
 // setupSchema creates the SQLite file and its tables unless the file exists.
