@@ -93,6 +93,11 @@ func TestWorkflowRejectsInvalidInput(t *testing.T) {
 	if res != nil || !errors.Is(err, orderflow.ErrInvalidOrder) || !strings.Contains(err.Error(), "quantity") {
 		t.Errorf("Result = %+v, %v; want no result and ErrInvalidOrder naming the quantity", res, err)
 	}
+	// The raw workflow error says it once, and says it is final.
+	raw := e.tc.GetWorkflow(e.ctx, orderflow.WorkflowID(id), "").Get(e.ctx, nil)
+	if msg := raw.Error(); strings.Count(msg, "must be at least 1") != 1 || strings.Contains(msg, "retryable: true") {
+		t.Errorf("workflow error %q; want the reason once and no retryable part", msg)
+	}
 	if n := len(e.p.Payment.Calls()); n != 0 {
 		t.Errorf("%d payment calls for an invalid order", n)
 	}
