@@ -18,6 +18,7 @@ type terms struct {
 	// charge or reservation that exists: a person must settle it.
 	RefuseRefund  bool
 	RefuseRelease bool
+	RefuseEmail   bool // Send fails with ErrPermanent: the address is refused
 }
 
 // charge is money the ledger took.
@@ -30,6 +31,7 @@ type charge struct {
 // reservation is stock the ledger holds.
 type reservation struct {
 	Key, OrderID, ReservationID string
+	Units                       int64 // over all items
 	Released                    bool
 }
 
@@ -151,6 +153,9 @@ func (l *ledger) Reserve(req orderflow.ReserveRequest) (orderflow.InventoryResul
 		return orderflow.InventoryResult{}, fmt.Errorf("%s: %w", req.Items[0].ProductID, orderflow.ErrOutOfStock)
 	}
 	r := &reservation{Key: req.IdempotencyKey, OrderID: req.OrderID, ReservationID: l.newID("RES-", 12)}
+	for _, it := range req.Items {
+		r.Units += it.Quantity
+	}
 	l.reservations[req.IdempotencyKey] = r
 	return inventoryResult(r, len(req.Items)), nil
 }
@@ -204,10 +209,13 @@ func deliveryResult(s *shipment, address string) orderflow.DeliveryResult {
 		Message:           "Delivery scheduled to " + address}
 }
 
-// Send records one email per key.
+// Send records one email per key, unless the order's terms refuse it.
 func (l *ledger) Send(msg orderflow.Email) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.terms[msg.OrderID].RefuseEmail {
+		return fmt.Errorf("address %q refused: %w", msg.To, orderflow.ErrPermanent)
+	}
 	l.emails[msg.IdempotencyKey] = msg.OrderID
 	return nil
 }
