@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.50, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}, {0.001, time.Millisecond}} {
+		if got := percentile(lat, c.p); got != c.want {
+			t.Errorf("percentile(1..100 ms, %v) = %v, want %v", c.p, got, c.want)
+		}
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("percentile(nil) = %v, want 0", got)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	cfg, err := parseFlags(nil)
+	if err != nil || strings.Join(cfg.modes, ",") != "noop,bare,orderflow" {
+		t.Fatalf("defaults: %+v, %v", cfg, err)
+	}
+	for _, args := range [][]string{{"-modes", "noop,nope"}, {"-n", "0"}, {"-concurrency", "0"}} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("parseFlags(%q): no error", args)
+		}
+	}
+}
+
+func TestPrintTableRatios(t *testing.T) {
+	var out bytes.Buffer
+	printTable(&out, []result{
+		{name: "noop", p50: 10 * time.Millisecond, p99: 20 * time.Millisecond, ordersPerSec: 100, events: 5, workflowTasks: 1},
+		{name: "bare", p50: 40 * time.Millisecond, p99: 50 * time.Millisecond, ordersPerSec: 25, events: 29, workflowTasks: 5},
+	})
+	for _, want := range []string{"4.00×", "2.50×", "0.25×", "5.80×"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestRun measures every mode briefly on an embedded server.
+func TestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	if err := run([]string{"-n", "3", "-concurrency", "2", "-warmup", "1"}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,117 @@
+// Command bench measures what a small order costs on a Temporal server
+// started in-process (go.temporal.io/server/temporaltest, SQLite in
+// memory), against a no-op floor measured in the same run. Providers are
+// in memory, with no simulated latency, so the figures are Temporal round
+// trips and the code around them.
+//
+// It runs these modes, each with its own worker on its own task queue:
+//
+//	noop       a workflow that returns at once, started and awaited with
+//	           the plain SDK client (ExecuteWorkflow + Get): the floor
+//	bare       a bare-SDK port of the Python demo's workflow: four no-op
+//	           activities in sequence, with orderflow's default activity
+//	           options (30 s start-to-close; retry 1 s ×2 up to 30 s, 3 attempts)
+//	orderflow  orderflow.Client.Execute of orderflowtest.SmallOrder, on a
+//	           worker running orderflow.Register with in-memory providers
+//
+// For each mode it warms up, then reports p50 and p99 latency of n orders
+// run one after another, orders/s of n orders at the given concurrency, the
+// history events (and workflow tasks) of one completed order, and each
+// figure as a ratio to the noop mode's.
+//
+// Usage:
+//
+//	go run ./examples/bench [-n 100] [-concurrency 16] [-warmup 20] [-modes noop,bare,orderflow]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/examples/internal/conn"
+	"github.com/orderflow/orderflow/examples/internal/embedded"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags ask for.
+type config struct {
+	n           int      // orders per mode, serially and again concurrently
+	concurrency int      // callers in flight for the throughput figure
+	warmup      int      // orders per mode before measuring
+	modes       []string // names of the modes to run, in order
+}
+
+// parseFlags reads args into a config and checks it.
+func parseFlags(args []string) (config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var cfg config
+	var modes string
+	fs.IntVar(&cfg.n, "n", 100, "orders per mode, for the serial and again for the concurrent figures")
+	fs.IntVar(&cfg.concurrency, "concurrency", 16, "callers in flight for orders/s")
+	fs.IntVar(&cfg.warmup, "warmup", 20, "orders per mode run before measuring")
+	fs.StringVar(&modes, "modes", strings.Join(modeNames(), ","), "comma-separated modes to run")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if cfg.n < 1 || cfg.concurrency < 1 || cfg.warmup < 0 {
+		return config{}, errors.New("want -n ≥ 1, -concurrency ≥ 1 and -warmup ≥ 0")
+	}
+	for _, name := range strings.Split(modes, ",") {
+		name = strings.TrimSpace(name)
+		if _, ok := modeMakers[name]; !ok {
+			return config{}, fmt.Errorf("-modes: unknown mode %q (want some of %s)", name, strings.Join(modeNames(), ", "))
+		}
+		cfg.modes = append(cfg.modes, name)
+	}
+	return cfg, nil
+}
+
+// run starts the embedded server, measures every mode the flags name and
+// prints the table.
+func run(args []string) error {
+	cfg, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	began := time.Now()
+	srv, err := embedded.Start(conn.NewLogger(os.Stderr, slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Printf("embedded Temporal server started in %v; n=%d per mode, concurrency %d, warm-up %d\n",
+		time.Since(began).Round(time.Millisecond), cfg.n, cfg.concurrency, cfg.warmup)
+
+	var results []result
+	for _, name := range cfg.modes {
+		m, err := modeMakers[name](srv.Client, "bench-"+name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		r, err := measureMode(ctx, srv.Client, m, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		results = append(results, r)
+	}
+	fmt.Println()
+	printTable(os.Stdout, results)
+	fmt.Printf("\ntotal %v (server start included)\n", time.Since(began).Round(time.Millisecond))
+	return nil
+}

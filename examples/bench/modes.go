@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
+)
+
+// mode is one way of running an order, with its own task queue.
+type mode struct {
+	name  string
+	queue string
+	// register puts the mode's workflow and activities on a worker.
+	register func(worker.Registry) error
+	// run runs the order numbered seq to its end and returns its workflow ID.
+	run func(ctx context.Context, seq int64) (workflowID string, err error)
+}
+
+// modeMakers builds each mode for a client and a task queue.
+var modeMakers = map[string]func(tc client.Client, queue string) (*mode, error){
+	"noop":      noopMode,
+	"bare":      bareMode,
+	"orderflow": orderflowMode,
+}
+
+// modeNames returns the modes in the order they run by default: the floor first.
+func modeNames() []string {
+	order := map[string]int{"noop": 0, "bare": 1, "orderflow": 2}
+	names := make([]string, 0, len(modeMakers))
+	for name := range modeMakers {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
+	return names
+}
+
+// noopWorkflow returns at once: one workflow task, no activities.
+func noopWorkflow(workflow.Context) error { return nil }
+
+// noopMode is the floor: noopWorkflow through the plain SDK client.
+func noopMode(tc client.Client, queue string) (*mode, error) {
+	return &mode{
+		name:  "noop",
+		queue: queue,
+		register: func(r worker.Registry) error {
+			r.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: "BenchNoop"})
+			return nil
+		},
+		run: func(ctx context.Context, seq int64) (string, error) {
+			return execute(ctx, tc, queue, fmt.Sprintf("bench-noop-%d", seq), "BenchNoop", nil)
+		},
+	}, nil
+}
+
+// execute starts a workflow with the plain SDK client and waits for its end.
+func execute(ctx context.Context, tc client.Client, queue, id, workflowType string, args ...any) (string, error) {
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: queue}
+	run, err := tc.ExecuteWorkflow(ctx, opts, workflowType, args...)
+	if err != nil {
+		return "", err
+	}
+	return id, run.Get(ctx, nil)
+}
+
+// orderflowMode runs orderflowtest.SmallOrder through orderflow's Client
+// (Execute), on a worker with orderflow's workflow and in-memory providers.
+func orderflowMode(tc client.Client, queue string) (*mode, error) {
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{TaskQueue: queue})
+	if err != nil {
+		return nil, err
+	}
+	acts, _ := orderflowtest.NewActivities()
+	return &mode{
+		name:     "orderflow",
+		queue:    queue,
+		register: func(r worker.Registry) error { return orderflow.Register(r, acts) },
+		run: func(ctx context.Context, seq int64) (string, error) {
+			id := fmt.Sprintf("bench-%d", seq)
+			res, err := orders.Execute(ctx, orderflowtest.SmallOrder(id))
+			if err == nil && res.Status != orderflow.StatusCompleted {
+				err = fmt.Errorf("order %s ended %s: %s", id, res.Status, res.Message)
+			}
+			return orderflow.WorkflowID(id), err
+		},
+	}, nil
+}
+
+// bareMode runs bareWorkflow, the Python demo's workflow written directly
+// against the SDK, with orderflowtest.SmallOrder as its input.
+func bareMode(tc client.Client, queue string) (*mode, error) {
+	return &mode{
+		name:     "bare",
+		queue:    queue,
+		register: registerBare,
+		run: func(ctx context.Context, seq int64) (string, error) {
+			id := fmt.Sprintf("bench-bare-%d", seq)
+			return execute(ctx, tc, queue, id, "BenchBareOrder", orderflowtest.SmallOrder(id))
+		},
+	}, nil
+}
+
+// bareSteps are the Python demo's activities, in the order they run.
+var bareSteps = []string{
+	orderflow.ActivityProcessPayment,
+	orderflow.ActivityReserveInventory,
+	orderflow.ActivityArrangeDelivery,
+	orderflow.ActivitySendConfirmation,
+}
+
+// registerBare registers bareWorkflow and one no-op activity per step.
+func registerBare(r worker.Registry) error {
+	r.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: "BenchBareOrder"})
+	for _, name := range bareSteps {
+		r.RegisterActivityWithOptions(bareStep(name), activity.RegisterOptions{Name: name})
+	}
+	return nil
+}
+
+// bareReceipt is what each bare step returns: a small struct, as the Python
+// demo's activities return a small dict.
+type bareReceipt struct {
+	Step    string `json:"step"`
+	OrderID string `json:"order_id"`
+	Status  string `json:"status"`
+}
+
+// bareStep returns a no-op activity for the step name.
+func bareStep(name string) func(context.Context, orderflow.Order) (bareReceipt, error) {
+	return func(_ context.Context, o orderflow.Order) (bareReceipt, error) {
+		return bareReceipt{Step: name, OrderID: o.OrderID, Status: "success"}, nil
+	}
+}
+
+// bareActivityOptions are orderflow's default options for its forward
+// steps (orderflow also sets a heartbeat timeout, which a no-op activity
+// never comes near).
+func bareActivityOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+			MaximumAttempts:    3,
+		},
+	}
+}
+
+// bareWorkflow runs the four steps in sequence and returns their receipts.
+func bareWorkflow(ctx workflow.Context, o orderflow.Order) ([]bareReceipt, error) {
+	ctx = workflow.WithActivityOptions(ctx, bareActivityOptions())
+	receipts := make([]bareReceipt, len(bareSteps))
+	for i, name := range bareSteps {
+		if err := workflow.ExecuteActivity(ctx, name, o).Get(ctx, &receipts[i]); err != nil {
+			return receipts[:i], err
+		}
+	}
+	return receipts, nil
+}
