@@ -30,6 +30,10 @@ const (
 	UpdateReject  = "reject"
 	UpdateCancel  = "cancel_order"
 
+	// UpdateCheckout takes no argument and returns a CheckoutResult once
+	// the customer-facing outcome is known (see Client.Checkout).
+	UpdateCheckout = "checkout"
+
 	// QueryApprovalStatus returns the ApprovalStatus as a string,
 	// QueryApprovalReason the approval's reason, and QueryOrderState the
 	// whole OrderResult.

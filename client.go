@@ -90,6 +90,52 @@ func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error)
 	return c.Result(ctx, order.OrderID)
 }
 
+// Checkout starts order and returns as soon as the outcome a customer waits
+// for at checkout is known, while the order goes on in the background:
+// CheckoutPaid with the payment (inventory, delivery and email follow),
+// CheckoutAwaitingApproval for an order over the threshold, or
+// CheckoutNotPaid with an error wrapping the reason (ErrPaymentDeclined, …)
+// when no payment was taken. It is one call to the server, an
+// Update-with-Start, not a start followed by polling.
+//
+// A retried call for the same order ID attaches to that order and gets the
+// same answer (it does not compare the orders); after the order has ended,
+// the answer comes from its result. An invalid order is refused with
+// ErrInvalidOrder before anything is sent. Checkout waits as long as ctx
+// allows, or Options.CallTimeout when ctx has no deadline.
+func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, error) {
+	in, err := NewWorkflowInput(order, &c.opts)
+	if err != nil {
+		return nil, fmt.Errorf("orderflow: checkout order %q: %w", order.OrderID, err)
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	id := WorkflowID(order.OrderID)
+	op := c.tc.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                c.opts.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, WorkflowName, in)
+	h, err := c.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateID: UpdateCheckout,
+			UpdateName: UpdateCheckout, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	var res CheckoutResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		if ended := c.endedResult(ctx, order.OrderID); ended != nil {
+			res = checkoutOf(ended)
+			return &res, res.Err()
+		}
+		return nil, c.wrap("checkout", order.OrderID, err)
+	}
+	return &res, res.Err()
+}
+
 // Result waits for the order to end and returns its result. For an order
 // that ended failed it returns the result and an *OrderFailedError, which
 // wraps the provider sentinel (errors.Is(err, ErrPaymentDeclined)); for one

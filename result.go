@@ -211,3 +211,56 @@ func (r *OrderResult) clone() *OrderResult {
 	}
 	return &c
 }
+
+// CheckoutOutcome is what a checkout page tells the customer.
+type CheckoutOutcome string
+
+// Checkout outcomes.
+const (
+	// CheckoutPaid: the payment was taken; inventory, delivery and the
+	// confirmation email continue in the background.
+	CheckoutPaid CheckoutOutcome = "paid"
+	// CheckoutAwaitingApproval: the order is over the approval threshold
+	// and waits for a person's decision; nothing is charged yet.
+	CheckoutAwaitingApproval CheckoutOutcome = "awaiting_approval"
+	// CheckoutNotPaid: no payment was taken — it was declined, or the order
+	// ended (cancelled, failed) before it. Status and FailureType say which.
+	CheckoutNotPaid CheckoutOutcome = "not_paid"
+)
+
+// CheckoutResult is the answer of Client.Checkout: the outcome a customer
+// waits for at checkout, while the order goes on.
+type CheckoutResult struct {
+	OrderID string          `json:"order_id"`
+	Outcome CheckoutOutcome `json:"outcome"`
+	Total   Money           `json:"total"`
+	// Payment is the charge, when Outcome is CheckoutPaid.
+	Payment *PaymentResult `json:"payment_result,omitempty"`
+	// Status, FailureType and Message say why, when Outcome is
+	// CheckoutNotPaid: Status is the order's status when the outcome was
+	// known (StatusRunning while it is being undone).
+	Status      Status `json:"status,omitempty"`
+	FailureType string `json:"failure_type,omitempty"`
+	Message     string `json:"message,omitempty"`
+}
+
+// Err returns nil unless a step failed before the payment was taken; then
+// it returns an *OrderFailedError that wraps ErrOrderFailed and the
+// provider's sentinel (ErrPaymentDeclined, …). An order that ended unpaid for
+// another reason (cancelled, rejected) is no error: see Status.
+func (r *CheckoutResult) Err() error {
+	if r == nil || r.Outcome != CheckoutNotPaid || r.FailureType == "" {
+		return nil
+	}
+	return &OrderFailedError{OrderID: r.OrderID, Status: StatusFailed, Step: StepPayment, Type: r.FailureType,
+		Message: orDefault(r.Message, "no payment was taken (order "+string(r.Status)+")")}
+}
+
+// checkoutOf answers a checkout from the result of an order that has ended.
+func checkoutOf(r *OrderResult) CheckoutResult {
+	res := CheckoutResult{OrderID: r.OrderID, Total: r.Total, Payment: r.Payment, Outcome: CheckoutPaid}
+	if r.Payment == nil {
+		res.Outcome, res.Status, res.FailureType, res.Message = CheckoutNotPaid, r.Status, r.FailureType, r.Message
+	}
+	return res
+}

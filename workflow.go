@@ -206,6 +206,7 @@ func (w *orderWorkflow) setup(ctx workflow.Context) error {
 		{UpdateApprove, w.decisionHandler(ApprovalApproved), w.validateDecision},
 		{UpdateReject, w.decisionHandler(ApprovalRejected), w.validateDecision},
 		{UpdateCancel, w.cancelHandler, w.validateCancel},
+		{UpdateCheckout, w.checkoutHandler, nil},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
@@ -440,6 +441,31 @@ func (w *orderWorkflow) cancelHandler(ctx workflow.Context, reason string) error
 	w.wake.SendAsync(true)
 	workflow.GetLogger(ctx).Info("Order cancellation accepted", "OrderID", w.in.Order.OrderID, "Step", w.state.Step)
 	return nil
+}
+
+// checkoutHandler handles the checkout Update: it answers once the outcome
+// a customer waits for at checkout is known — the payment taken, the order
+// awaiting approval, or the order ended or failing without a charge — while
+// the order goes on.
+func (w *orderWorkflow) checkoutHandler(ctx workflow.Context) (CheckoutResult, error) {
+	err := workflow.Await(ctx, func() bool {
+		return w.state.Payment != nil || w.state.FailedStep != "" || w.phase >= phaseCompensating ||
+			(w.phase == phaseApproval && w.awaiting() && w.timer != nil)
+	})
+	if err != nil {
+		return CheckoutResult{}, err
+	}
+	res := CheckoutResult{OrderID: w.in.Order.OrderID, Total: w.state.Total, Payment: w.state.Payment}
+	switch {
+	case w.state.Payment != nil:
+		res.Outcome = CheckoutPaid
+	case w.phase == phaseApproval && w.awaiting():
+		res.Outcome = CheckoutAwaitingApproval
+	default:
+		res.Outcome = CheckoutNotPaid
+		res.Status, res.FailureType, res.Message = w.state.Status, w.state.FailureType, w.state.Message
+	}
+	return res, nil
 }
 
 // cancelled reports whether the order was cancelled, by Update or natively.

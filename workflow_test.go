@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -933,4 +934,57 @@ func TestRegisterTwiceIsAnError(t *testing.T) {
 	err := orderflow.Register(env, acts)
 	require.ErrorContains(t, err, "orderflow: register:")
 	require.ErrorContains(t, err, "twice")
+}
+
+func (s *WorkflowSuite) TestCheckoutAnswersOnceThePaymentIsKnown() {
+	cases := []struct {
+		name    string
+		order   orderflow.Order
+		setup   func()
+		outcome orderflow.CheckoutOutcome
+		status  orderflow.Status // the order's end
+	}{
+		{"paid", smallOrder("ORD-001"), nil, orderflow.CheckoutPaid, orderflow.StatusCompleted},
+		{"declined", smallOrder("ORD-001"), func() {
+			s.p.Payment.ChargeFaults.FailOrder("ORD-001", fmt.Errorf("card: %w", orderflow.ErrPaymentDeclined))
+		}, orderflow.CheckoutNotPaid, orderflow.StatusFailed},
+		{"awaiting approval", largeOrder("ORD-002"), nil, orderflow.CheckoutAwaitingApproval, orderflow.StatusTimedOut},
+	}
+	for _, c := range cases {
+		s.Run(c.name, func() {
+			s.SetupTest()
+			if c.setup != nil {
+				c.setup()
+			}
+			var out *updateOutcome
+			var inventoryStarted bool
+			s.env.RegisterDelayedCallback(func() {
+				out = &updateOutcome{}
+				s.env.UpdateWorkflow(orderflow.UpdateCheckout, "checkout", &testsuite.TestUpdateCallback{
+					OnAccept: func() { out.accepted = true },
+					OnReject: func(err error) { out.rejected, out.done = err, true },
+					OnComplete: func(r any, err error) {
+						out.result, out.err, out.done = r, err, true
+						inventoryStarted = slices.Contains(s.started, orderflow.ActivityReserveInventory)
+					},
+				})
+			}, 0)
+			res := s.run(c.order, nil)
+
+			s.requireAccepted(out)
+			got := out.result.(orderflow.CheckoutResult)
+			s.Equal(c.outcome, got.Outcome)
+			s.Equal(c.status, res.Status)
+			switch c.outcome {
+			case orderflow.CheckoutPaid:
+				s.Equal(s.p.Payment.Charges()[0].TransactionID, got.Payment.TransactionID)
+				s.False(inventoryStarted, "checkout must answer before the order goes on to inventory")
+			case orderflow.CheckoutNotPaid:
+				s.ErrorIs(got.Err(), orderflow.ErrPaymentDeclined)
+				s.Nil(got.Payment)
+			case orderflow.CheckoutAwaitingApproval:
+				s.Empty(s.p.Payment.Calls())
+			}
+		})
+	}
 }

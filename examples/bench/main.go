@@ -13,6 +13,8 @@
 //	           options (30 s start-to-close; retry 1 s ×2 up to 30 s, 3 attempts)
 //	orderflow  orderflow.Client.Execute of orderflowtest.SmallOrder, on a
 //	           worker running orderflow.Register with in-memory providers
+//	checkout   orderflow.Client.Checkout of the same order: the wait until
+//	           the payment is taken (the order goes on in the background)
 //
 // For each mode it warms up, then reports p50 and p99 latency of n orders
 // run one after another, orders/s of n orders at the given concurrency, the
@@ -21,7 +23,7 @@
 //
 // Usage:
 //
-//	go run ./examples/bench [-n 100] [-concurrency 16] [-warmup 20] [-modes noop,bare,orderflow]
+//	go run ./examples/bench [-n 100] [-concurrency 16] [-warmup 20] [-modes noop,bare,orderflow,checkout]
 package main
 
 import (

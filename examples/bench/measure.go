@@ -123,6 +123,10 @@ func percentile(lat []time.Duration, p float64) time.Duration {
 // countEvents counts the history events of a completed workflow, and among
 // them the completed workflow tasks.
 func countEvents(ctx context.Context, tc client.Client, workflowID string) (events, workflowTasks int, err error) {
+	// A mode may return before its workflow ends (checkout): count it whole.
+	if err := tc.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
+		return 0, 0, err
+	}
 	it := tc.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -31,11 +31,12 @@ var modeMakers = map[string]func(tc client.Client, queue string) (*mode, error){
 	"noop":      noopMode,
 	"bare":      bareMode,
 	"orderflow": orderflowMode,
+	"checkout":  checkoutMode,
 }
 
 // modeNames returns the modes in the order they run by default: the floor first.
 func modeNames() []string {
-	order := map[string]int{"noop": 0, "bare": 1, "orderflow": 2}
+	order := map[string]int{"noop": 0, "bare": 1, "orderflow": 2, "checkout": 3}
 	names := make([]string, 0, len(modeMakers))
 	for name := range modeMakers {
 		names = append(names, name)
@@ -89,6 +90,30 @@ func orderflowMode(tc client.Client, queue string) (*mode, error) {
 			res, err := orders.Execute(ctx, orderflowtest.SmallOrder(id))
 			if err == nil && res.Status != orderflow.StatusCompleted {
 				err = fmt.Errorf("order %s ended %s: %s", id, res.Status, res.Message)
+			}
+			return orderflow.WorkflowID(id), err
+		},
+	}, nil
+}
+
+// checkoutMode runs orderflowtest.SmallOrder through orderflow's
+// Client.Checkout: its latency is the customer's wait at checkout, until the
+// payment is taken; the order then goes on in the background.
+func checkoutMode(tc client.Client, queue string) (*mode, error) {
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{TaskQueue: queue})
+	if err != nil {
+		return nil, err
+	}
+	acts, _ := orderflowtest.NewActivities()
+	return &mode{
+		name:     "checkout",
+		queue:    queue,
+		register: func(r worker.Registry) error { return orderflow.Register(r, acts) },
+		run: func(ctx context.Context, seq int64) (string, error) {
+			id := fmt.Sprintf("bench-checkout-%d", seq)
+			res, err := orders.Checkout(ctx, orderflowtest.SmallOrder(id))
+			if err == nil && res.Outcome != orderflow.CheckoutPaid {
+				err = fmt.Errorf("order %s: checkout answered %s", id, res.Outcome)
 			}
 			return orderflow.WorkflowID(id), err
 		},

@@ -1,0 +1,78 @@
+package integration
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
+)
+
+// TestCheckout checks the checkout call on a real server: it answers once
+// the payment is known, while the order goes on, and a retry gets the same
+// answer.
+func TestCheckout(t *testing.T) {
+	t.Parallel()
+	t.Run("paid", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Delivery.Latency = time.Second })
+		id := e.id("1")
+		res, err := e.orders.Checkout(e.ctx, smallOrder(id))
+		if err != nil || res.Outcome != orderflow.CheckoutPaid || res.Payment == nil {
+			t.Fatalf("Checkout = %+v, %v; want paid", res, err)
+		}
+		if n := len(e.p.Delivery.Shipments()); n != 0 {
+			t.Errorf("checkout answered after delivery (%d shipments); it must answer once paid", n)
+		}
+		again, err := e.orders.Checkout(e.ctx, smallOrder(id)) // a retry
+		if err != nil || again.Payment == nil || again.Payment.TransactionID != res.Payment.TransactionID {
+			t.Errorf("retried Checkout = %+v, %v; want the first answer %+v", again, err, res.Payment)
+		}
+		e.result(id, orderflow.StatusCompleted)
+		if len(e.chargesOf(id)) != 1 {
+			t.Errorf("charges %+v; want one", e.chargesOf(id))
+		}
+		after, err := e.orders.Checkout(e.ctx, smallOrder(id)) // after the order ended
+		if err != nil || after.Outcome != orderflow.CheckoutPaid || after.Payment.TransactionID != res.Payment.TransactionID {
+			t.Errorf("Checkout after the order ended = %+v, %v; want paid with the same transaction", after, err)
+		}
+	})
+	t.Run("declined", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, nil)
+		id := e.id("1")
+		e.p.Payment.ChargeFaults.FailOrder(id, fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
+		res, err := e.orders.Checkout(e.ctx, smallOrder(id))
+		if !errors.Is(err, orderflow.ErrPaymentDeclined) || res == nil || res.Outcome != orderflow.CheckoutNotPaid {
+			t.Fatalf("Checkout = %+v, %v; want not paid, ErrPaymentDeclined", res, err)
+		}
+		e.result(id, orderflow.StatusFailed)
+	})
+	t.Run("awaiting approval", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, nil)
+		id := e.id("1")
+		res, err := e.orders.Checkout(e.ctx, largeOrder(id))
+		if err != nil || res.Outcome != orderflow.CheckoutAwaitingApproval || res.Total != orderflow.USD(largeTotal) {
+			t.Fatalf("Checkout = %+v, %v; want awaiting approval of $1899.97", res, err)
+		}
+		if _, err := e.orders.Approve(e.ctx, id, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		e.result(id, orderflow.StatusCompleted)
+	})
+	t.Run("invalid", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, nil)
+		o := smallOrder(e.id("1"))
+		o.Items[0].Quantity = 0
+		if _, err := e.orders.Checkout(e.ctx, o); !errors.Is(err, orderflow.ErrInvalidOrder) {
+			t.Errorf("Checkout of an invalid order = %v; want ErrInvalidOrder", err)
+		}
+		if e.workflowExists(o.OrderID) {
+			t.Error("an invalid order was started")
+		}
+	})
+}
