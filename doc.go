@@ -29,6 +29,7 @@
 //
 //	orders, err := orderflow.NewClient(temporalClient, nil)
 //	res, err := orders.Execute(ctx, order)          // start and wait
+//	co, err := orders.Checkout(ctx, order2)         // start, answer once paid (or awaiting approval)
 //	err = orders.Start(ctx, bigOrder)               // over the threshold: waits for a decision
 //	_, err = orders.Approve(ctx, "ORD-002", "VIP customer")
 //	res, err = orders.Result(ctx, "ORD-002")
@@ -128,7 +129,7 @@
 //	task queue      order-task-queue                (DefaultTaskQueue)
 //	workflow ID     order-workflow-<order_id>       (WorkflowID)
 //	signals         approve_order, reject_order     (reason string)
-//	updates         approve, reject, cancel_order   (reason string)
+//	updates         approve, reject, cancel_order   (reason string); checkout
 //	queries         get_approval_status, get_approval_reason, get_order_state
 //	activities      process_payment, reserve_inventory, arrange_delivery,
 //	                send_confirmation_email, refund_payment, release_inventory
