@@ -96,8 +96,12 @@ const MaxReasonLength = 1024
 
 // ValidateReason checks the reason of a decision or cancellation: at most
 // MaxReasonLength bytes of valid UTF-8, without control characters other
-// than line breaks. An empty reason is allowed. The error wraps
+// than line breaks and tabs. An empty reason is allowed. The error wraps
 // ErrInvalidReason.
+//
+// The workflow applies it to decision signals, also when it replays an
+// order: a change to these rules changes decisions of running orders, and
+// must be gated with workflow.GetVersion.
 func ValidateReason(reason string) error {
 	if len(reason) > MaxReasonLength {
 		return fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrInvalidReason, len(reason), MaxReasonLength)
