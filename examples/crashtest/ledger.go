@@ -150,7 +150,7 @@ func (l *ledger) Reserve(req orderflow.ReserveRequest) (orderflow.InventoryResul
 		return inventoryResult(r, len(req.Items)), nil
 	}
 	if l.terms[req.OrderID].OutOfStock {
-		return orderflow.InventoryResult{}, fmt.Errorf("%s: %w", req.Items[0].ProductID, orderflow.ErrOutOfStock)
+		return orderflow.InventoryResult{}, fmt.Errorf("order %s: %w", req.OrderID, orderflow.ErrOutOfStock)
 	}
 	r := &reservation{Key: req.IdempotencyKey, OrderID: req.OrderID, ReservationID: l.newID("RES-", 12)}
 	for _, it := range req.Items {
