@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -23,6 +24,10 @@ type Client struct {
 
 // NewClient returns a Client that starts orders with the options opts (nil
 // means the defaults). It fails when c is nil or an option is out of range.
+// With Options.Visibility it asks the server whether the namespace has the
+// search attributes registered, within Options.CallTimeout, and fails with
+// ErrVisibilityNotReady when it does not: orders that upsert an
+// unregistered attribute would hang.
 func NewClient(c client.Client, opts *Options) (*Client, error) {
 	if c == nil {
 		return nil, errors.New("orderflow: new client: temporal client is nil")
@@ -31,7 +36,29 @@ func NewClient(c client.Client, opts *Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Visibility {
+		ctx, cancel := context.WithTimeout(context.Background(), o.CallTimeout)
+		defer cancel()
+		if err := checkVisibility(ctx, c); err != nil {
+			return nil, fmt.Errorf("orderflow: new client: Options.Visibility: %w", err)
+		}
+	}
 	return &Client{tc: c, opts: o}, nil
+}
+
+// startOptions are the options every start of an order uses.
+func (c *Client) startOptions(in WorkflowInput) client.StartWorkflowOptions {
+	o := client.StartWorkflowOptions{
+		ID:        WorkflowID(in.Order.OrderID),
+		TaskQueue: c.opts.TaskQueue,
+		// An order ID is used once: a second start, while the first runs or
+		// after it ended, is an error rather than a silent reuse.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}
+	if c.opts.Visibility {
+		o.TypedSearchAttributes, o.Memo = startAttributes(in, time.Now())
+	}
+	return o
 }
 
 // Options returns the options the Client works with, defaults filled in.
@@ -67,15 +94,10 @@ func (c *Client) start(ctx context.Context, order Order) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        WorkflowID(order.OrderID),
-		TaskQueue: c.opts.TaskQueue,
-		// An order ID is used once: a second start, while the first runs or
-		// after it ended, is an error rather than a silent reuse.
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, WorkflowName, in)
+	so := c.startOptions(in)
+	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	so.WorkflowExecutionErrorWhenAlreadyStarted = true
+	_, err = c.tc.ExecuteWorkflow(ctx, so, WorkflowName, in)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return ErrOrderExists
 	}
@@ -111,12 +133,9 @@ func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, er
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	id := WorkflowID(order.OrderID)
-	op := c.tc.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                c.opts.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, WorkflowName, in)
+	so := c.startOptions(in)
+	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	op := c.tc.NewWithStartWorkflowOperation(so, WorkflowName, in)
 	h, err := c.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateID: UpdateCheckout,
@@ -163,18 +182,36 @@ func (c *Client) Result(ctx context.Context, orderID string) (*OrderResult, erro
 // reason over MaxReasonLength is refused with ErrInvalidReason before
 // anything is sent.
 func (c *Client) Approve(ctx context.Context, orderID, reason string) (Approval, error) {
-	return c.decide(ctx, UpdateApprove, orderID, reason)
+	return c.decide(ctx, UpdateApprove, orderID, "", reason)
 }
 
 // Reject rejects an order that is awaiting approval; see Approve. A rejected
 // order ends with StatusRejected and nothing charged.
 func (c *Client) Reject(ctx context.Context, orderID, reason string) (Approval, error) {
-	return c.decide(ctx, UpdateReject, orderID, reason)
+	return c.decide(ctx, UpdateReject, orderID, "", reason)
 }
 
-func (c *Client) decide(ctx context.Context, update, orderID, reason string) (Approval, error) {
+// ApproveAs is Approve on behalf of approver, a name the caller has
+// authenticated (see ValidateApprover). The name is recorded with the
+// decision: in the Update's arguments in the order's history, and in
+// Approval.Approver of its state and result. Two approvers deciding the
+// same order are two decisions: the first wins, the second is refused with
+// ErrNotAwaitingApproval.
+func (c *Client) ApproveAs(ctx context.Context, orderID, approver, reason string) (Approval, error) {
+	return c.decide(ctx, UpdateApprove, orderID, approver, reason)
+}
+
+// RejectAs is Reject on behalf of approver; see ApproveAs.
+func (c *Client) RejectAs(ctx context.Context, orderID, approver, reason string) (Approval, error) {
+	return c.decide(ctx, UpdateReject, orderID, approver, reason)
+}
+
+func (c *Client) decide(ctx context.Context, update, orderID, approver, reason string) (Approval, error) {
 	var a Approval
-	err := c.update(ctx, update, orderID, reason, &a)
+	if err := ValidateApprover(approver); err != nil {
+		return a, fmt.Errorf("orderflow: %s order %q: %w", strings.TrimSuffix(update, "_order"), orderID, err)
+	}
+	err := c.update(ctx, update, orderID, reason, &a, approver)
 	if errors.Is(err, errFinished) {
 		// A retry of a call whose answer was lost, after the order ended:
 		// answer it as the first call was answered.
@@ -182,7 +219,8 @@ func (c *Client) decide(ctx context.Context, update, orderID, reason string) (Ap
 		if update == UpdateReject {
 			want = ApprovalRejected
 		}
-		if res := c.endedResult(ctx, orderID); res != nil && res.Approval.Status == want && res.Approval.Reason == reason {
+		if res := c.endedResult(ctx, orderID); res != nil && res.Approval.Status == want &&
+			res.Approval.Reason == reason && res.Approval.Approver == approver {
 			return res.Approval, nil
 		}
 		err = fmt.Errorf("orderflow: %s order %q: %w: the order has ended", update, orderID, ErrNotAwaitingApproval)
@@ -197,7 +235,7 @@ func (c *Client) decide(ctx context.Context, update, orderID, reason string) (Ap
 // cancel returns ErrAlreadyCancelled. A retried call with the same reason,
 // after the first took, returns nil.
 func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
-	err := c.update(ctx, UpdateCancel, orderID, reason, nil)
+	err := c.update(ctx, UpdateCancel, orderID, reason, nil, "")
 	if errors.Is(err, errFinished) {
 		if res := c.endedResult(ctx, orderID); res != nil && res.CancelReason == reason &&
 			(res.Status == StatusCancelled || res.Status == StatusNeedsAttention) {
@@ -227,15 +265,21 @@ func validateLookupID(orderID string) error { return validateOrderIDV1(orderID) 
 // errFinished marks an Update sent to an order that has ended.
 var errFinished = errors.New("order has ended")
 
-// updateID names a decision or cancellation by its name and reason, so that
-// a retried call is the same Update to the server, which answers it with
-// the first call's outcome instead of running it again.
-func updateID(name, reason string) string {
-	sum := sha256.Sum256([]byte(reason))
+// updateID names a decision or cancellation by its name, approver and
+// reason, so that a retried call is the same Update to the server, which
+// answers it with the first call's outcome instead of running it again.
+func updateID(name, approver, reason string) string {
+	key := reason
+	if approver != "" {
+		key = approver + "\x00" + reason
+	}
+	sum := sha256.Sum256([]byte(key))
 	return name + "-" + hex.EncodeToString(sum[:16])
 }
 
-func (c *Client) update(ctx context.Context, name, orderID, reason string, result any) error {
+// update sends the Update name with reason, and approver as its second
+// argument when not empty.
+func (c *Client) update(ctx context.Context, name, orderID, reason string, result any, approver string) error {
 	op := strings.TrimSuffix(name, "_order")
 	if err := validateLookupID(orderID); err != nil {
 		return err
@@ -245,11 +289,15 @@ func (c *Client) update(ctx context.Context, name, orderID, reason string, resul
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
+	args := []any{reason}
+	if approver != "" {
+		args = append(args, approver)
+	}
 	h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID:     updateID(name, reason),
+		UpdateID:     updateID(name, approver, reason),
 		WorkflowID:   WorkflowID(orderID),
 		UpdateName:   name,
-		Args:         []any{reason},
+		Args:         args,
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {

@@ -35,6 +35,13 @@ var (
 	// ErrInvalidReason means the reason given with a decision or a
 	// cancellation is too long or not plain text (see ValidateReason).
 	ErrInvalidReason = errors.New("orderflow: invalid reason")
+	// ErrInvalidApprover means the approver's name given with a decision is
+	// too long or not a plain one-line name (see ValidateApprover).
+	ErrInvalidApprover = errors.New("orderflow: invalid approver name")
+	// ErrVisibilityNotReady means Options.Visibility is on but the
+	// namespace lacks the search attributes it needs (see
+	// RegisterSearchAttributes).
+	ErrVisibilityNotReady = errors.New("orderflow: order search attributes are not registered")
 )
 
 // Permanent business failures. A provider returns an error wrapping one of
@@ -71,6 +78,7 @@ const (
 	ErrorTypeTooLateToCancel     = "orderflow.TooLateToCancel"
 	ErrorTypeAlreadyCancelled    = "orderflow.AlreadyCancelled"
 	ErrorTypeInvalidReason       = "orderflow.InvalidReason"
+	ErrorTypeInvalidApprover     = "orderflow.InvalidApprover"
 
 	// How a step failed when no provider said why (OrderResult.FailureType):
 	// its retries ran out, or its last attempt timed out.
@@ -98,6 +106,7 @@ var errorTypes = []struct {
 	{ErrorTypeTooLateToCancel, ErrTooLateToCancel},
 	{ErrorTypeAlreadyCancelled, ErrAlreadyCancelled},
 	{ErrorTypeInvalidReason, ErrInvalidReason},
+	{ErrorTypeInvalidApprover, ErrInvalidApprover},
 }
 
 // sentinelFor returns the sentinel for an ApplicationError type string, or nil.

@@ -69,11 +69,16 @@ func Example_approval() {
 		var s string
 		_ = status.Get(&s)
 		fmt.Println("Approval status:", s)
+		// The reason, and the approver's name (optional): what
+		// Client.ApproveAs sends.
 		env.UpdateWorkflow(orderflow.UpdateApprove, "decision-1", &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { fmt.Println("refused:", err) },
-			OnComplete: func(a any, err error) { fmt.Printf("Decision: %+v\n", a) },
-		}, "High-value customer - approved")
+			OnAccept: func() {},
+			OnReject: func(err error) { fmt.Println("refused:", err) },
+			OnComplete: func(a any, err error) {
+				d := a.(orderflow.Approval)
+				fmt.Printf("Decision: %s by %s: %s\n", d.Status, d.Approver, d.Reason)
+			},
+		}, "High-value customer - approved", "alice@example.com")
 	}, time.Minute)
 	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
 
@@ -84,7 +89,7 @@ func Example_approval() {
 	fmt.Println("Status:", res.Status, "total", res.Total)
 	// Output:
 	// Approval status: pending
-	// Decision: {Status:approved Reason:High-value customer - approved}
+	// Decision: approved by alice@example.com: High-value customer - approved
 	// Status: completed total $1899.97
 }
 
@@ -145,7 +150,7 @@ func Example_refusedDecision() {
 		for _, reason := range []string{"VIP", "a second approver"} {
 			env.UpdateWorkflow(orderflow.UpdateApprove, reason, &testsuite.TestUpdateCallback{
 				OnAccept:   func() {},
-				OnComplete: func(a any, err error) { fmt.Printf("%s: %+v\n", reason, a) },
+				OnComplete: func(a any, err error) { fmt.Printf("%s: %s\n", reason, a.(orderflow.Approval).Status) },
 				OnReject: func(err error) {
 					err = orderflow.FromTemporal(err)
 					fmt.Printf("%s: refused: %v\n", reason, errors.Is(err, orderflow.ErrNotAwaitingApproval))
@@ -156,7 +161,7 @@ func Example_refusedDecision() {
 	}, time.Minute)
 	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
 	// Output:
-	// VIP: {Status:approved Reason:VIP}
+	// VIP: approved
 	// a second approver: refused: true
 	// orderflow: order is not awaiting approval: approval status is approved
 }

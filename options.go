@@ -81,6 +81,16 @@ type Options struct {
 	// no deadline, so that a stuck order cannot hang the caller. If zero,
 	// DefaultCallTimeout (10 s) is used.
 	CallTimeout time.Duration
+	// Visibility, when true, makes the orders this Client starts findable
+	// by status (Client.ListOrders, Client.Orders, the inbox package): they
+	// carry the search attributes SearchAttributeStatus and
+	// SearchAttributeApprovalDeadline, which the workflow keeps current,
+	// and a memo with their summary (no email or address). The namespace
+	// must have those attributes registered (RegisterSearchAttributes):
+	// NewClient checks, and refuses with ErrVisibilityNotReady when they
+	// are missing. Orders started without it run the same and are not
+	// listed; both kinds may share a namespace.
+	Visibility bool
 }
 
 // withDefaults returns o, or the zero Options for nil, with every default
@@ -121,6 +131,7 @@ func (o Options) settings() Settings {
 		Retry:             o.Retry,
 		CompensationRetry: o.CompensationRetry,
 		MaxOrderTotal:     o.MaxOrderTotal,
+		Visibility:        o.Visibility,
 	}
 }
 
@@ -222,6 +233,7 @@ type Settings struct {
 	Retry             Retry         // as Options.Retry
 	CompensationRetry Retry         // as Options.CompensationRetry
 	MaxOrderTotal     Money         // as Options.MaxOrderTotal; zero: no maximum
+	Visibility        bool          // as Options.Visibility
 }
 
 // settingsJSON is Settings on the wire.
@@ -232,12 +244,13 @@ type settingsJSON struct {
 	Retry             Retry        `json:"retry"`
 	CompensationRetry Retry        `json:"compensation_retry"`
 	MaxOrderTotal     *Money       `json:"max_order_total,omitempty"`
+	Visibility        bool         `json:"visibility,omitempty"`
 }
 
 // MarshalJSON writes durations as strings such as "5m0s".
 func (s Settings) MarshalJSON() ([]byte, error) {
 	w := settingsJSON{s.ApprovalThreshold, jsonDuration(s.ApprovalTimeout), jsonDuration(s.ActivityTimeout),
-		s.Retry, s.CompensationRetry, nil}
+		s.Retry, s.CompensationRetry, nil, s.Visibility}
 	if s.MaxOrderTotal != (Money{}) {
 		w.MaxOrderTotal = &s.MaxOrderTotal
 	}
@@ -253,7 +266,8 @@ func (s *Settings) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = Settings{ApprovalThreshold: w.ApprovalThreshold, ApprovalTimeout: time.Duration(w.ApprovalTimeout),
-		ActivityTimeout: time.Duration(w.ActivityTimeout), Retry: w.Retry, CompensationRetry: w.CompensationRetry}
+		ActivityTimeout: time.Duration(w.ActivityTimeout), Retry: w.Retry, CompensationRetry: w.CompensationRetry,
+		Visibility: w.Visibility}
 	if w.MaxOrderTotal != nil {
 		s.MaxOrderTotal = *w.MaxOrderTotal
 	}

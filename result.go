@@ -2,6 +2,7 @@ package orderflow
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -25,6 +26,11 @@ const (
 	// still held), or delivery failed without saying whether it shipped
 	// (FailedStep is StepDelivery; payment and stock are kept).
 	StatusNeedsAttention Status = "needs_attention"
+
+	// StatusAwaitingApproval is a listing status only (Client.ListOrders):
+	// a running order that waits for a decision. Queries report such an
+	// order as StatusRunning with Approval.Status ApprovalPending.
+	StatusAwaitingApproval Status = "awaiting_approval"
 )
 
 // ApprovalStatus is the answer of the get_approval_status query.
@@ -63,6 +69,13 @@ type Approval struct {
 	Status ApprovalStatus `json:"status"`
 	// Reason is the approver's reason, or why the approval ended without one.
 	Reason string `json:"reason,omitempty"`
+	// Approver names who decided, as the deciding call named them
+	// (Client.ApproveAs, RejectAs): empty for a decision by signal or by a
+	// call that named nobody, and for a timeout.
+	Approver string `json:"approver,omitempty"`
+	// DecidedAt is when the decision took, by the workflow's clock; zero
+	// when no decision was made.
+	DecidedAt time.Time `json:"decided_at,omitzero"`
 }
 
 // PaymentResult is what the payment provider returned for a charge.
@@ -112,6 +125,31 @@ func ValidateReason(reason string) error {
 	for _, r := range reason {
 		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
 			return fmt.Errorf("%w: contains a control character", ErrInvalidReason)
+		}
+	}
+	return nil
+}
+
+// MaxApproverLength bounds the name of an approver, in bytes.
+const MaxApproverLength = 256
+
+// ValidateApprover checks the name of an approver: at most
+// MaxApproverLength bytes of valid UTF-8 on one line, without control or
+// invisible format characters. An empty name is allowed (nobody named). The
+// error wraps ErrInvalidApprover.
+func ValidateApprover(name string) error {
+	if len(name) > MaxApproverLength {
+		return fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrInvalidApprover, len(name), MaxApproverLength)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidApprover)
+	}
+	if strings.TrimSpace(name) != name {
+		return fmt.Errorf("%w: leading or trailing space", ErrInvalidApprover)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Errorf("%w: contains a control or invisible character", ErrInvalidApprover)
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package orderflow
 
 import (
+	"time"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,12 +85,14 @@ func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error)
 	if err := w.setup(ctx); err != nil {
 		return nil, err
 	}
+	w.publishMemo(ctx)
 	w.run(ctx, stepsCtx)
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	w.publish(dctx, w.state.Status, time.Time{})
 
 	// Updates and queries may still be in flight; finish them before the run
 	// ends so none is lost. A cancelled ctx would not wait, hence the
 	// disconnected one.
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	return w.state.clone(), nil
 }
@@ -222,6 +226,9 @@ func (w *orderWorkflow) setup(ctx workflow.Context) error {
 func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 	workflow.GetLogger(ctx).Info("Order started", "OrderID", w.in.Order.OrderID, "Total", w.state.Total.String(),
 		"RequiresApproval", w.plan.RequiresApproval)
+	if !w.plan.RequiresApproval {
+		w.publish(ctx, StatusRunning, time.Time{})
+	}
 	approved := !w.plan.RequiresApproval || w.awaitApproval(ctx)
 	sigCtx, _ := workflow.NewDisconnectedContext(ctx)
 	workflow.Go(sigCtx, w.ignoreSignals)
@@ -229,6 +236,9 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 		return
 	}
 	w.phase = phaseSteps
+	if w.plan.RequiresApproval {
+		w.publish(ctx, StatusRunning, time.Time{})
+	}
 	if w.cancelled(ctx) {
 		w.compensate(ctx, nil, StatusCancelled, "")
 		return
@@ -248,6 +258,7 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	w.state.Step = StepApproval
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	w.timer = workflow.NewTimer(timerCtx, w.plan.Settings.ApprovalTimeout)
+	w.publish(ctx, StatusAwaitingApproval, workflow.Now(ctx).Add(w.plan.Settings.ApprovalTimeout))
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalApprove), w.onDecisionSignal(ctx, ApprovalApproved))
 	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalReject), w.onDecisionSignal(ctx, ApprovalRejected))
@@ -313,7 +324,7 @@ func (w *orderWorkflow) onDecisionSignal(ctx workflow.Context, status ApprovalSt
 				"Signal", c.Name(), "ApprovalStatus", w.state.Approval.Status)
 			return
 		}
-		w.state.Approval = Approval{Status: status, Reason: reason}
+		w.state.Approval = Approval{Status: status, Reason: reason, DecidedAt: workflow.Now(ctx)}
 		logger.Info("Approval decision by signal", "OrderID", w.in.Order.OrderID, "Decision", status)
 	}
 }
@@ -389,9 +400,15 @@ func refusal(errType, msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, errType, nil)
 }
 
-func (w *orderWorkflow) validateDecision(_ workflow.Context, reason string) error {
+// validateDecision checks an approve or reject Update. The approver is the
+// Update's second argument, absent in Updates sent by earlier releases and
+// by the CLI (then empty).
+func (w *orderWorkflow) validateDecision(_ workflow.Context, reason, approver string) error {
 	if err := ValidateReason(reason); err != nil {
 		return refusal(ErrorTypeInvalidReason, err.Error())
+	}
+	if err := ValidateApprover(approver); err != nil {
+		return refusal(ErrorTypeInvalidApprover, err.Error())
 	}
 	return w.decisionRefusal()
 }
@@ -407,17 +424,18 @@ func (w *orderWorkflow) validateCancel(_ workflow.Context, reason string) error 
 // validator accepted the decision; it takes unless a signal, the timer or a
 // cancellation recorded earlier in history wins first, in which case the
 // handler says so with the validator's error.
-func (w *orderWorkflow) decisionHandler(status ApprovalStatus) func(workflow.Context, string) (Approval, error) {
-	return func(ctx workflow.Context, reason string) (Approval, error) {
+func (w *orderWorkflow) decisionHandler(status ApprovalStatus) func(workflow.Context, string, string) (Approval, error) {
+	return func(ctx workflow.Context, reason, approver string) (Approval, error) {
 		w.claimedDecision = status
 		yieldToWorkflow(ctx)
 		w.claimedDecision = ""
 		if err := w.decisionRefusal(); err != nil {
 			return Approval{}, err
 		}
-		w.state.Approval = Approval{Status: status, Reason: reason}
+		w.state.Approval = Approval{Status: status, Reason: reason, Approver: approver, DecidedAt: workflow.Now(ctx)}
 		w.wake.SendAsync(true)
-		workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.Order.OrderID, "Decision", status)
+		workflow.GetLogger(ctx).Info("Approval decision by update", "OrderID", w.in.Order.OrderID, "Decision", status,
+			"Approver", approver)
 		return w.state.Approval, nil
 	}
 }

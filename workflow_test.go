@@ -123,15 +123,35 @@ func (s *WorkflowSuite) at(d time.Duration, fn func()) { s.env.RegisterDelayedCa
 
 // update sends an Update; its outcome is filled in as the environment runs it.
 func (s *WorkflowSuite) update(name string, arg string) *updateOutcome {
+	return s.updateArgs(name, name+"-"+arg, arg)
+}
+
+// updateAs sends a decision Update as the Client's ApproveAs and RejectAs
+// do: the reason, then the approver.
+func (s *WorkflowSuite) updateAs(name, reason, approver string) *updateOutcome {
+	return s.updateArgs(name, name+"-"+approver+"-"+reason, reason, approver)
+}
+
+func (s *WorkflowSuite) updateArgs(name, id string, args ...any) *updateOutcome {
 	out := &updateOutcome{}
-	s.env.UpdateWorkflow(name, name+"-"+arg, &testsuite.TestUpdateCallback{
+	s.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
 		OnAccept: func() { out.accepted = true },
 		OnReject: func(err error) { out.rejected = err; out.done = true },
 		OnComplete: func(r any, err error) {
 			out.result, out.err, out.done = r, err, true
 		},
-	}, arg)
+	}, args...)
 	return out
+}
+
+// decided checks that a decision carries the time it took, and returns it
+// without that time, for comparison.
+func (s *WorkflowSuite) decided(a any) orderflow.Approval {
+	ap, ok := a.(orderflow.Approval)
+	s.Require().True(ok, "want an Approval, got %T", a)
+	s.False(ap.DecidedAt.IsZero(), "a decision records when it took")
+	ap.DecidedAt = time.Time{}
+	return ap
 }
 
 func (s *WorkflowSuite) queryString(name string) string {
@@ -372,7 +392,7 @@ func (s *WorkflowSuite) TestLargeOrderApprovedBySignal() {
 	s.Equal(string(orderflow.ApprovalApproved), after)
 	s.Equal("High-value customer - approved", reason)
 	s.Equal(orderflow.StatusCompleted, res.Status)
-	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "High-value customer - approved"}, res.Approval)
+	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "High-value customer - approved"}, s.decided(res.Approval))
 	s.Equal(orderflow.USD(189997), s.p.Payment.Held("ORD-002"))
 	s.Equal(1, s.timers)
 	s.Equal(1, s.cancelled, "the approval timer must be cancelled when the decision wins")
@@ -385,7 +405,7 @@ func (s *WorkflowSuite) TestLargeOrderApprovedByUpdate() {
 	res := s.run(largeOrder("ORD-002"), nil)
 
 	s.requireAccepted(out)
-	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "VIP"}, out.result)
+	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "VIP"}, s.decided(out.result))
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Equal(orderflow.USD(189997), s.p.Payment.Held("ORD-002"))
 	s.Equal(1, s.cancelled, "the approval timer must be cancelled when the decision wins")
@@ -396,7 +416,7 @@ func (s *WorkflowSuite) TestRejectedBySignalChargesNothing() {
 	res := s.run(largeOrder("ORD-002"), nil)
 
 	s.Equal(orderflow.StatusRejected, res.Status)
-	s.Equal(orderflow.Approval{Status: orderflow.ApprovalRejected, Reason: "Insufficient credit check"}, res.Approval)
+	s.Equal(orderflow.Approval{Status: orderflow.ApprovalRejected, Reason: "Insufficient credit check"}, s.decided(res.Approval))
 	s.Contains(res.Message, "Insufficient credit check")
 	s.Empty(s.methods(), "a rejected order must not call any provider")
 	s.requireNothingCharged("ORD-002")
@@ -471,7 +491,7 @@ func (s *WorkflowSuite) TestSecondDecisionIsRefused() {
 	s.requireRejected(second, orderflow.ErrorTypeNotAwaitingApproval)
 	s.requireRejected(viaUpdateReject, orderflow.ErrorTypeNotAwaitingApproval)
 	s.Equal(orderflow.StatusCompleted, res.Status)
-	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "ok"}, res.Approval)
+	s.Equal(orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "ok"}, s.decided(res.Approval))
 }
 
 func (s *WorkflowSuite) TestCancelAfterApprovalBeforeDeliveryIsHonoured() {

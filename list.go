@@ -1,0 +1,317 @@
+package orderflow
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+// Page sizes of ListOrders.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+// ListOptions select a page of orders.
+type ListOptions struct {
+	// Status selects the orders listed under it; empty means all. Orders
+	// awaiting approval (StatusAwaitingApproval) come oldest first, so the
+	// one closest to timing out leads; the others newest first.
+	Status Status
+	// PageSize is the most orders a page holds: DefaultPageSize if zero,
+	// at most MaxPageSize.
+	PageSize int
+	// PageToken continues a listing where the page that returned it ended;
+	// empty for the first page. A token is valid for the same Status only.
+	PageToken string
+}
+
+// OrderPage is one page of an order listing.
+type OrderPage struct {
+	Orders []OrderSummary
+	// NextPageToken fetches the next page; empty on the last one.
+	NextPageToken string
+}
+
+// pageToken is ListOptions.PageToken decoded.
+type pageToken struct {
+	Status Status `json:"s"`
+	// Visibility is the server's token, for the listings in its order.
+	Visibility []byte `json:"v,omitempty"`
+	// After is the last order of the previous page, for the oldest-first
+	// listing of orders awaiting approval.
+	After   time.Time `json:"t,omitzero"`
+	AfterID string    `json:"i,omitempty"`
+}
+
+func (t pageToken) encode() string {
+	b, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodePageToken(s string, status Status) (pageToken, error) {
+	var t pageToken
+	if s == "" {
+		return pageToken{Status: status}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &t)
+	}
+	switch {
+	case err != nil:
+		return t, errors.New("page token is not one ListOrders returned")
+	case t.Status != status:
+		return t, fmt.Errorf("page token is for status %q, not %q", t.Status, status)
+	}
+	return t, nil
+}
+
+// ListOrders returns a page of the orders started with Options.Visibility,
+// read from Temporal's visibility store (search attributes and memo), not
+// from the orders themselves: thousands of orders cost a few calls. The
+// store is eventually consistent: an order started or decided a moment ago
+// may still show its previous status.
+//
+// Orders awaiting approval come oldest first, the others newest first
+// (running ones before ended ones when Status is empty). It needs the
+// search attributes registered (RegisterSearchAttributes); it does not need
+// Options.Visibility on this Client.
+func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (*OrderPage, error) {
+	page, err := c.listOrders(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("orderflow: list orders: %w", err)
+	}
+	return page, nil
+}
+
+// Orders iterates over all orders listed under status ("" for all), in
+// ListOrders' order, fetching them a page at a time. It stops at the first
+// error, which it yields.
+//
+//	for o, err := range oc.Orders(ctx, orderflow.StatusAwaitingApproval) {
+//		if err != nil { return err }
+//		fmt.Println(o.OrderID, o.Total, o.TimeLeft(time.Now()))
+//	}
+func (c *Client) Orders(ctx context.Context, status Status) iter.Seq2[OrderSummary, error] {
+	return func(yield func(OrderSummary, error) bool) {
+		opts := ListOptions{Status: status, PageSize: MaxPageSize}
+		for {
+			page, err := c.ListOrders(ctx, opts)
+			if err != nil {
+				yield(OrderSummary{}, err)
+				return
+			}
+			for _, o := range page.Orders {
+				if !yield(o, nil) {
+					return
+				}
+			}
+			if page.NextPageToken == "" {
+				return
+			}
+			opts.PageToken = page.NextPageToken
+		}
+	}
+}
+
+func (c *Client) listOrders(ctx context.Context, opts ListOptions) (*OrderPage, error) {
+	query, err := statusQuery(opts.Status)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case opts.PageSize < 0 || opts.PageSize > MaxPageSize:
+		return nil, fmt.Errorf("page size must be between 1 and %d, got %d", MaxPageSize, opts.PageSize)
+	case opts.PageSize == 0:
+		opts.PageSize = DefaultPageSize
+	}
+	tok, err := decodePageToken(opts.PageToken, opts.Status)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	if opts.Status == StatusAwaitingApproval {
+		return c.oldestFirst(ctx, query, opts.PageSize, tok)
+	}
+	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: query, PageSize: int32(opts.PageSize), NextPageToken: tok.Visibility})
+	if err != nil {
+		return nil, err
+	}
+	page := &OrderPage{Orders: summaries(resp.GetExecutions())}
+	if len(resp.GetNextPageToken()) > 0 {
+		page.NextPageToken = pageToken{Status: opts.Status, Visibility: resp.GetNextPageToken()}.encode()
+	}
+	return page, nil
+}
+
+// scanLimit is the most orders oldestFirst reads to find one page; larger
+// sets are cut into time windows of about this many orders.
+var scanLimit = 1000
+
+// oldestFirst returns the n oldest orders matching query that come after
+// the token's position. Visibility stores list newest first and, on SQL
+// databases, cannot sort otherwise; so it counts the orders left, and when
+// they are more than scanLimit narrows, by bisecting on StartTime with
+// counts, to a window of the oldest that holds between n+1 and scanLimit of
+// them, lists that window and sorts it. A page costs a few counts and one
+// list, however many orders wait.
+func (c *Client) oldestFirst(ctx context.Context, query string, n int, tok pageToken) (*OrderPage, error) {
+	if !tok.After.IsZero() {
+		query += fmt.Sprintf(" AND StartTime >= '%s'", tok.After.UTC().Format(time.RFC3339Nano))
+	}
+	left, err := c.count(ctx, query)
+	if err != nil || left == 0 {
+		return &OrderPage{}, err
+	}
+	window := query
+	if left > int64(scanLimit) {
+		hi, err := c.windowEnd(ctx, query, tok.After, n)
+		if err != nil {
+			return nil, err
+		}
+		window += fmt.Sprintf(" AND StartTime < '%s'", hi.UTC().Format(time.RFC3339Nano))
+	}
+	rows, err := c.listAll(ctx, window)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rows, func(a, b OrderSummary) int {
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), strings.Compare(a.OrderID, b.OrderID))
+	})
+	// Drop what the previous page showed: orders started at its last
+	// order's instant, up to its ID.
+	skipped := 0
+	for skipped < len(rows) && !tok.After.IsZero() && rows[skipped].StartedAt.Equal(tok.After) && rows[skipped].OrderID <= tok.AfterID {
+		skipped++
+	}
+	rows = rows[skipped:]
+	page := &OrderPage{Orders: rows[:min(n, len(rows))]}
+	if int64(skipped+len(page.Orders)) < left && len(page.Orders) > 0 {
+		last := page.Orders[len(page.Orders)-1]
+		page.NextPageToken = pageToken{Status: StatusAwaitingApproval, After: last.StartedAt, AfterID: last.OrderID}.encode()
+	}
+	return page, nil
+}
+
+// windowEnd returns a time hi such that between n+1 and scanLimit orders
+// matching query started before hi (or, when orders share instants, the
+// narrowest window found). lo, if not zero, is a lower bound of them all.
+func (c *Client) windowEnd(ctx context.Context, query string, lo time.Time, n int) (time.Time, error) {
+	before := func(t time.Time) (int64, error) {
+		return c.count(ctx, query+fmt.Sprintf(" AND StartTime < '%s'", t.UTC().Format(time.RFC3339Nano)))
+	}
+	// Invariant: at most n orders started before lo, more than scanLimit
+	// before hi.
+	top := time.Now().Add(time.Hour) // past every start, whatever the clocks' skew
+	hi := top
+	if lo.IsZero() {
+		// Find a lower bound: step back from now, doubling, until no
+		// order is older.
+		for step := time.Minute; ; step *= 2 {
+			probe := top.Add(-step)
+			k, err := before(probe)
+			switch {
+			case err != nil:
+				return time.Time{}, err
+			case k == 0:
+				lo = probe
+			case k > int64(n) && k <= int64(scanLimit):
+				return probe, nil
+			case k > int64(scanLimit):
+				hi = probe
+			}
+			if !lo.IsZero() {
+				break
+			}
+			if step > 100*365*24*time.Hour {
+				return hi, nil
+			}
+		}
+	}
+	for hi.Sub(lo) > time.Microsecond {
+		mid := lo.Add(hi.Sub(lo) / 2)
+		k, err := before(mid)
+		if err != nil {
+			return time.Time{}, err
+		}
+		switch {
+		case k <= int64(n):
+			lo = mid
+		case k > int64(scanLimit):
+			hi = mid
+		default:
+			return mid, nil
+		}
+	}
+	return hi, nil
+}
+
+func (c *Client) count(ctx context.Context, query string) (int64, error) {
+	resp, err := c.tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+	return resp.GetCount(), err
+}
+
+// listAll lists every order matching query.
+func (c *Client) listAll(ctx context.Context, query string) ([]OrderSummary, error) {
+	var rows []OrderSummary
+	var next []byte
+	for {
+		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, PageSize: MaxPageSize, NextPageToken: next})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, summaries(resp.GetExecutions())...)
+		if next = resp.GetNextPageToken(); len(next) == 0 {
+			return rows, nil
+		}
+	}
+}
+
+func summaries(infos []*workflowpb.WorkflowExecutionInfo) []OrderSummary {
+	rows := make([]OrderSummary, 0, len(infos))
+	for _, info := range infos {
+		rows = append(rows, summaryOf(info))
+	}
+	return rows
+}
+
+// summaryOf reads a listing row from a visibility record. A field it cannot
+// read (a memo written by another data converter, say) stays empty.
+func summaryOf(info *workflowpb.WorkflowExecutionInfo) OrderSummary {
+	var m summaryMemo
+	decodePayload(info.GetMemo().GetFields()[MemoSummary], &m)
+	s := OrderSummary{
+		OrderID:      cmp.Or(m.OrderID, strings.TrimPrefix(info.GetExecution().GetWorkflowId(), WorkflowID(""))),
+		Total:        m.Total,
+		ItemCount:    m.ItemCount,
+		Items:        m.Items,
+		CustomerName: m.CustomerName,
+		StartedAt:    info.GetStartTime().AsTime(),
+	}
+	if info.GetCloseTime() != nil {
+		s.ClosedAt = info.GetCloseTime().AsTime()
+	}
+	fields := info.GetSearchAttributes().GetIndexedFields()
+	var status string
+	decodePayload(fields[SearchAttributeStatus], &status)
+	s.Status = Status(status)
+	decodePayload(fields[SearchAttributeApprovalDeadline], &s.ApprovalDeadline)
+	if (s.Status == StatusAwaitingApproval || s.Status == StatusRunning) && !s.ClosedAt.IsZero() {
+		s.Status = StatusNeedsAttention // ended without an outcome: terminated, say
+	}
+	return s
+}
