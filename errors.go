@@ -42,6 +42,9 @@ var (
 	// namespace lacks the search attributes it needs (see
 	// RegisterSearchAttributes).
 	ErrVisibilityNotReady = errors.New("orderflow: order search attributes are not registered")
+	// ErrInvalidListOptions means ListOrders was given an unknown status, a
+	// page size out of range or a page token it did not return.
+	ErrInvalidListOptions = errors.New("orderflow: invalid list options")
 )
 
 // Permanent business failures. A provider returns an error wrapping one of

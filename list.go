@@ -86,7 +86,9 @@ func decodePageToken(s string, status Status) (pageToken, error) {
 // Orders awaiting approval come oldest first, the others newest first
 // (running ones before ended ones when Status is empty). It needs the
 // search attributes registered (RegisterSearchAttributes); it does not need
-// Options.Visibility on this Client.
+// Options.Visibility on this Client. An unknown status, a page size out of
+// range or a page token that is not one it returned (for this status) is
+// refused with an error wrapping ErrInvalidListOptions.
 func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (*OrderPage, error) {
 	page, err := c.listOrders(ctx, opts)
 	if err != nil {
@@ -128,38 +130,48 @@ func (c *Client) Orders(ctx context.Context, status Status) iter.Seq2[OrderSumma
 func (c *Client) listOrders(ctx context.Context, opts ListOptions) (*OrderPage, error) {
 	query, err := statusQuery(opts.Status)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalidListOptions, err)
 	}
 	switch {
 	case opts.PageSize < 0 || opts.PageSize > MaxPageSize:
-		return nil, fmt.Errorf("page size must be between 1 and %d, got %d", MaxPageSize, opts.PageSize)
+		return nil, fmt.Errorf("%w: page size must be between 1 and %d, got %d", ErrInvalidListOptions, MaxPageSize, opts.PageSize)
 	case opts.PageSize == 0:
 		opts.PageSize = DefaultPageSize
 	}
 	tok, err := decodePageToken(opts.PageToken, opts.Status)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalidListOptions, err)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	if opts.Status == StatusAwaitingApproval {
 		return c.oldestFirst(ctx, query, opts.PageSize, tok)
 	}
-	resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query: query, PageSize: int32(opts.PageSize), NextPageToken: tok.Visibility})
-	if err != nil {
-		return nil, err
+	page := &OrderPage{}
+	next := tok.Visibility
+	for len(page.Orders) < opts.PageSize {
+		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, PageSize: int32(min(opts.PageSize-len(page.Orders), fetchSize)), NextPageToken: next})
+		if err != nil {
+			return nil, err
+		}
+		page.Orders = append(page.Orders, summaries(resp.GetExecutions())...)
+		if next = resp.GetNextPageToken(); len(next) == 0 {
+			return page, nil
+		}
 	}
-	page := &OrderPage{Orders: summaries(resp.GetExecutions())}
-	if len(resp.GetNextPageToken()) > 0 {
-		page.NextPageToken = pageToken{Status: opts.Status, Visibility: resp.GetNextPageToken()}.encode()
-	}
+	page.NextPageToken = pageToken{Status: opts.Status, Visibility: next}.encode()
 	return page, nil
 }
 
+// fetchSize is the most orders asked of the visibility store in one call.
+// Larger pages are much slower than proportionally on SQL visibility
+// stores (on SQLite, 1000 rows took over 10 s where 5 × 200 took 0.2 s).
+const fetchSize = 200
+
 // scanLimit is the most orders oldestFirst reads to find one page; larger
 // sets are cut into time windows of about this many orders.
-var scanLimit = 1000
+var scanLimit = fetchSize
 
 // oldestFirst returns the n oldest orders matching query that come after
 // the token's position. Visibility stores list newest first and, on SQL
@@ -177,7 +189,7 @@ func (c *Client) oldestFirst(ctx context.Context, query string, n int, tok pageT
 		return &OrderPage{}, err
 	}
 	window := query
-	if left > int64(scanLimit) {
+	if left > int64(max(scanLimit, 2*n)) {
 		hi, err := c.windowEnd(ctx, query, tok.After, n)
 		if err != nil {
 			return nil, err
@@ -206,31 +218,32 @@ func (c *Client) oldestFirst(ctx context.Context, query string, n int, tok pageT
 	return page, nil
 }
 
-// windowEnd returns a time hi such that between n+1 and scanLimit orders
+// windowEnd returns a time hi such that between n+1 and max(scanLimit, 2n) orders
 // matching query started before hi (or, when orders share instants, the
 // narrowest window found). lo, if not zero, is a lower bound of them all.
 func (c *Client) windowEnd(ctx context.Context, query string, lo time.Time, n int) (time.Time, error) {
 	before := func(t time.Time) (int64, error) {
 		return c.count(ctx, query+fmt.Sprintf(" AND StartTime < '%s'", t.UTC().Format(time.RFC3339Nano)))
 	}
-	// Invariant: at most n orders started before lo, more than scanLimit
+	// Invariant: at most n orders started before lo, more than limit
 	// before hi.
-	top := time.Now().Add(time.Hour) // past every start, whatever the clocks' skew
-	hi := top
+	limit := int64(max(scanLimit, 2*n))
+	now := time.Now()
+	hi := now.Add(time.Hour) // past every start, whatever the clocks' skew
 	if lo.IsZero() {
 		// Find a lower bound: step back from now, doubling, until no
 		// order is older.
 		for step := time.Minute; ; step *= 2 {
-			probe := top.Add(-step)
+			probe := now.Add(-step)
 			k, err := before(probe)
 			switch {
 			case err != nil:
 				return time.Time{}, err
 			case k == 0:
 				lo = probe
-			case k > int64(n) && k <= int64(scanLimit):
+			case k > int64(n) && k <= limit:
 				return probe, nil
-			case k > int64(scanLimit):
+			case k > limit:
 				hi = probe
 			}
 			if !lo.IsZero() {
@@ -250,7 +263,7 @@ func (c *Client) windowEnd(ctx context.Context, query string, lo time.Time, n in
 		switch {
 		case k <= int64(n):
 			lo = mid
-		case k > int64(scanLimit):
+		case k > limit:
 			hi = mid
 		default:
 			return mid, nil
@@ -270,7 +283,7 @@ func (c *Client) listAll(ctx context.Context, query string) ([]OrderSummary, err
 	var next []byte
 	for {
 		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: query, PageSize: MaxPageSize, NextPageToken: next})
+			Query: query, PageSize: fetchSize, NextPageToken: next})
 		if err != nil {
 			return nil, err
 		}

@@ -50,6 +50,14 @@ func TestMain(m *testing.M) {
 
 	server = temporaltest.NewServer()
 	temporalClient = server.GetDefaultClient()
+	// Orders started with Options.Visibility need these; the others run
+	// alongside them unchanged.
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	if err := orderflow.RegisterSearchAttributes(ctx, temporalClient, server.GetDefaultNamespace()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cancel()
 	code := m.Run()
 	server.Stop()
 	os.Exit(code)
@@ -87,10 +95,36 @@ func newEnv(t testing.TB, opts *orderflow.Options, configure func(*orderflowtest
 // started on it wait, with whatever is sent to them, until startWorker.
 func newEnvWithoutWorker(t testing.TB, opts *orderflow.Options, configure func(*orderflowtest.Providers)) *env {
 	t.Helper()
+	return newEnvOn(t, temporalClient, opts, configure)
+}
+
+// newListingEnv is newEnv in a namespace of the test's own, with the
+// search attributes registered and Options.Visibility on: its listings hold
+// only its own orders, however many other tests start.
+func newListingEnv(t testing.TB, opts *orderflow.Options, configure func(*orderflowtest.Providers)) *env {
+	t.Helper()
+	ns, tc := newNamespace(t, "listing")
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := orderflow.RegisterSearchAttributes(ctx, tc, ns); err != nil {
+		t.Fatalf("RegisterSearchAttributes: %v", err)
+	}
+	var o orderflow.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Visibility = true
+	e := newEnvOn(t, tc, &o, configure)
+	e.startWorker()
+	return e
+}
+
+// newEnvOn is newEnvWithoutWorker on the namespace of tc.
+func newEnvOn(t testing.TB, tc client.Client, opts *orderflow.Options, configure func(*orderflowtest.Providers)) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
 
-	tc := temporalClient
 	taskQueue := "it-" + sanitize(t.Name())
 	acts, providers := orderflowtest.NewActivities()
 	if configure != nil {
@@ -291,4 +325,14 @@ func stepsEqual(got []orderflow.Step, want ...orderflow.Step) bool {
 		}
 	}
 	return true
+}
+
+// decided reports whether a is the decision want, taken at some time (the
+// time is not compared).
+func decided(a, want orderflow.Approval) bool {
+	if a.DecidedAt.IsZero() {
+		return false
+	}
+	a.DecidedAt = time.Time{}
+	return a == want
 }

@@ -5,7 +5,11 @@
 package embedded
 
 import (
+	"context"
 	"fmt"
+	"time"
+
+	"github.com/orderflow/orderflow"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
@@ -38,6 +42,14 @@ func Start(logger log.Logger) (s *Server, err error) {
 	ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: logger}))
 	s = &Server{ts: ts, Address: ts.GetFrontendHostPort(), Namespace: ts.GetDefaultNamespace()}
 	s.Client = ts.GetDefaultClient()
+	// The search attributes of orderflow.Options.Visibility, so that
+	// orders can be listed by status.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := orderflow.RegisterSearchAttributes(ctx, s.Client, s.Namespace); err != nil {
+		s.Stop()
+		return nil, err
+	}
 	return s, nil
 }
 
