@@ -48,15 +48,16 @@ type WorkflowSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
 
-	env       *testsuite.TestWorkflowEnvironment
-	p         *orderflowtest.Providers
-	acts      *orderflow.Activities
-	onStart   map[string]func() // activity name → hook run when it first starts
-	started   []string          // activity names in the order they started
-	timers    int               // timers scheduled
-	cancelled int               // timers cancelled
-	fired     int               // timers fired
-	startedAt time.Time         // workflow clock at start
+	env        *testsuite.TestWorkflowEnvironment
+	p          *orderflowtest.Providers
+	acts       *orderflow.Activities
+	onStart    map[string]func() // activity name → hook run when it first starts
+	started    []string          // activity names in the order they started
+	timers     int               // timers scheduled
+	cancelled  int               // timers cancelled
+	fired      int               // timers fired
+	startedAt  time.Time         // workflow clock at start
+	registered bool              // Register has run on env
 }
 
 func TestWorkflow(t *testing.T) { suite.Run(t, new(WorkflowSuite)) }
@@ -65,6 +66,7 @@ func (s *WorkflowSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.acts, s.p = orderflowtest.NewActivities()
 	s.onStart = map[string]func(){}
+	s.registered = false
 	s.started, s.timers, s.cancelled, s.fired = nil, 0, 0, 0
 	s.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		name := info.ActivityType.Name
@@ -102,6 +104,10 @@ func (s *WorkflowSuite) TearDownTest() { s.env.AssertExpectations(s.T()) }
 
 // register registers the workflow and the (possibly replaced) activities.
 func (s *WorkflowSuite) register() {
+	if s.registered {
+		return
+	}
+	s.registered = true
 	s.Require().NoError(orderflow.Register(s.env, s.acts))
 }
 

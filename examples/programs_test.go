@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderflow/orderflow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
 )
 
@@ -309,6 +311,13 @@ func TestDevServerKeepsOrdersAcrossRestart(t *testing.T) {
 	require.Equal(t, 0, server.interrupt(t), "devserver exit code after SIGINT")
 
 	start(t, env, "Temporal dev server listening on "+addr, "devserver", devArgs...)
+	// The devserver registers the search attributes of listed orders, on a
+	// new state file and again (idempotently) on one that has them.
+	c, err := client.Dial(client.Options{HostPort: addr})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = orderflow.NewClient(c, &orderflow.Options{Visibility: true})
+	require.NoError(t, err, "NewClient with Visibility against the devserver")
 	approve := run(t, env, time.Minute, "approve", "ORD-002", "approve")
 	require.Equal(t, 0, approve.code, approve.stderr)
 	assert.Contains(t, approve.stdout, "Reason: Approved by manager\n")

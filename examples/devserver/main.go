@@ -42,6 +42,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/log"
 
+	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/conn"
 	"github.com/orderflow/orderflow/examples/internal/webui"
 )
@@ -136,6 +137,9 @@ func run() error {
 	if err := awaitReady(address, o.namespace); err != nil {
 		return fmt.Errorf("%w (rerun with -v to see the server's log)", err)
 	}
+	if err := registerSearchAttributes(address, o.namespace); err != nil {
+		return err
+	}
 	var ui *webui.Server
 	if o.uiPort != 0 {
 		if ui, err = webui.Start(o.ip, o.uiPort, address, o.namespace); err != nil {
@@ -159,6 +163,21 @@ func run() error {
 	<-ctx.Done()
 	fmt.Println("Stopping the Temporal dev server...")
 	return nil
+}
+
+// registerSearchAttributes registers the search attributes of
+// orderflow.Options.Visibility in namespace, so that orders can be listed
+// by status (a state file from an earlier run has them already).
+func registerSearchAttributes(address, namespace string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(client.Options{HostPort: address, Namespace: namespace,
+		Logger: conn.NewLogger(io.Discard, slog.LevelError)})
+	if err != nil {
+		return fmt.Errorf("register search attributes: %w", err)
+	}
+	defer c.Close()
+	return orderflow.RegisterSearchAttributes(ctx, c, namespace)
 }
 
 // awaitReady waits until a client can connect to address and reach namespace.
