@@ -392,8 +392,8 @@ func newBrowser(t *testing.T, root context.Context, path string) *headlessBrowse
 		t.Fatalf("start %s: %v\n%s", path, err, output.String())
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("browser output:\n%s", output.String())
+		if out := output.String(); t.Failed() {
+			t.Logf("browser output (its end):\n%s", out[max(0, len(out)-4000):])
 		}
 	})
 	return &headlessBrowser{t: t, ctx: ctx}

@@ -10,9 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,13 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// Listed orders (Options.Visibility): their search attribute and memo
+	// upserts are commands that replay must match.
+	require.NoError(t, orderflow.RegisterSearchAttributes(ctx, tc, srv.GetDefaultNamespace()))
+	listedOpts := orders.Options()
+	listedOpts.Visibility = true
+	listed, err := orderflow.NewClient(tc, &listedOpts)
+	require.NoError(t, err)
 
 	outOfStock := order("ORD-NOSTOCK", 1000)
 	outOfStock.Items[0].ProductID = "OUT-001"
@@ -102,6 +111,17 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			require.NoError(t, orders.Cancel(ctx, id, "customer changed mind"))
 			p.Payment.ChargeFaults.FailOrder(id, nil)
 		}, orderflow.StatusCancelled},
+		{"listed_small_completed", order("ORD-LISTED-SMALL", 8994), nil, orderflow.StatusCompleted},
+		{"listed_approved_by_approver", order("ORD-LISTED-APPROVED", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			_, err := listed.ApproveAs(ctx, id, "alice", "ok")
+			require.NoError(t, err)
+		}, orderflow.StatusCompleted},
+		{"listed_started_raw_rejected", order("ORD-LISTED-RAW", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			_, err := listed.RejectAs(ctx, id, "bob", "no")
+			require.NoError(t, err)
+		}, orderflow.StatusRejected},
 	}
 	dir := os.Getenv("ORDERFLOW_RECORD_HISTORIES")
 	for _, sc := range scenarios {
@@ -109,7 +129,20 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			if sc.name == "delivery_retried_until_answered" {
 				p.Delivery.ArrangeFaults.FailNext(5, nil) // more than the forward policy's 3 attempts
 			}
-			require.NoError(t, orders.Start(ctx, sc.order))
+			switch {
+			case sc.name == "listed_started_raw_rejected":
+				// As the CLI or a raw client starts a listed order: no search
+				// attributes or memo at start; the workflow sets them.
+				in, err := orderflow.NewWorkflowInput(sc.order, &listedOpts)
+				require.NoError(t, err)
+				_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: orderflow.WorkflowID(sc.order.OrderID),
+					TaskQueue: orderflow.DefaultTaskQueue}, orderflow.WorkflowName, in)
+				require.NoError(t, err)
+			case strings.HasPrefix(sc.name, "listed_"):
+				require.NoError(t, listed.Start(ctx, sc.order))
+			default:
+				require.NoError(t, orders.Start(ctx, sc.order))
+			}
 			if sc.act != nil {
 				sc.act(sc.order.OrderID)
 			}
@@ -118,15 +151,21 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			require.Equal(t, sc.status, res.Status, res.Message)
 
 			hist := history(t, ctx, tc, orderflow.WorkflowID(sc.order.OrderID))
+			// Recordings are kept: a history recorded by an earlier build
+			// is what proves that this one replays it. Only new scenarios
+			// are written.
+			file := filepath.Join(dir, "history_"+sc.name+".json")
+			// Written before the replay, which changes the history it
+			// is given: the SDK applies the run's search attribute upserts
+			// to the started event's.
+			if _, err := os.Stat(file); dir != "" && errors.Is(err, fs.ErrNotExist) {
+				b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(file, b, 0o644))
+			}
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflowWithOptions(orderflow.OrderWorkflow, orderflowWorkflowOptions())
 			require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist), "replay of %s", sc.name)
-
-			if dir != "" {
-				b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
-				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "history_"+sc.name+".json"), b, 0o644))
-			}
 		})
 	}
 }
