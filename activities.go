@@ -25,7 +25,9 @@ const (
 
 	// UpdateApprove, UpdateReject and UpdateCancel are the validated Updates
 	// the Client sends. Their argument is the reason, a string; approve and
-	// reject return the Approval that took, cancel returns nothing.
+	// reject take the approver's name as an optional second string
+	// (ValidateApprover), and return the Approval that took; cancel returns
+	// nothing.
 	UpdateApprove = "approve"
 	UpdateReject  = "reject"
 	UpdateCancel  = "cancel_order"

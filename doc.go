@@ -107,6 +107,33 @@
 // cancellation (CLI, UI) is handled the same way before delivery; after it,
 // the order completes and the late cancellation is noted in its warnings.
 //
+// Client.ApproveAs and RejectAs name the approver, a name the caller has
+// authenticated; it is recorded with the decision in the order's history
+// (the Update's second argument), its state and its result
+// (Approval.Approver, with Approval.DecidedAt).
+//
+// # Finding orders
+//
+// With Options.Visibility, orders are findable by status through Temporal's
+// visibility store, without asking each order: Client.ListOrders returns a
+// page (with a page token), Client.Orders iterates over them all.
+//
+//	for o, err := range orders.Orders(ctx, orderflow.StatusAwaitingApproval) {
+//		if err != nil { … }
+//		fmt.Println(o.OrderID, o.CustomerName, o.Total, o.ItemCount, o.TimeLeft(time.Now()))
+//	}
+//
+// Orders awaiting approval come oldest first (the one closest to timing out
+// leads), the others newest first. The orders carry two custom search
+// attributes (SearchAttributeStatus, SearchAttributeApprovalDeadline) and a
+// memo row (order ID, total, items, customer name; never an email or an
+// address). A namespace must have the attributes registered before an order
+// upserts them, or the order's workflow tasks fail: RegisterSearchAttributes
+// does it (idempotent), and NewClient refuses Visibility with
+// ErrVisibilityNotReady until it is done. Orders started without the option
+// run as before and are not listed; both kinds may share a namespace. The
+// package inbox serves an approver's inbox over HTTP on top of this.
+//
 // # Settings and replay
 //
 // The values that steer decisions (threshold, approval timeout, activity
@@ -129,7 +156,10 @@
 //	task queue      order-task-queue                (DefaultTaskQueue)
 //	workflow ID     order-workflow-<order_id>       (WorkflowID)
 //	signals         approve_order, reject_order     (reason string)
-//	updates         approve, reject, cancel_order   (reason string); checkout
+//	updates         approve, reject (reason, approver string),
+//	                cancel_order (reason string), checkout
+//	search attrs    OrderflowStatus (Keyword), OrderflowApprovalDeadline
+//	                (Datetime), memo "orderflow"; with Options.Visibility
 //	queries         get_approval_status, get_approval_reason, get_order_state
 //	activities      process_payment, reserve_inventory, arrange_delivery,
 //	                send_confirmation_email, refund_payment, release_inventory
