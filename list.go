@@ -97,6 +97,22 @@ func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (*OrderPage, 
 	return page, nil
 }
 
+// CountOrders returns how many orders are listed under status ("" for
+// all), as the visibility store counts them now.
+func (c *Client) CountOrders(ctx context.Context, status Status) (int64, error) {
+	query, err := statusQuery(status)
+	if err != nil {
+		return 0, fmt.Errorf("orderflow: count orders: %w: %w", ErrInvalidListOptions, err)
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	n, err := c.count(ctx, query)
+	if err != nil {
+		return 0, fmt.Errorf("orderflow: count orders: %w", err)
+	}
+	return n, nil
+}
+
 // Orders iterates over all orders listed under status ("" for all), in
 // ListOrders' order, fetching them a page at a time. It stops at the first
 // error, which it yields.

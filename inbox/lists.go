@@ -36,8 +36,11 @@ type paging struct {
 }
 
 type inboxContent struct {
-	Rows  []awaitingRow
-	Pages paging
+	// Waiting counts the orders awaiting approval; -1 when the count
+	// failed (the list is shown anyway).
+	Waiting int64
+	Rows    []awaitingRow
+	Pages   paging
 }
 
 // inbox serves GET /: the orders awaiting approval, oldest first.
@@ -55,6 +58,10 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.opts.Now()
 	c := inboxContent{Pages: pagingOf(p.Root, nil, token, res.NextPageToken)}
+	if c.Waiting, err = h.c.CountOrders(r.Context(), orderflow.StatusAwaitingApproval); err != nil {
+		h.log.Warn("inbox: count of waiting orders failed", "error", err)
+		c.Waiting = -1
+	}
 	for _, s := range res.Orders {
 		c.Rows = append(c.Rows, p.awaitingRow(s, now))
 	}

@@ -231,6 +231,10 @@ func TestInboxListsAwaitingOrders(t *testing.T) {
 	if left := inboxTimeLeft.FindStringSubmatch(row); left == nil || (left[1] != "5m00s" && !strings.HasPrefix(left[1], "4m")) {
 		t.Errorf("the row of %s shows no time left of 4m-5m of the 5m timeout:\n%s", big, row)
 	}
+	// The test's namespace holds one waiting order: this one.
+	if !strings.Contains(p.body, "1 order awaits a decision, oldest first.") {
+		t.Errorf("the inbox does not count the waiting orders:\n%s", p.body)
+	}
 	if !strings.Contains(p.body, "Signed in as <strong>alice</strong>") {
 		t.Errorf("the inbox does not say who is signed in:\n%s", p.body)
 	}
