@@ -113,6 +113,24 @@ func (c *Client) CountOrders(ctx context.Context, status Status) (int64, error) 
 	return n, nil
 }
 
+// Summary returns the listing row of one order, read from the server's
+// record of its workflow (search attributes and memo) rather than from the
+// order itself. An order started without Options.Visibility has no row:
+// its summary holds the order ID and times only.
+func (c *Client) Summary(ctx context.Context, orderID string) (*OrderSummary, error) {
+	if err := validateLookupID(orderID); err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	d, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
+	if err != nil {
+		return nil, c.wrap("describe", orderID, err)
+	}
+	s := summaryOf(d.GetWorkflowExecutionInfo())
+	return &s, nil
+}
+
 // Orders iterates over all orders listed under status ("" for all), in
 // ListOrders' order, fetching them a page at a time. It stops at the first
 // error, which it yields.

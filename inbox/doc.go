@@ -70,6 +70,8 @@
 //
 // With Authenticate set, every page and decision is authenticated (the
 // stylesheet is not); a refused request gets 403 and a generic message.
-// A read-only inbox (no Authenticate) still shows customer names and
-// totals: serve it only where its readers may see them.
+// A read-only inbox (no Authenticate) still shows what the order pages
+// show: customer names, items, totals, approvers and reasons, and the
+// providers' messages, which may name a shipping address (the in-memory
+// delivery provider's does). Serve it only where its readers may see them.
 package inbox

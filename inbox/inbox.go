@@ -32,7 +32,7 @@ type Options struct {
 	// If nil, the inbox is read-only: no decision forms are shown and
 	// decision POSTs are refused with 403. A read-only inbox authenticates
 	// nobody: put it behind something that does, since it shows customer
-	// names.
+	// names and the providers' messages (see the package doc).
 	Authenticate func(r *http.Request) (approver string, err error)
 	// PageSize is the number of orders per page: DefaultPageSize (25) if
 	// zero, at most orderflow.MaxPageSize.

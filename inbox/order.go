@@ -10,7 +10,12 @@ import (
 // orderContent is the order page's data: the order's state, with its
 // instants formatted.
 type orderContent struct {
-	R           *orderflow.OrderResult
+	R *orderflow.OrderResult
+	// Customer and Items come from the order's listing row; empty for an
+	// order started without orderflow.Options.Visibility.
+	Customer    string
+	Items       []string
+	More        int
 	Total       string
 	Since       *stamp // when the current provider call started
 	NextAttempt *stamp
@@ -80,6 +85,12 @@ func (h *handler) showOrder(w http.ResponseWriter, r *http.Request, p page, id s
 	}
 	if st.Approval.Status == orderflow.ApprovalPending {
 		c.Form = p.decisionForm(id)
+	}
+	if sum, err := h.c.Summary(r.Context(), id); err != nil {
+		h.log.Warn("inbox: describe order", "order_id", id, "error", err)
+	} else {
+		c.Customer = sum.CustomerName
+		c.Items, c.More = itemLines(*sum)
 	}
 	p.Content = c
 	h.render(w, code, "order", p)

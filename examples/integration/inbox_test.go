@@ -269,6 +269,14 @@ func TestInboxApprove(t *testing.T) {
 	e.mustStart(largeOrder(id))
 	inboxCancelAtEnd(e, id)
 
+	// The order's page shows what an approver decides on.
+	before := inboxGet(t, srv.URL+"/orders/"+url.PathEscape(id))
+	for _, want := range []string{"<dt>Customer</dt><dd>Bob Johnson</dd>", "1 × Laptop (LAPTOP-001)", "$1899.97", "pending"} {
+		if !strings.Contains(before.body, want) {
+			t.Errorf("the page of the waiting order lacks %q:\n%s", want, before.body)
+		}
+	}
+
 	// The approver's path: the inbox, the order's row, its Approve button.
 	p := inboxFindListed(t, srv.URL+"/", id)
 	m := inboxFormAction.FindStringSubmatch(inboxRowOf(p.body, id))
