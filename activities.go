@@ -378,7 +378,9 @@ func heartbeatTimeout(activityTimeout time.Duration) time.Duration {
 func call[T any](ctx context.Context, msg string, kv []any, fn func(context.Context) (T, error)) (T, error) {
 	if activity.IsActivity(ctx) {
 		activity.GetLogger(ctx).Info(msg, kv...)
-		defer keepAlive(ctx)()
+		if !activity.GetInfo(ctx).IsLocalActivity { // local activities cannot heartbeat
+			defer keepAlive(ctx)()
+		}
 	}
 	res, err := fn(ctx)
 	return res, ProviderError(err)

@@ -97,6 +97,9 @@ func (c *Client) start(ctx context.Context, order Order) error {
 	so := c.startOptions(in)
 	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
 	so.WorkflowExecutionErrorWhenAlreadyStarted = true
+	// With a worker for the queue on this Temporal client, the server hands
+	// it the first workflow task in its reply: one round trip less.
+	so.EnableEagerStart = c.opts.LowLatency
 	_, err = c.tc.ExecuteWorkflow(ctx, so, WorkflowName, in)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return ErrOrderExists

@@ -1,6 +1,7 @@
 package orderflow
 
 import (
+	"slices"
 	"time"
 
 	"encoding/json"
@@ -51,6 +52,12 @@ func (in *WorkflowInput) UnmarshalJSON(b []byte) error {
 // through orderWorkflowV1 with their original keys and decisions.
 const changeMoneySafety = "orderflow-money-safety"
 
+// currentWorkflowVersion is Settings.WorkflowVersion of the orders
+// NewWorkflowInput makes: they run this release's workflow without asking
+// GetVersion, which would record a marker and a search attribute upsert.
+// Orders without it replay as before: through GetVersion.
+const currentWorkflowVersion = 2
+
 // OrderWorkflow runs one order: validation, approval when the total is over
 // the threshold, payment, inventory, delivery and the confirmation email,
 // undoing what was done when a step fails or the order is cancelled.
@@ -59,7 +66,14 @@ const changeMoneySafety = "orderflow-money-safety"
 // timed_out, cancelled, failed, needs_attention) and an error only for an
 // invalid input.
 func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error) {
-	if workflow.GetVersion(ctx, changeMoneySafety, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	stamped := in.Settings != nil && in.Settings.WorkflowVersion >= currentWorkflowVersion
+	if in.Settings != nil && in.Settings.WorkflowVersion > currentWorkflowVersion {
+		// Started for a newer release's workflow: fail the workflow task,
+		// so that the server retries it, on a newer worker once one runs.
+		panic(fmt.Sprintf("orderflow: order %q needs workflow_version %d; this worker runs %d",
+			in.Order.OrderID, in.Settings.WorkflowVersion, currentWorkflowVersion))
+	}
+	if !stamped && workflow.GetVersion(ctx, changeMoneySafety, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return orderWorkflowV1(ctx, in)
 	}
 	// Orders from the CLI may not be normalized (CRLF line breaks); the
@@ -131,6 +145,9 @@ type orderWorkflow struct {
 	// their validators, leaving no event in history.
 	claimedDecision ApprovalStatus
 	claimedCancel   bool
+	// durableNext makes the next provider call a regular activity in the
+	// low-latency mode (see checkpoint).
+	durableNext bool
 }
 
 // plan is what the workflow decided from its input. It is computed once and
@@ -238,12 +255,28 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 	w.phase = phaseSteps
 	if w.plan.RequiresApproval {
 		w.publish(ctx, StatusRunning, time.Time{})
+		if w.plan.Settings.LowLatency {
+			w.checkpoint() // the payment is recorded as an activity
+		}
 	}
 	if w.cancelled(ctx) {
 		w.compensate(ctx, nil, StatusCancelled, "")
 		return
 	}
 	w.runSteps(ctx, stepsCtx)
+}
+
+// checkpoint makes the next provider call a (regular) activity in the
+// low-latency mode. Scheduling an activity completes the workflow task,
+// which records what the task decided before the call runs: an approval
+// taken by Update in a task the worker did not complete would otherwise be
+// lost, and a rerun might see the approval timer first and end timed_out
+// after the lost run charged; a delivery, which cannot be undone, would be
+// booked by a run whose steps a rerun might not repeat (see withLostRuns).
+// (A short timer would do the same, but servers fire timers on a coarse
+// clock: about a second on the embedded server.)
+func (w *orderWorkflow) checkpoint() {
+	w.durableNext = true
 }
 
 // awaitApproval waits for the first of a decision (signal or Update), a
@@ -524,6 +557,9 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 	}
 	w.state.Inventory = &inv
 
+	if w.plan.Settings.LowLatency {
+		w.checkpoint() // delivery cannot be undone: it runs as an activity
+	}
 	if w.cancelled(ctx) {
 		w.compensate(ctx, undo, StatusCancelled, "")
 		return
@@ -542,7 +578,16 @@ func (w *orderWorkflow) runSteps(ctx, stepsCtx workflow.Context) {
 // order, compensating undo.
 func (w *orderWorkflow) forward(ctx, stepsCtx workflow.Context, undo *[]undoStep, step Step, activity string,
 	req, result any, undoOf func() undoStep) bool {
-	err := w.execute(w.forwardOptions(stepsCtx), step, activity, req, result)
+	opts := w.forwardOptions(stepsCtx)
+	if w.plan.Settings.LowLatency {
+		// A local call's answer is recorded only when the workflow task
+		// completes. If the worker dies first, the task runs again and calls
+		// again under the same key, and must take the same path: so a step
+		// is retried until the provider answers, never given up on (which
+		// a rerun might not do, and undo what the lost run went on to do).
+		opts = w.untilAnswered(stepsCtx, w.plan.Settings.Retry)
+	}
+	err := w.execute(opts, step, activity, req, result)
 	if err == nil || !isBusinessFailure(err) {
 		*undo = append(*undo, undoOf())
 	}
@@ -605,12 +650,19 @@ func (w *orderWorkflow) sendConfirmation(ctx workflow.Context) {
 	w.finish(StatusCompleted, "Order processed successfully")
 }
 
-// execute runs one provider call as an activity and shows it in the order's
-// state while it runs.
+// execute runs one provider call as an activity (a local one in the
+// low-latency mode) and shows it in the order's state while it runs.
 func (w *orderWorkflow) execute(ctx workflow.Context, step Step, activity string, req, result any) error {
 	w.state.Step = step
 	w.state.Current = &StepProgress{Step: step, Activity: activity, Since: workflow.Now(ctx)}
-	err := workflow.ExecuteActivity(ctx, activity, req).Get(ctx, result)
+	var f workflow.Future
+	if w.plan.Settings.LowLatency && !w.durableNext {
+		f = workflow.ExecuteLocalActivity(ctx, activity, req)
+	} else {
+		f = workflow.ExecuteActivity(ctx, activity, req)
+	}
+	w.durableNext = false
+	err := f.Get(ctx, result)
 	w.state.Current = nil
 	return err
 }
@@ -636,6 +688,30 @@ func (w *orderWorkflow) fail(ctx workflow.Context, undo []undoStep, step Step, e
 	w.compensate(ctx, undo, StatusFailed, fmt.Sprintf("Order failed at %s: %s", step, failureMessage(err)))
 }
 
+// withLostRuns returns undo with the payment and the reservation added, by
+// key, when it lacks them. In the low-latency mode the steps run inside
+// workflow tasks; a task the worker did not complete is run again, and the
+// rerun may see a cancel (or a provider's answer) that the lost run did not,
+// and stop earlier than it. What the lost run charged or reserved is then
+// undone by key: a provider refunds or releases nothing when nothing was
+// taken under the key. (Delivery, which cannot be undone, only starts after
+// a checkpoint has recorded the steps before it.)
+func (w *orderWorkflow) withLostRuns(undo []undoStep) []undoStep {
+	has := func(activity string) bool {
+		return slices.ContainsFunc(undo, func(u undoStep) bool { return u.activity == activity })
+	}
+	o := w.in.Order
+	if !has(ActivityRefundPayment) {
+		undo = append(undo, undoStep{ActivityRefundPayment, StepPayment, RefundRequest{IdempotencyKey: w.key(ActivityRefundPayment),
+			OrderID: o.OrderID, ChargeKey: w.key(ActivityProcessPayment), Amount: w.state.Total}})
+	}
+	if !has(ActivityReleaseInventory) {
+		undo = append(undo, undoStep{ActivityReleaseInventory, StepInventory, ReleaseRequest{IdempotencyKey: w.key(ActivityReleaseInventory),
+			OrderID: o.OrderID, ReserveKey: w.key(ActivityReserveInventory), Items: o.Items}})
+	}
+	return undo
+}
+
 // undoStep is one compensation of the saga.
 type undoStep struct {
 	activity string
@@ -658,6 +734,9 @@ func (c undoStep) reference() string {
 // until the provider answers; one it refuses for good leaves the order
 // StatusNeedsAttention, after the others have run.
 func (w *orderWorkflow) compensate(ctx workflow.Context, undo []undoStep, status Status, message string) {
+	if w.plan.Settings.LowLatency && w.phase == phaseSteps {
+		undo = w.withLostRuns(undo)
+	}
 	w.phase = phaseCompensating
 	w.state.Step = StepCompensation
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
@@ -698,13 +777,36 @@ func (w *orderWorkflow) finish(status Status, message string) {
 // WaitForCancellation makes a cancelled step wait for the provider call to
 // end, so that its compensation cannot overtake it.
 func (w *orderWorkflow) forwardOptions(ctx workflow.Context) workflow.Context {
+	return w.callOptions(ctx, w.plan.Settings.Retry.policy())
+}
+
+// callOptions sets the options of a provider call with the retry policy p:
+// an activity's, or in the low-latency mode a local activity's.
+func (w *orderWorkflow) callOptions(ctx workflow.Context, p *temporal.RetryPolicy) workflow.Context {
+	if w.plan.Settings.LowLatency {
+		// A local activity in flight is not cancelled: the cancellation
+		// is read once it returns, so that a compensation never overtakes
+		// the call it undoes (what WaitForCancellation does below). Its
+		// attempts are bounded by the policy, not by a total time.
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout:    w.plan.Settings.ActivityTimeout,
+			ScheduleToCloseTimeout: localCallLimit,
+			RetryPolicy:            p,
+		})
+		// and the options of the calls that checkpoint makes activities.
+	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: w.plan.Settings.ActivityTimeout,
 		HeartbeatTimeout:    heartbeatTimeout(w.plan.Settings.ActivityTimeout),
-		RetryPolicy:         w.plan.Settings.Retry.policy(),
+		RetryPolicy:         p,
 		WaitForCancellation: true,
 	})
 }
+
+// localCallLimit bounds a local provider call with all its retries: in
+// effect no bound, as an activity's schedule-to-close is unset.
+const localCallLimit = 10 * 365 * 24 * time.Hour
 
 // untilAnswered sets the options of a call that must not give up: delivery
 // and compensations. It is retried with r's intervals and no attempt limit,
@@ -712,12 +814,7 @@ func (w *orderWorkflow) forwardOptions(ctx workflow.Context) workflow.Context {
 func (w *orderWorkflow) untilAnswered(ctx workflow.Context, r Retry) workflow.Context {
 	policy := r.policy()
 	policy.MaximumAttempts = 0
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: w.plan.Settings.ActivityTimeout,
-		HeartbeatTimeout:    heartbeatTimeout(w.plan.Settings.ActivityTimeout),
-		RetryPolicy:         policy,
-		WaitForCancellation: true,
-	})
+	return w.callOptions(ctx, policy)
 }
 
 func (w *orderWorkflow) confirmation(key string) Email {

@@ -13,8 +13,13 @@
 //	           options (30 s start-to-close; retry 1 s ×2 up to 30 s, 3 attempts)
 //	orderflow  orderflow.Client.Execute of orderflowtest.SmallOrder, on a
 //	           worker running orderflow.Register with in-memory providers
+//	lowlatency orderflow with Options.LowLatency: the provider calls run
+//	           as local activities, and the order starts eagerly on the
+//	           worker of the same process
 //	checkout   orderflow.Client.Checkout of the same order: the wait until
 //	           the payment is taken (the order goes on in the background)
+//	checkout-lowlatency
+//	           the same in the low-latency mode
 //
 // For each mode it warms up, then reports p50 and p99 latency of n orders
 // run one after another, orders/s of n orders at the given concurrency, the
@@ -23,7 +28,7 @@
 //
 // Usage:
 //
-//	go run ./examples/bench [-n 100] [-concurrency 16] [-warmup 20] [-modes noop,bare,orderflow,checkout]
+//	go run ./examples/bench [-n 100] [-concurrency 16] [-warmup 20] [-modes noop,bare,orderflow,lowlatency,checkout,checkout-lowlatency]
 package main
 
 import (

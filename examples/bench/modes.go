@@ -32,11 +32,17 @@ var modeMakers = map[string]func(tc client.Client, queue string) (*mode, error){
 	"bare":      bareMode,
 	"orderflow": orderflowMode,
 	"checkout":  checkoutMode,
+	"lowlatency": func(tc client.Client, queue string) (*mode, error) {
+		return orderflowModeWith(tc, queue, "lowlatency", &orderflow.Options{TaskQueue: queue, LowLatency: true})
+	},
+	"checkout-lowlatency": func(tc client.Client, queue string) (*mode, error) {
+		return checkoutModeWith(tc, queue, "checkout-lowlatency", &orderflow.Options{TaskQueue: queue, LowLatency: true})
+	},
 }
 
 // modeNames returns the modes in the order they run by default: the floor first.
 func modeNames() []string {
-	order := map[string]int{"noop": 0, "bare": 1, "orderflow": 2, "checkout": 3}
+	order := map[string]int{"noop": 0, "bare": 1, "orderflow": 2, "lowlatency": 3, "checkout": 4, "checkout-lowlatency": 5}
 	names := make([]string, 0, len(modeMakers))
 	for name := range modeMakers {
 		names = append(names, name)
@@ -76,17 +82,22 @@ func execute(ctx context.Context, tc client.Client, queue, id, workflowType stri
 // orderflowMode runs orderflowtest.SmallOrder through orderflow's Client
 // (Execute), on a worker with orderflow's workflow and in-memory providers.
 func orderflowMode(tc client.Client, queue string) (*mode, error) {
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{TaskQueue: queue})
+	return orderflowModeWith(tc, queue, "orderflow", &orderflow.Options{TaskQueue: queue})
+}
+
+// orderflowModeWith is orderflowMode with the Client's options opts.
+func orderflowModeWith(tc client.Client, queue, name string, opts *orderflow.Options) (*mode, error) {
+	orders, err := orderflow.NewClient(tc, opts)
 	if err != nil {
 		return nil, err
 	}
 	acts, _ := orderflowtest.NewActivities()
 	return &mode{
-		name:     "orderflow",
+		name:     name,
 		queue:    queue,
 		register: func(r worker.Registry) error { return orderflow.Register(r, acts) },
 		run: func(ctx context.Context, seq int64) (string, error) {
-			id := fmt.Sprintf("bench-%d", seq)
+			id := fmt.Sprintf("bench-%s-%d", name, seq)
 			res, err := orders.Execute(ctx, orderflowtest.SmallOrder(id))
 			if err == nil && res.Status != orderflow.StatusCompleted {
 				err = fmt.Errorf("order %s ended %s: %s", id, res.Status, res.Message)
@@ -100,17 +111,22 @@ func orderflowMode(tc client.Client, queue string) (*mode, error) {
 // Client.Checkout: its latency is the customer's wait at checkout, until the
 // payment is taken; the order then goes on in the background.
 func checkoutMode(tc client.Client, queue string) (*mode, error) {
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{TaskQueue: queue})
+	return checkoutModeWith(tc, queue, "checkout", &orderflow.Options{TaskQueue: queue})
+}
+
+// checkoutModeWith is checkoutMode with the Client's options opts.
+func checkoutModeWith(tc client.Client, queue, name string, opts *orderflow.Options) (*mode, error) {
+	orders, err := orderflow.NewClient(tc, opts)
 	if err != nil {
 		return nil, err
 	}
 	acts, _ := orderflowtest.NewActivities()
 	return &mode{
-		name:     "checkout",
+		name:     name,
 		queue:    queue,
 		register: func(r worker.Registry) error { return orderflow.Register(r, acts) },
 		run: func(ctx context.Context, seq int64) (string, error) {
-			id := fmt.Sprintf("bench-checkout-%d", seq)
+			id := fmt.Sprintf("bench-%s-%d", name, seq)
 			res, err := orders.Checkout(ctx, orderflowtest.SmallOrder(id))
 			if err == nil && res.Outcome != orderflow.CheckoutPaid {
 				err = fmt.Errorf("order %s: checkout answered %s", id, res.Outcome)

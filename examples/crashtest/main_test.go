@@ -25,6 +25,7 @@ var (
 	flagVerbose     = flag.Bool("verbose", false, "show the worker's, the server's and the SDK's logs")
 	flagDump        = flag.String("dump", "", "directory to write the event histories of orders with violations to")
 	flagPrint       = flag.Bool("print-orders", false, "print every order: its plan, its calls and how it ended")
+	flagMode        = flag.String("mode", "mixed", "the orders' mode: default, low-latency (local activities), or mixed (every other order)")
 )
 
 func TestMain(m *testing.M) {
@@ -47,8 +48,8 @@ func TestCrashAndFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	fmt.Printf("crashtest: starting with -seed %d -orders %d -kills %d -server-kills %d -transient %g -lost %g -slow %g -business %g -refuse %g\n",
-		cfg.Seed, cfg.Orders, cfg.Kills, cfg.ServerKills, cfg.Rates.Transient, cfg.Rates.Lost, cfg.Rates.Slow, cfg.Business, cfg.Refuse)
+	fmt.Printf("crashtest: starting with -seed %d -orders %d -kills %d -server-kills %d -transient %g -lost %g -slow %g -business %g -refuse %g -mode %s\n",
+		cfg.Seed, cfg.Orders, cfg.Kills, cfg.ServerKills, cfg.Rates.Transient, cfg.Rates.Lost, cfg.Rates.Slow, cfg.Business, cfg.Refuse, cfg.Mode)
 	w, err := setUp(cfg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func configFromFlags() config {
 	return config{
 		Seed: seed, Orders: *flagOrders, Kills: *flagKills, ServerKills: *flagServerKills,
 		Rates:    rates{Transient: *flagTransient, Lost: *flagLost, Slow: *flagSlow},
-		Business: *flagBusiness, Refuse: *flagRefuse, Wait: *flagWait, Verbose: *flagVerbose,
+		Business: *flagBusiness, Refuse: *flagRefuse, Wait: *flagWait, Verbose: *flagVerbose, Mode: *flagMode,
 	}
 }
 

@@ -60,6 +60,10 @@ func (o *orderRun) record(c callRecord) {
 // driver starts orders and sends their decisions through the Client.
 type driver struct {
 	orders *orderflow.Client
+	// starter is the Client that starts an order: orders (the default
+	// mode) or a low-latency one, by the run's -mode. Decisions and
+	// results go through orders: a Client's options matter at start only.
+	starter func(order orderflow.Order) *orderflow.Client
 	// patience is how long a call is retried while the server does not
 	// answer (it may be restarting).
 	patience time.Duration
@@ -91,10 +95,10 @@ func (d *driver) start(ctx context.Context, order orderflow.Order) error {
 	return d.retry(ctx, func(ctx context.Context) error {
 		if first {
 			first = false
-			return d.orders.Start(ctx, order)
+			return d.starter(order).Start(ctx, order)
 		}
 		// The first attempt may have started the order without hearing so.
-		_, err := d.orders.StartIfAbsent(ctx, order)
+		_, err := d.starter(order).StartIfAbsent(ctx, order)
 		return err
 	})
 }

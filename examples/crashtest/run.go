@@ -18,6 +18,10 @@ type config struct {
 	Business, Refuse           float64 // shares of orders
 	Wait                       time.Duration
 	Verbose                    bool
+	// Mode is which mode the orders run in: "default", "low-latency"
+	// (Options.LowLatency: local activities) or "mixed" (every other
+	// order in each).
+	Mode string
 }
 
 func (c config) validate() error {
@@ -30,6 +34,8 @@ func (c config) validate() error {
 		return fmt.Errorf("-business and -refuse must be between 0 and 1")
 	case c.Wait <= 0:
 		return fmt.Errorf("-wait must be positive")
+	case c.Mode != "default" && c.Mode != "low-latency" && c.Mode != "mixed":
+		return fmt.Errorf("-mode must be default, low-latency or mixed, got %q", c.Mode)
 	}
 	return c.Rates.validate()
 }
@@ -51,7 +57,7 @@ const (
 
 // clientOptions are the orders' settings: short timeouts and retries, so
 // that a run takes a minute rather than an hour.
-func clientOptions() *orderflow.Options {
+func clientOptions(lowLatency bool) *orderflow.Options {
 	retry := orderflow.Retry{InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}
 	return &orderflow.Options{
 		TaskQueue:         taskQueue,
@@ -59,6 +65,7 @@ func clientOptions() *orderflow.Options {
 		ActivityTimeout:   activityTimeout,
 		Retry:             retry,
 		CompensationRetry: retry,
+		LowLatency:        lowLatency,
 	}
 }
 
@@ -125,7 +132,11 @@ type outcome struct {
 // run runs cfg's orders in w while killing the worker (and the server) on
 // schedule, then settles the books and checks them.
 func (w *world) run(cfg config) *outcome {
-	orders, err := orderflow.NewClient(w.server.Client, clientOptions())
+	orders, err := orderflow.NewClient(w.server.Client, clientOptions(false))
+	if err != nil {
+		return &outcome{harness: []string{err.Error()}}
+	}
+	fast, err := orderflow.NewClient(w.server.Client, clientOptions(true))
 	if err != nil {
 		return &outcome{harness: []string{err.Error()}}
 	}
@@ -136,7 +147,16 @@ func (w *world) run(cfg config) *outcome {
 		w.ledger.setTerms(p.Order.OrderID, p.Terms)
 		out.runs = append(out.runs, &orderRun{plan: p})
 	}
-	d := &driver{orders: orders, patience: patience}
+	lowLatency := map[string]bool{}
+	for i, p := range plans {
+		lowLatency[p.Order.OrderID] = cfg.Mode == "low-latency" || (cfg.Mode == "mixed" && i%2 == 1)
+	}
+	d := &driver{orders: orders, patience: patience, starter: func(o orderflow.Order) *orderflow.Client {
+		if lowLatency[o.OrderID] {
+			return fast
+		}
+		return orders
+	}}
 	lastStart := plans[len(plans)-1].StartAt
 	start := time.Now()
 

@@ -67,6 +67,12 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	listedOpts.Visibility = true
 	listed, err := orderflow.NewClient(tc, &listedOpts)
 	require.NoError(t, err)
+	fastOpts := orders.Options()
+	fastOpts.LowLatency = true
+	fast, err := orderflow.NewClient(tc, &fastOpts)
+	require.NoError(t, err)
+	noStock := order("ORD-FAST-NOSTOCK", 1000)
+	noStock.Items[0].ProductID = "OUT-001"
 
 	outOfStock := order("ORD-NOSTOCK", 1000)
 	outOfStock.Items[0].ProductID = "OUT-001"
@@ -122,6 +128,13 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			_, err := listed.RejectAs(ctx, id, "bob", "no")
 			require.NoError(t, err)
 		}, orderflow.StatusRejected},
+		{"lowlatency_small_completed", order("ORD-FAST-SMALL", 8994), nil, orderflow.StatusCompleted},
+		{"lowlatency_out_of_stock_compensated", noStock, nil, orderflow.StatusFailed},
+		{"lowlatency_large_approved", order("ORD-FAST-APPROVED", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			_, err := fast.ApproveAs(ctx, id, "alice", "ok")
+			require.NoError(t, err)
+		}, orderflow.StatusCompleted},
 	}
 	dir := os.Getenv("ORDERFLOW_RECORD_HISTORIES")
 	for _, sc := range scenarios {
@@ -140,6 +153,8 @@ func TestRecordAndReplayHistories(t *testing.T) {
 				require.NoError(t, err)
 			case strings.HasPrefix(sc.name, "listed_"):
 				require.NoError(t, listed.Start(ctx, sc.order))
+			case strings.HasPrefix(sc.name, "lowlatency_"):
+				require.NoError(t, fast.Start(ctx, sc.order))
 			default:
 				require.NoError(t, orders.Start(ctx, sc.order))
 			}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "os/exec"
+
+// dieWithParent does nothing here: only Linux can tie a child's life to its
+// parent's. The program stops its children when it ends.
+func dieWithParent(*exec.Cmd) {}
