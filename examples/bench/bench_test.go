@@ -27,7 +27,7 @@ func TestPercentile(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags(nil)
-	if err != nil || strings.Join(cfg.modes, ",") != "noop,bare,orderflow,checkout" {
+	if err != nil || strings.Join(cfg.modes, ",") != "noop,bare,orderflow,lowlatency,checkout,checkout-lowlatency" {
 		t.Fatalf("defaults: %+v, %v", cfg, err)
 	}
 	for _, args := range [][]string{{"-modes", "noop,nope"}, {"-n", "0"}, {"-concurrency", "0"}} {

@@ -44,6 +44,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -57,6 +58,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -253,6 +255,7 @@ func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config,
 		return fmt.Sprintf("INBOX-%d%s", n, suffix)
 	}
 	var waiting, completed []string
+	st := &starter{orders: orders, sem: make(chan struct{}, 16)}
 	for i := range cfg.waiting {
 		o := orderflowtest.LargeOrder(nextID())
 		o.CustomerName = customers[i%len(customers)]
@@ -261,10 +264,17 @@ func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config,
 		}
 		o.CustomerEmail = fmt.Sprintf("customer%d@example.com", i+1)
 		o.Items[1].Quantity += int64(i % 3) // a few different totals
-		if err := orders.Start(ctx, o); err != nil {
-			return err
-		}
 		waiting = append(waiting, o.OrderID)
+		if i < 10 { // one by one: the inbox lists the first ones in this order
+			if err := orders.Start(ctx, o); err != nil {
+				return err
+			}
+			continue
+		}
+		st.start(ctx, o)
+	}
+	if err := st.wait(); err != nil {
+		return err
 	}
 	if cfg.finished == 0 {
 		printIDs(stdout, "Awaiting approval", waiting)
@@ -297,7 +307,39 @@ func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config,
 	return nil
 }
 
+// starter starts orders 16 at a time, so that a thousand take seconds,
+// and keeps the first error.
+type starter struct {
+	orders *orderflow.Client
+	sem    chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error
+}
+
+func (st *starter) start(ctx context.Context, o orderflow.Order) {
+	st.sem <- struct{}{}
+	st.wg.Go(func() {
+		defer func() { <-st.sem }()
+		if err := st.orders.Start(ctx, o); err != nil {
+			st.mu.Lock()
+			st.err = cmp.Or(st.err, err)
+			st.mu.Unlock()
+		}
+	})
+}
+
+// wait waits for the starts in flight and returns the first error.
+func (st *starter) wait() error {
+	st.wg.Wait()
+	return st.err
+}
+
 func printIDs(w io.Writer, what string, ids []string) {
+	if len(ids) > 20 {
+		fmt.Fprintf(w, "%s: %d orders, %s … %s\n", what, len(ids), ids[0], ids[len(ids)-1])
+		return
+	}
 	if len(ids) > 0 {
 		fmt.Fprintf(w, "%s: %s\n", what, strings.Join(ids, ", "))
 	}
