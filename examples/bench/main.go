@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -59,6 +60,7 @@ type config struct {
 	concurrency int      // callers in flight for the throughput figure
 	warmup      int      // orders per mode before measuring
 	modes       []string // names of the modes to run, in order
+	cpuProfile  string   // file for a CPU profile of the whole run, if set
 }
 
 // parseFlags reads args into a config and checks it.
@@ -70,6 +72,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.concurrency, "concurrency", 16, "callers in flight for orders/s")
 	fs.IntVar(&cfg.warmup, "warmup", 20, "orders per mode run before measuring")
 	fs.StringVar(&modes, "modes", strings.Join(modeNames(), ","), "comma-separated modes to run")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server, workers and clients: one process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -95,6 +98,17 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	began := time.Now()
 	srv, err := embedded.Start(conn.NewLogger(os.Stderr, slog.LevelWarn))
