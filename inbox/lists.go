@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -111,10 +112,15 @@ func pagingOf(path string, fixed url.Values, token, next string) paging {
 // listFailed answers a listing that failed. ListOrders does not tell a bad
 // page token from a failed call, so the message covers both.
 func (h *handler) listFailed(w http.ResponseWriter, r *http.Request, err error, token string) {
+	if errors.Is(err, orderflow.ErrInvalidListOptions) {
+		h.log.Warn("inbox: list orders: bad request", "path", r.URL.Path, "error", err)
+		h.fail(w, r, http.StatusBadRequest, "This link to a page of orders is not valid (old or edited): start again from the first page.")
+		return
+	}
 	h.log.Error("inbox: list orders", "path", r.URL.Path, "error", err)
 	msg := "Could not reach the order service. Try again in a moment."
 	if token != "" {
-		msg = "Could not list this page of orders. If you followed an old or edited link, start again from the first page; otherwise try again in a moment."
+		msg = "Could not list this page of orders. Try again in a moment, or start again from the first page."
 	}
 	h.fail(w, r, http.StatusBadGateway, msg)
 }

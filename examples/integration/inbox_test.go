@@ -518,6 +518,7 @@ func TestInboxNotFoundAndBadRequests(t *testing.T) {
 		{inboxGet(t, srv.URL+"/orders?status=shipped"), http.StatusBadRequest, "Unknown status &#34;shipped&#34;"},
 		{inboxGet(t, srv.URL+"/orders/a%20b"), http.StatusBadRequest, "This is not a valid order ID"},
 		{inboxGet(t, srv.URL+"/no/such/page"), http.StatusNotFound, "There is no such page."},
+		{inboxGet(t, srv.URL+"/?page=edited"), http.StatusBadRequest, "This link to a page of orders is not valid"},
 	} {
 		if c.p.code != c.code || !strings.Contains(c.p.body, c.says) {
 			t.Errorf("%s: status %d, want %d with %q:\n%s", c.p.url, c.p.code, c.code, c.says, c.p.body)
