@@ -11,16 +11,22 @@
 //  2. starts -orders large orders (orderflowtest.LargeOrder, over the
 //     approval threshold, with a 1 h approval timeout), -concurrency at a
 //     time;
-//  3. waits until every order waits for its approval: the server reports,
-//     for each order's workflow, no pending workflow task after its first
-//     one (DescribeWorkflowExecution: so the worker has run the workflow up
-//     to its approval wait and the order is in its cache, as far as the
-//     cache holds), and then until the worker's RSS has been stable for
-//     -settle (3 s);
+//  3. waits until every order waits for its approval, asking the server
+//     only, so as not to disturb the worker: first until the workflow task
+//     queue has no backlog (DescribeTaskQueue's approximate count), then
+//     until each order's workflow has completed its first workflow task and
+//     has none pending (DescribeWorkflowExecution, in passes over those not
+//     yet there, 8 at a time): the worker has run it up to its wait for
+//     approval, and holds it in its cache as far as the cache reaches.
+//     Then it waits until the worker's RSS has held still for -settle (3 s;
+//     within 1 MiB or 0.5 %);
 //  4. measures the worker's memory again, and the live heap and goroutines
-//     it reports;
-//  5. approves every order, -concurrency at a time, and waits until all
-//     have completed;
+//     it reports, and checks that the last order's approval is pending (a
+//     query, for the orderflow modes);
+//  5. approves every order, -concurrency at a time, and waits until none
+//     runs and all completed (visibility counts); the last close time is
+//     then found to the millisecond by counting the orders closed after a
+//     time, in a binary search;
 //  6. stops the worker.
 //
 // The modes:
@@ -44,10 +50,12 @@
 //	KB/order     (RSS waiting - RSS idle) / orders
 //	live heap    the worker's heap in use after a forced GC (runtime.MemStats
 //	             HeapAlloc), with every order waiting
-//	heap KB/ord  (live heap waiting - live heap idle) / orders
+//	heap KB/order (live heap waiting - live heap idle) / orders
 //	goroutines   the worker's goroutines with every order waiting
+//	+/order      (goroutines waiting - goroutines idle) / orders
 //	approve-all  from the first approval sent to the last order's close time
-//	             on the server (its visibility record)
+//	             on the server (its visibility record; server and program
+//	             share the machine's clock)
 //	orders/s     orders / approve-all
 //	×bare        orders/s as a ratio to the bare mode's, when bare ran
 //
@@ -59,9 +67,18 @@
 // The server and the worker run on the same machine and share its cores:
 // the figures are as measured there.
 //
+// Each mode also prints a line with the time to start the orders and until
+// all waited, and where the worker's memory is: live heap, goroutine stacks
+// (one workflow goroutine per cached order) and what it got from the OS.
+//
 // Usage, from the repository root:
 //
 //	go run ./examples/waitbench [-orders 10000] [-modes bare,orderflow,lowlatency] [-cache 0] [-concurrency 32] [-v]
+//
+// -v shows the server's and the worker SDK's logs, and the progress of the
+// wait. The hidden flag -heapprofile dir writes a heap profile of each
+// worker with all its orders waiting (sampled every 4 KiB) to
+// dir/waitbench-<mode>.heap.pb.gz, for go tool pprof -top.
 package main
 
 import (

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
+)
+
+// modeNames are the modes, in the order they run by default.
+var modeNames = []string{"bare", "orderflow", "lowlatency"}
+
+// registries put each mode's workflow and activities on the worker process's worker.
+var registries = map[string]func(worker.Registry) error{
+	"bare":       registerBare,
+	"orderflow":  registerOrderflow,
+	"lowlatency": registerOrderflow,
+}
+
+// approvalTimeout is how long each order may wait for its approval: far
+// longer than a run.
+const approvalTimeout = time.Hour
+
+// mode is the parent's side of one way of running an order.
+type mode struct {
+	name  string
+	queue string
+	// start starts the order with this ID, which then waits for approval.
+	start func(ctx context.Context, orderID string) error
+	// approve approves the order.
+	approve func(ctx context.Context, orderID string) error
+	// checkWaiting checks that a waiting order waits for approval.
+	checkWaiting func(ctx context.Context, orderID string) error
+	// checkDone checks that a completed order completed as approved.
+	checkDone func(ctx context.Context, orderID string) error
+}
+
+// newMode returns the mode name on its task queue, with the client tc.
+func newMode(tc client.Client, name, queue string) (*mode, error) {
+	if name == "bare" {
+		return bareMode(tc, queue), nil
+	}
+	opts := &orderflow.Options{TaskQueue: queue, ApprovalTimeout: approvalTimeout, LowLatency: name == "lowlatency"}
+	orders, err := orderflow.NewClient(tc, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &mode{
+		name:  name,
+		queue: queue,
+		start: func(ctx context.Context, id string) error { return orders.Start(ctx, orderflowtest.LargeOrder(id)) },
+		approve: func(ctx context.Context, id string) error {
+			_, err := orders.Approve(ctx, id, "ok")
+			return err
+		},
+		checkWaiting: func(ctx context.Context, id string) error {
+			s, err := orders.ApprovalStatus(ctx, id)
+			if err == nil && s != orderflow.ApprovalPending {
+				err = fmt.Errorf("order %s: approval status %q, want %q", id, s, orderflow.ApprovalPending)
+			}
+			return err
+		},
+		checkDone: func(ctx context.Context, id string) error {
+			res, err := orders.Result(ctx, id)
+			if err == nil && res.Status != orderflow.StatusCompleted {
+				err = fmt.Errorf("order %s ended %s: %s", id, res.Status, res.Message)
+			}
+			return err
+		},
+	}, nil
+}
+
+// registerOrderflow registers orderflow's workflow and activities with
+// orderflowtest's in-memory providers, without simulated latency.
+func registerOrderflow(r worker.Registry) error {
+	acts, _ := orderflowtest.NewActivities()
+	return orderflow.Register(r, acts)
+}
+
+// bareWorkflowName is the bare workflow's type, apart from orderflow's.
+const bareWorkflowName = "WaitBenchBareOrder"
+
+// bareMode starts bareWorkflow with the plain SDK client and approves by
+// the Python demo's signal.
+func bareMode(tc client.Client, queue string) *mode {
+	return &mode{
+		name:  "bare",
+		queue: queue,
+		start: func(ctx context.Context, id string) error {
+			opts := client.StartWorkflowOptions{ID: orderflow.WorkflowID(id), TaskQueue: queue}
+			_, err := tc.ExecuteWorkflow(ctx, opts, bareWorkflowName, orderflowtest.LargeOrder(id))
+			return err
+		},
+		approve: func(ctx context.Context, id string) error {
+			return tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "ok")
+		},
+		checkWaiting: func(context.Context, string) error { return nil }, // no query: nothing to ask
+		checkDone: func(ctx context.Context, id string) error {
+			var res bareResult
+			err := tc.GetWorkflow(ctx, orderflow.WorkflowID(id), "").Get(ctx, &res)
+			if err == nil && (res.Status != "completed" || len(res.Receipts) != len(bareSteps)) {
+				err = fmt.Errorf("order %s ended %s with %d receipts", id, res.Status, len(res.Receipts))
+			}
+			return err
+		},
+	}
+}
+
+// bareSteps are the Python demo's activities, in the order they run.
+var bareSteps = []string{
+	orderflow.ActivityProcessPayment,
+	orderflow.ActivityReserveInventory,
+	orderflow.ActivityArrangeDelivery,
+	orderflow.ActivitySendConfirmation,
+}
+
+// registerBare registers bareWorkflow and one no-op activity per step.
+func registerBare(r worker.Registry) error {
+	r.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: bareWorkflowName})
+	for _, name := range bareSteps {
+		r.RegisterActivityWithOptions(bareStep(name), activity.RegisterOptions{Name: name})
+	}
+	return nil
+}
+
+// bareReceipt is what each bare step returns: a small struct, as the Python
+// demo's activities return a small dict.
+type bareReceipt struct {
+	Step    string `json:"step"`
+	OrderID string `json:"order_id"`
+	Status  string `json:"status"`
+}
+
+// bareResult is what bareWorkflow returns.
+type bareResult struct {
+	Status   string        `json:"status"` // completed or timed_out
+	Reason   string        `json:"reason,omitempty"`
+	Receipts []bareReceipt `json:"receipts"`
+}
+
+// bareStep returns a no-op activity for the step name.
+func bareStep(name string) func(context.Context, orderflow.Order) (bareReceipt, error) {
+	return func(_ context.Context, o orderflow.Order) (bareReceipt, error) {
+		return bareReceipt{Step: name, OrderID: o.OrderID, Status: "success"}, nil
+	}
+}
+
+// bareActivityOptions are orderflow's default options for its forward
+// steps (orderflow also sets a heartbeat timeout, which a no-op activity
+// never comes near).
+func bareActivityOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+			MaximumAttempts:    3,
+		},
+	}
+}
+
+// bareWorkflow is the Python demo's workflow for a large order, on the bare
+// SDK: it waits for the approve_order signal or the approval timeout, as
+// the demo's wait_condition with a timeout does (the timer is cancelled
+// when the approval comes), then runs the four steps in sequence.
+func bareWorkflow(ctx workflow.Context, o orderflow.Order) (bareResult, error) {
+	var res bareResult
+	approved := false
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(workflow.GetSignalChannel(ctx, orderflow.SignalApprove), func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, &res.Reason)
+		approved = true
+	})
+	sel.AddFuture(workflow.NewTimer(timerCtx, approvalTimeout), func(workflow.Future) {})
+	sel.Select(ctx)
+	if !approved {
+		res.Status = "timed_out"
+		return res, nil
+	}
+	cancelTimer()
+	ctx = workflow.WithActivityOptions(ctx, bareActivityOptions())
+	res.Receipts = make([]bareReceipt, len(bareSteps))
+	for i, name := range bareSteps {
+		if err := workflow.ExecuteActivity(ctx, name, o).Get(ctx, &res.Receipts[i]); err != nil {
+			return res, err
+		}
+	}
+	res.Status = "completed"
+	return res, nil
+}
