@@ -107,7 +107,7 @@ func TestAnswersWithoutTheServer(t *testing.T) {
 		{"long reason", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {strings.Repeat("é", 600)}}), 400, "1200 bytes long"},
 		{"control character", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {"a\x00b"}}), 400, "must be plain text"},
 		{"huge form", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {strings.Repeat("x", 65<<10)}}), 413, "too large"},
-		{"bad page token", alice, httptest.NewRequest("GET", "/?page=garbage", nil), 502, "start again from the first page"},
+		{"bad page token", alice, httptest.NewRequest("GET", "/?page=garbage", nil), 400, "start again from the first page"},
 		{"no such page", alice, httptest.NewRequest("GET", "/nope", nil), 404, "no such page"},
 		{"GET of a decision", alice, httptest.NewRequest("GET", "/orders/ORD-1/approve", nil), 404, "no such page"},
 	} {
