@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/bareport"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -150,61 +148,8 @@ func bareMode(tc client.Client, queue string) (*mode, error) {
 	}, nil
 }
 
-// bareSteps are the Python demo's activities, in the order they run.
-var bareSteps = []string{
-	orderflow.ActivityProcessPayment,
-	orderflow.ActivityReserveInventory,
-	orderflow.ActivityArrangeDelivery,
-	orderflow.ActivitySendConfirmation,
-}
-
-// registerBare registers bareWorkflow and one no-op activity per step.
+// registerBare registers the bare port and its steps.
 func registerBare(r worker.Registry) error {
-	r.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: "BenchBareOrder"})
-	for _, name := range bareSteps {
-		r.RegisterActivityWithOptions(bareStep(name), activity.RegisterOptions{Name: name})
-	}
+	bareport.Register(r, "BenchBareOrder", "", 0)
 	return nil
-}
-
-// bareReceipt is what each bare step returns: a small struct, as the Python
-// demo's activities return a small dict.
-type bareReceipt struct {
-	Step    string `json:"step"`
-	OrderID string `json:"order_id"`
-	Status  string `json:"status"`
-}
-
-// bareStep returns a no-op activity for the step name.
-func bareStep(name string) func(context.Context, orderflow.Order) (bareReceipt, error) {
-	return func(_ context.Context, o orderflow.Order) (bareReceipt, error) {
-		return bareReceipt{Step: name, OrderID: o.OrderID, Status: "success"}, nil
-	}
-}
-
-// bareActivityOptions are orderflow's default options for its forward
-// steps (orderflow also sets a heartbeat timeout, which a no-op activity
-// never comes near).
-func bareActivityOptions() workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-			MaximumAttempts:    3,
-		},
-	}
-}
-
-// bareWorkflow runs the four steps in sequence and returns their receipts.
-func bareWorkflow(ctx workflow.Context, o orderflow.Order) ([]bareReceipt, error) {
-	ctx = workflow.WithActivityOptions(ctx, bareActivityOptions())
-	receipts := make([]bareReceipt, len(bareSteps))
-	for i, name := range bareSteps {
-		if err := workflow.ExecuteActivity(ctx, name, o).Get(ctx, &receipts[i]); err != nil {
-			return receipts[:i], err
-		}
-	}
-	return receipts, nil
 }

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/bareport"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -104,9 +102,9 @@ func bareMode(tc client.Client, queue string) *mode {
 		},
 		checkWaiting: func(context.Context, string) error { return nil }, // no query: nothing to ask
 		checkDone: func(ctx context.Context, id string) error {
-			var res bareResult
+			var res bareport.Result
 			err := tc.GetWorkflow(ctx, orderflow.WorkflowID(id), "").Get(ctx, &res)
-			if err == nil && (res.Status != "completed" || len(res.Receipts) != len(bareSteps)) {
+			if err == nil && (res.Status != "completed" || len(res.Receipts) != len(bareport.Steps)) {
 				err = fmt.Errorf("order %s ended %s with %d receipts", id, res.Status, len(res.Receipts))
 			}
 			return err
@@ -114,87 +112,8 @@ func bareMode(tc client.Client, queue string) *mode {
 	}
 }
 
-// bareSteps are the Python demo's activities, in the order they run.
-var bareSteps = []string{
-	orderflow.ActivityProcessPayment,
-	orderflow.ActivityReserveInventory,
-	orderflow.ActivityArrangeDelivery,
-	orderflow.ActivitySendConfirmation,
-}
-
-// registerBare registers bareWorkflow and one no-op activity per step.
+// registerBare registers the bare port's approval workflow and its steps.
 func registerBare(r worker.Registry) error {
-	r.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: bareWorkflowName})
-	for _, name := range bareSteps {
-		r.RegisterActivityWithOptions(bareStep(name), activity.RegisterOptions{Name: name})
-	}
+	bareport.Register(r, "", bareWorkflowName, approvalTimeout)
 	return nil
-}
-
-// bareReceipt is what each bare step returns: a small struct, as the Python
-// demo's activities return a small dict.
-type bareReceipt struct {
-	Step    string `json:"step"`
-	OrderID string `json:"order_id"`
-	Status  string `json:"status"`
-}
-
-// bareResult is what bareWorkflow returns.
-type bareResult struct {
-	Status   string        `json:"status"` // completed or timed_out
-	Reason   string        `json:"reason,omitempty"`
-	Receipts []bareReceipt `json:"receipts"`
-}
-
-// bareStep returns a no-op activity for the step name.
-func bareStep(name string) func(context.Context, orderflow.Order) (bareReceipt, error) {
-	return func(_ context.Context, o orderflow.Order) (bareReceipt, error) {
-		return bareReceipt{Step: name, OrderID: o.OrderID, Status: "success"}, nil
-	}
-}
-
-// bareActivityOptions are orderflow's default options for its forward
-// steps (orderflow also sets a heartbeat timeout, which a no-op activity
-// never comes near).
-func bareActivityOptions() workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-			MaximumAttempts:    3,
-		},
-	}
-}
-
-// bareWorkflow is the Python demo's workflow for a large order, on the bare
-// SDK: it waits for the approve_order signal or the approval timeout, as
-// the demo's wait_condition with a timeout does (the timer is cancelled
-// when the approval comes), then runs the four steps in sequence.
-func bareWorkflow(ctx workflow.Context, o orderflow.Order) (bareResult, error) {
-	var res bareResult
-	approved := false
-	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	sel := workflow.NewSelector(ctx)
-	sel.AddReceive(workflow.GetSignalChannel(ctx, orderflow.SignalApprove), func(c workflow.ReceiveChannel, _ bool) {
-		c.Receive(ctx, &res.Reason)
-		approved = true
-	})
-	sel.AddFuture(workflow.NewTimer(timerCtx, approvalTimeout), func(workflow.Future) {})
-	sel.Select(ctx)
-	if !approved {
-		res.Status = "timed_out"
-		return res, nil
-	}
-	cancelTimer()
-	ctx = workflow.WithActivityOptions(ctx, bareActivityOptions())
-	res.Receipts = make([]bareReceipt, len(bareSteps))
-	for i, name := range bareSteps {
-		if err := workflow.ExecuteActivity(ctx, name, o).Get(ctx, &res.Receipts[i]); err != nil {
-			return res, err
-		}
-	}
-	res.Status = "completed"
-	return res, nil
 }
