@@ -242,3 +242,71 @@ func ExampleNewClient() {
 	}
 	fmt.Println(res.Status, res.Message)
 }
+
+// Orders become findable by status once the namespace has orderflow's
+// search attributes and the Client starts them with Options.Visibility.
+// (Needs a Temporal server.)
+func ExampleClient_Orders() {
+	tc, err := client.Dial(client.Options{HostPort: client.DefaultHostPort})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tc.Close()
+	ctx := context.Background()
+	// Once per namespace; idempotent. Without it NewClient refuses
+	// Visibility with ErrVisibilityNotReady.
+	if err := orderflow.RegisterSearchAttributes(ctx, tc, "default"); err != nil {
+		log.Fatal(err)
+	}
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{Visibility: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Oldest first: the order closest to timing out leads.
+	for o, err := range orders.Orders(ctx, orderflow.StatusAwaitingApproval) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(o.OrderID, o.CustomerName, o.Total, o.ItemCount, o.TimeLeft(time.Now()).Round(time.Second))
+	}
+	// Or a page at a time, for a web page: pass NextPageToken back.
+	page, err := orders.ListOrders(ctx, orderflow.ListOptions{Status: orderflow.StatusNeedsAttention, PageSize: 20})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(page.Orders), "orders need a person; more:", page.NextPageToken != "")
+	// An authenticated approver's decision records the name.
+	if _, err := orders.ApproveAs(ctx, "ORD-002", "alice@example.com", "VIP customer"); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+		fmt.Println("someone decided first")
+	}
+}
+
+// The low-latency mode, for providers that answer in milliseconds: the
+// worker and the Client share the Temporal client, so orders start on the
+// worker in the server's reply, and the provider calls run inside the
+// workflow's tasks. (Needs a Temporal server.)
+func ExampleOptions_lowLatency() {
+	tc, err := client.Dial(client.Options{HostPort: client.DefaultHostPort})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tc.Close()
+	acts, _ := orderflowtest.NewActivities() // your providers here
+	w := worker.New(tc, orderflow.DefaultTaskQueue, worker.Options{})
+	if err := orderflow.Register(w, acts); err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer w.Stop()
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{LowLatency: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	co, err := orders.Checkout(context.Background(), orderflowtest.SmallOrder("ORD-001"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(co.Outcome, co.Payment.TransactionID)
+}
