@@ -134,6 +134,16 @@
 // run as before and are not listed; both kinds may share a namespace. The
 // package inbox serves an approver's inbox over HTTP on top of this.
 //
+// # Low-latency mode
+//
+// With Options.LowLatency the provider calls run as local activities inside
+// the workflow's tasks, and orders start eagerly on a worker that shares the
+// Client's Temporal client: a small order takes about as long as a no-op
+// workflow. The money rules hold as in the default mode; what it costs
+// (calls retried until answered, the payment after an approval and the
+// delivery as regular activities, compensation by key of what a lost
+// workflow task may have taken) is listed on Options.LowLatency.
+//
 // # Settings and replay
 //
 // The values that steer decisions (threshold, approval timeout, activity
