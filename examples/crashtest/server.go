@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
+	"github.com/orderflow/orderflow/examples/internal/devport"
 	"github.com/orderflow/orderflow/examples/internal/embedded"
 )
 
@@ -50,7 +50,7 @@ func startDevserver(dir string, logger log.Logger, verbose bool) (*temporalServe
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build devserver: %w\n%s", err, out)
 	}
-	port, err := freePortWithRoom()
+	port, err := devport.Free()
 	if err != nil {
 		return nil, err
 	}
@@ -103,29 +103,4 @@ func (w *lineWatch) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// freePortWithRoom returns a loopback port p that is free, and so are the
-// devserver's membership ports p+100 to p+103. It picks below the usual
-// ephemeral range, so that outgoing connections do not take the ports
-// between restarts.
-func freePortWithRoom() (int, error) {
-	for range 100 {
-		p := 10000 + rand.IntN(20000)
-		if portsFree(p, p+100, p+101, p+102, p+103) {
-			return p, nil
-		}
-	}
-	return 0, fmt.Errorf("no free port with room for the devserver's membership ports")
-}
-
-func portsFree(ports ...int) bool {
-	for _, p := range ports {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			return false
-		}
-		l.Close()
-	}
-	return true
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"go.temporal.io/sdk/log"
 
 	"github.com/orderflow/orderflow/examples/internal/conn"
+	"github.com/orderflow/orderflow/examples/internal/devport"
 )
 
 // examplesModule is the module that holds the devserver program.
@@ -61,7 +61,7 @@ func (s *server) start(ctx context.Context, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	port, err := freePortWithRoom()
+	port, err := devport.Free()
 	if err != nil {
 		return err
 	}
@@ -189,27 +189,4 @@ func sdkLogger(verbose bool) log.Logger {
 		return conn.NewLogger(os.Stderr, slog.LevelWarn)
 	}
 	return conn.NewLogger(io.Discard, slog.LevelError)
-}
-
-// freePortWithRoom returns a loopback port p that is free, and so are the
-// devserver's membership ports p+100 to p+103.
-func freePortWithRoom() (int, error) {
-	for range 100 {
-		p := 10000 + rand.IntN(20000)
-		if portsFree(p, p+100, p+101, p+102, p+103) {
-			return p, nil
-		}
-	}
-	return 0, errors.New("no free port with room for the devserver's membership ports")
-}
-
-func portsFree(ports ...int) bool {
-	for _, p := range ports {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			return false
-		}
-		l.Close()
-	}
-	return true
 }
