@@ -56,7 +56,26 @@ const changeMoneySafety = "orderflow-money-safety"
 // NewWorkflowInput makes: they run this release's workflow without asking
 // GetVersion, which would record a marker and a search attribute upsert.
 // Orders without it replay as before: through GetVersion.
-const currentWorkflowVersion = 2
+//
+// The revisions, each kept for the orders that run it:
+//
+//   - 2 (or no version, and the marker of changeMoneySafety): the plan is
+//     recorded in history (SideEffect); in the low-latency mode the payment
+//     after an approval runs as a regular activity.
+//   - 3: the plan is computed from the input at every replay, by rules frozen
+//     for version 3 (TestVersion3PlanIsFrozen), one event fewer; in the
+//     low-latency mode the payment after an approval runs as a local
+//     activity, and an order that ends without approval refunds and
+//     releases by key what a lost workflow task may have taken (see
+//     undoLostApproval).
+//
+// A change to newPlan's rules (validation, defaults, totals, keys) or to the
+// decisions below needs a new version, with the old code kept for the
+// orders that run it.
+const currentWorkflowVersion = 3
+
+// versionPlanFromInput is the first version whose plan is not recorded.
+const versionPlanFromInput = 3
 
 // OrderWorkflow runs one order: validation, approval when the total is over
 // the threshold, payment, inventory, delivery and the confirmation email,
@@ -66,12 +85,16 @@ const currentWorkflowVersion = 2
 // timed_out, cancelled, failed, needs_attention) and an error only for an
 // invalid input.
 func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error) {
-	stamped := in.Settings != nil && in.Settings.WorkflowVersion >= currentWorkflowVersion
+	version := 2 // the money-safety release's, unless the input names a later one
 	if in.Settings != nil && in.Settings.WorkflowVersion > currentWorkflowVersion {
 		// Started for a newer release's workflow: fail the workflow task,
 		// so that the server retries it, on a newer worker once one runs.
 		panic(fmt.Sprintf("orderflow: order %q needs workflow_version %d; this worker runs %d",
 			in.Order.OrderID, in.Settings.WorkflowVersion, currentWorkflowVersion))
+	}
+	stamped := in.Settings != nil && in.Settings.WorkflowVersion >= 2
+	if stamped {
+		version = in.Settings.WorkflowVersion
 	}
 	if !stamped && workflow.GetVersion(ctx, changeMoneySafety, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return orderWorkflowV1(ctx, in)
@@ -80,7 +103,7 @@ func OrderWorkflow(ctx workflow.Context, in WorkflowInput) (*OrderResult, error)
 	// steps get the normalized order. A later change to Normalized changes
 	// only activity inputs on replay, which replay does not compare.
 	in.Order = in.Order.Normalized()
-	w := &orderWorkflow{in: in, root: ctx, state: OrderResult{
+	w := &orderWorkflow{in: in, version: version, root: ctx, state: OrderResult{
 		OrderID:  in.Order.OrderID,
 		Status:   StatusRunning,
 		Step:     stepValidation,
@@ -123,10 +146,13 @@ const (
 )
 
 type orderWorkflow struct {
-	in    WorkflowInput
-	plan  plan
-	state OrderResult
-	phase phase
+	in WorkflowInput
+	// version is the workflow revision the order runs (see
+	// currentWorkflowVersion): 2 or 3.
+	version int
+	plan    plan
+	state   OrderResult
+	phase   phase
 
 	// root is the workflow's own context: a native cancellation ends it.
 	root workflow.Context
@@ -150,10 +176,12 @@ type orderWorkflow struct {
 	durableNext bool
 }
 
-// plan is what the workflow decided from its input. It is computed once and
-// recorded in history (SideEffect), so that a later release with other
-// validation rules, defaults or key formats replays a running order the way
-// it first ran.
+// plan is what the workflow decided from its input. In version 2 it is
+// computed once and recorded in history (SideEffect), so that a later
+// release with other validation rules, defaults or key formats replays a
+// running order the way it first ran. From version 3 it is computed from
+// the input at every replay, and the rules that compute it are frozen for
+// the version: a release that changes them starts a new version.
 type plan struct {
 	// Invalid is why the input was refused; the rest is then empty.
 	Invalid          string   `json:"invalid,omitempty"`
@@ -187,9 +215,13 @@ func newPlan(in WorkflowInput, workflowID string) plan {
 // prepare validates the input and fixes the plan of this run.
 func (w *orderWorkflow) prepare(ctx workflow.Context) error {
 	workflowID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	enc := workflow.SideEffect(ctx, func(workflow.Context) any { return newPlan(w.in, workflowID) })
-	if err := enc.Get(&w.plan); err != nil {
-		return err
+	if w.version >= versionPlanFromInput {
+		w.plan = newPlan(w.in, workflowID)
+	} else {
+		enc := workflow.SideEffect(ctx, func(workflow.Context) any { return newPlan(w.in, workflowID) })
+		if err := enc.Get(&w.plan); err != nil {
+			return err
+		}
 	}
 	if w.plan.Invalid != "" {
 		workflow.GetLogger(ctx).Warn("Rejected invalid order", "OrderID", w.in.Order.OrderID, "Error", w.plan.Invalid)
@@ -250,13 +282,16 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 	sigCtx, _ := workflow.NewDisconnectedContext(ctx)
 	workflow.Go(sigCtx, w.ignoreSignals)
 	if !approved {
+		if w.plan.RequiresApproval && w.plan.Settings.LowLatency && w.version >= 3 {
+			w.undoLostApproval(ctx)
+		}
 		return
 	}
 	w.phase = phaseSteps
 	if w.plan.RequiresApproval {
 		w.publish(ctx, StatusRunning, time.Time{})
-		if w.plan.Settings.LowLatency {
-			w.checkpoint() // the payment is recorded as an activity
+		if w.plan.Settings.LowLatency && w.version < 3 {
+			w.checkpoint() // version 2: the payment is recorded as an activity
 		}
 	}
 	if w.cancelled(ctx) {
@@ -268,13 +303,13 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 
 // checkpoint makes the next provider call a (regular) activity in the
 // low-latency mode. Scheduling an activity completes the workflow task,
-// which records what the task decided before the call runs: an approval
-// taken by Update in a task the worker did not complete would otherwise be
-// lost, and a rerun might see the approval timer first and end timed_out
-// after the lost run charged; a delivery, which cannot be undone, would be
-// booked by a run whose steps a rerun might not repeat (see withLostRuns).
-// (A short timer would do the same, but servers fire timers on a coarse
-// clock: about a second on the embedded server.)
+// which records what the task decided before the call runs: a delivery,
+// which cannot be undone, would otherwise be booked by a run whose steps a
+// rerun might not repeat (see withLostRuns). (A short timer would do the
+// same, but costs two more events, and servers fire timers on a coarse
+// clock: about a second on the embedded server. The SDK offers no way to
+// end a workflow task at will.) Version 2 also made the payment after an
+// approval an activity; version 3 undoes by key instead (undoLostApproval).
 func (w *orderWorkflow) checkpoint() {
 	w.durableNext = true
 }
@@ -710,6 +745,44 @@ func (w *orderWorkflow) withLostRuns(undo []undoStep) []undoStep {
 			OrderID: o.OrderID, ReserveKey: w.key(ActivityReserveInventory), Items: o.Items}})
 	}
 	return undo
+}
+
+// undoLostApproval runs when an order in the low-latency mode ends without
+// approval: rejected, timed out, or cancelled while awaiting it. An approval
+// taken by Update is recorded only when the workflow task that took it
+// completes, and the payment and the reservation after it run inside that
+// task. If the worker died first, the task ran again and may have met the
+// timer, a rejection or a cancel first. So the order refunds and releases by
+// key what a lost run may have taken: a provider refunds or releases nothing
+// when nothing was taken under the key, and declines a later charge or
+// reservation under a key it refunded or released. The delivery needs no
+// such care: it only starts after a checkpoint.
+//
+// These calls are not listed as compensations, since as far as the order
+// knows nothing was taken, unless one is refused: the provider then holds
+// something it will not give back, and the order needs a person.
+func (w *orderWorkflow) undoLostApproval(ctx workflow.Context) {
+	status, message := w.state.Status, w.state.Message
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	actx := w.untilAnswered(dctx, w.plan.Settings.CompensationRetry)
+	undo := w.withLostRuns(nil)
+	refused := 0
+	for i := len(undo) - 1; i >= 0; i-- {
+		c := undo[i]
+		if err := w.execute(actx, StepCompensation, c.activity, c.req, nil); err != nil {
+			refused++
+			w.state.Compensations = append(w.state.Compensations, Compensation{Activity: c.activity, Undoes: c.undoes,
+				Reference: c.reference(), Error: failureMessage(err)})
+			workflow.GetLogger(ctx).Error("Refund or release by key refused; needs a person", "OrderID", w.in.Order.OrderID,
+				"Activity", c.activity, "Error", err)
+		}
+	}
+	if refused > 0 {
+		status = StatusNeedsAttention
+		message += fmt.Sprintf("; %d of %d refunds or releases by key were refused: a person must act: see the compensations with an error",
+			refused, len(undo))
+	}
+	w.finish(status, message)
 }
 
 // undoStep is one compensation of the saga.

@@ -39,6 +39,10 @@ func order(id string, cents int64) orderflow.Order {
 		}}
 }
 
+// recordingPrefix names the recordings of this workflow version: history_*
+// without a version are version 2's, history_v1_* the release's before.
+const recordingPrefix = "v3_"
+
 func TestRecordAndReplayHistories(t *testing.T) {
 	srv := temporaltest.NewServer(temporaltest.WithT(t),
 		temporaltest.WithBaseClientOptions(client.Options{Identity: "orderflow-replay-recorder", Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))}))
@@ -135,6 +139,20 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			_, err := fast.ApproveAs(ctx, id, "alice", "ok")
 			require.NoError(t, err)
 		}, orderflow.StatusCompleted},
+		{"lowlatency_large_rejected", order("ORD-FAST-REJECTED", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			_, err := fast.RejectAs(ctx, id, "bob", "no")
+			require.NoError(t, err)
+		}, orderflow.StatusRejected},
+		{"lowlatency_large_timed_out", order("ORD-FAST-TIMEOUT", 189998), nil, orderflow.StatusTimedOut},
+		{"lowlatency_cancelled_after_approval", order("ORD-FAST-APPROVED-CANCEL", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			p.Inventory.ReserveFaults.FailOrder(id, errors.New("warehouse slow")) // keeps the order before delivery
+			_, err := fast.Approve(ctx, id, "ok")
+			require.NoError(t, err)
+			require.NoError(t, fast.Cancel(ctx, id, "customer changed mind"))
+			p.Inventory.ReserveFaults.FailOrder(id, nil)
+		}, orderflow.StatusCancelled},
 	}
 	dir := os.Getenv("ORDERFLOW_RECORD_HISTORIES")
 	for _, sc := range scenarios {
@@ -169,7 +187,7 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			// Recordings are kept: a history recorded by an earlier build
 			// is what proves that this one replays it. Only new scenarios
 			// are written.
-			file := filepath.Join(dir, "history_"+sc.name+".json")
+			file := filepath.Join(dir, "history_"+recordingPrefix+sc.name+".json")
 			// Written before the replay, which changes the history it
 			// is given: the SDK applies the run's search attribute upserts
 			// to the started event's.
