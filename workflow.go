@@ -60,14 +60,9 @@ const changeMoneySafety = "orderflow-money-safety"
 // The revisions, each kept for the orders that run it:
 //
 //   - 2 (or no version, and the marker of changeMoneySafety): the plan is
-//     recorded in history (SideEffect); in the low-latency mode the payment
-//     after an approval runs as a regular activity.
+//     recorded in history (SideEffect).
 //   - 3: the plan is computed from the input at every replay, by rules frozen
-//     for version 3 (TestVersion3PlanIsFrozen), one event fewer; in the
-//     low-latency mode the payment after an approval runs as a local
-//     activity, and an order that ends without approval refunds and
-//     releases by key what a lost workflow task may have taken (see
-//     undoLostApproval).
+//     for version 3 (TestVersion3PlanIsFrozen): one event fewer.
 //
 // A change to newPlan's rules (validation, defaults, totals, keys) or to the
 // decisions below needs a new version, with the old code kept for the
@@ -282,16 +277,13 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 	sigCtx, _ := workflow.NewDisconnectedContext(ctx)
 	workflow.Go(sigCtx, w.ignoreSignals)
 	if !approved {
-		if w.plan.RequiresApproval && w.plan.Settings.LowLatency && w.version >= 3 {
-			w.undoLostApproval(ctx)
-		}
 		return
 	}
 	w.phase = phaseSteps
 	if w.plan.RequiresApproval {
 		w.publish(ctx, StatusRunning, time.Time{})
-		if w.plan.Settings.LowLatency && w.version < 3 {
-			w.checkpoint() // version 2: the payment is recorded as an activity
+		if w.plan.Settings.LowLatency {
+			w.checkpoint() // the payment is recorded as an activity
 		}
 	}
 	if w.cancelled(ctx) {
@@ -303,13 +295,15 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 
 // checkpoint makes the next provider call a (regular) activity in the
 // low-latency mode. Scheduling an activity completes the workflow task,
-// which records what the task decided before the call runs: a delivery,
-// which cannot be undone, would otherwise be booked by a run whose steps a
-// rerun might not repeat (see withLostRuns). (A short timer would do the
-// same, but costs two more events, and servers fire timers on a coarse
-// clock: about a second on the embedded server. The SDK offers no way to
-// end a workflow task at will.) Version 2 also made the payment after an
-// approval an activity; version 3 undoes by key instead (undoLostApproval).
+// which records what the task decided before the call runs: an approval
+// taken by Update in a task the worker did not complete would otherwise be
+// lost, and a rerun might see the approval timer or a rejection first and
+// end with a charge (refunded by key, but a rejected or timed-out order is
+// never to be charged at all); a delivery, which cannot be undone, would be
+// booked by a run whose steps a rerun might not repeat (see withLostRuns).
+// (A short timer would do the same, but costs two more events, and servers
+// fire timers on a coarse clock: about a second on the embedded server. The
+// SDK offers no way to end a workflow task at will.)
 func (w *orderWorkflow) checkpoint() {
 	w.durableNext = true
 }
@@ -745,44 +739,6 @@ func (w *orderWorkflow) withLostRuns(undo []undoStep) []undoStep {
 			OrderID: o.OrderID, ReserveKey: w.key(ActivityReserveInventory), Items: o.Items}})
 	}
 	return undo
-}
-
-// undoLostApproval runs when an order in the low-latency mode ends without
-// approval: rejected, timed out, or cancelled while awaiting it. An approval
-// taken by Update is recorded only when the workflow task that took it
-// completes, and the payment and the reservation after it run inside that
-// task. If the worker died first, the task ran again and may have met the
-// timer, a rejection or a cancel first. So the order refunds and releases by
-// key what a lost run may have taken: a provider refunds or releases nothing
-// when nothing was taken under the key, and declines a later charge or
-// reservation under a key it refunded or released. The delivery needs no
-// such care: it only starts after a checkpoint.
-//
-// These calls are not listed as compensations, since as far as the order
-// knows nothing was taken, unless one is refused: the provider then holds
-// something it will not give back, and the order needs a person.
-func (w *orderWorkflow) undoLostApproval(ctx workflow.Context) {
-	status, message := w.state.Status, w.state.Message
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	actx := w.untilAnswered(dctx, w.plan.Settings.CompensationRetry)
-	undo := w.withLostRuns(nil)
-	refused := 0
-	for i := len(undo) - 1; i >= 0; i-- {
-		c := undo[i]
-		if err := w.execute(actx, StepCompensation, c.activity, c.req, nil); err != nil {
-			refused++
-			w.state.Compensations = append(w.state.Compensations, Compensation{Activity: c.activity, Undoes: c.undoes,
-				Reference: c.reference(), Error: failureMessage(err)})
-			workflow.GetLogger(ctx).Error("Refund or release by key refused; needs a person", "OrderID", w.in.Order.OrderID,
-				"Activity", c.activity, "Error", err)
-		}
-	}
-	if refused > 0 {
-		status = StatusNeedsAttention
-		message += fmt.Sprintf("; %d of %d refunds or releases by key were refused: a person must act: see the compensations with an error",
-			refused, len(undo))
-	}
-	w.finish(status, message)
 }
 
 // undoStep is one compensation of the saga.
