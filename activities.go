@@ -293,13 +293,14 @@ func (a *Activities) Validate() error {
 // misconfigured worker fails at start rather than in the middle of an order,
 // and when the names are already registered on r (a second Register).
 //
-// Orders waiting for approval: a worker keeps each workflow it has run in
-// its sticky cache, about 45 KB and one goroutine per waiting order, and the
-// SDK's default cache holds 10,000 workflows (some 500 MB). Size the cache
-// to the orders that make progress at once, not to those that wait: with
-// worker.SetStickyWorkflowCacheSize(1000), before creating workers, an
-// evicted order is replayed from its short history when its decision or
-// timeout comes. examples/waitbench measures both.
+// NewWorker creates a worker and calls Register. A program that creates its
+// worker itself should size the SDK's sticky workflow cache as NewWorker
+// does: a worker keeps each workflow it has run in that cache, about 45 KB
+// and one goroutine per waiting order, and the SDK's default cache holds
+// 10,000 workflows (some 450 MB). Call
+// worker.SetStickyWorkflowCacheSize(orderflow.DefaultWorkflowCacheSize)
+// before creating the process's first worker; an evicted order is replayed
+// from its short history when its decision or timeout comes.
 func Register(r worker.Registry, a *Activities) (err error) {
 	if r == nil {
 		return errors.New("orderflow: register: registry is nil")

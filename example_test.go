@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/orderflowtest"
@@ -212,8 +211,10 @@ func ExampleNewClient() {
 	defer tc.Close()
 
 	acts, _ := orderflowtest.NewActivities() // your providers here
-	w := worker.New(tc, orderflow.DefaultTaskQueue, worker.Options{})
-	if err := orderflow.Register(w, acts); err != nil {
+	// The workflow and activities registered, and the SDK's workflow cache
+	// sized for orders that wait (orderflow.DefaultWorkflowCacheSize).
+	w, err := orderflow.NewWorker(tc, acts, nil)
+	if err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Start(); err != nil {
@@ -292,8 +293,10 @@ func ExampleOptions_lowLatency() {
 	}
 	defer tc.Close()
 	acts, _ := orderflowtest.NewActivities() // your providers here
-	w := worker.New(tc, orderflow.DefaultTaskQueue, worker.Options{})
-	if err := orderflow.Register(w, acts); err != nil {
+	// The workflow and activities registered, and the SDK's workflow cache
+	// sized for orders that wait (orderflow.DefaultWorkflowCacheSize).
+	w, err := orderflow.NewWorker(tc, acts, nil)
+	if err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Start(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 func TestNewWorkflowInputFillsDefaults(t *testing.T) {
@@ -127,3 +128,18 @@ type validatedInput struct{ orderflow.WorkflowInput }
 
 func (v validatedInput) Validate() error                 { return v.Order.Validate() }
 func (v validatedInput) Total() (orderflow.Money, error) { return v.Order.Total() }
+
+func TestNewWorkerRefusesMissingParts(t *testing.T) {
+	acts, _ := orderflowtest.NewActivities()
+	_, err := orderflow.NewWorker(nil, acts, nil)
+	require.ErrorContains(t, err, "client is nil")
+
+	c, err := client.NewLazyClient(client.Options{}) // connects on first use: never here
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = orderflow.NewWorker(c, &orderflow.Activities{Payment: acts.Payment}, nil)
+	require.ErrorContains(t, err, "missing provider(s) [Inventory Delivery Email]")
+	w, err := orderflow.NewWorker(c, acts, &orderflow.WorkerOptions{TaskQueue: "elsewhere", WorkflowCacheSize: -1})
+	require.NoError(t, err)
+	require.NotNil(t, w)
+}

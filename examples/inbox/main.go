@@ -69,7 +69,6 @@ import (
 	"github.com/orderflow/orderflow/inbox"
 	"github.com/orderflow/orderflow/orderflowtest"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 )
 
 func main() {
@@ -155,8 +154,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	acts, providers := orderflowtest.NewActivities()
 	providers.UseDemoLatency(cfg.latency)
-	w := worker.New(tc, cfg.taskQueue, worker.Options{})
-	if err := orderflow.Register(w, acts); err != nil {
+	w, err := orderflow.NewWorker(tc, acts, &orderflow.WorkerOptions{TaskQueue: cfg.taskQueue})
+	if err != nil {
 		return err
 	}
 	if err := w.Start(); err != nil {

@@ -59,9 +59,11 @@
 //	orders/s     orders / approve-all
 //	×bare        orders/s as a ratio to the bare mode's, when bare ran
 //
-// -cache n sets the worker's sticky workflow cache (worker.SetStickyWorkflowCacheSize);
-// 0 keeps the SDK's default of 10,000 workflows. Orders beyond the cache
-// are evicted from the worker's memory and replayed from history when
+// -cache n sets the worker's sticky workflow cache (worker.SetStickyWorkflowCacheSize)
+// in every mode; 0 keeps each mode's default: the SDK's 10,000 workflows
+// for the bare port, orderflow.DefaultWorkflowCacheSize (1,000) for
+// orderflow, whose worker is made by orderflow.NewWorker. Orders beyond the
+// cache are evicted from the worker's memory and replayed from history when
 // their approval comes.
 //
 // The server and the worker run on the same machine and share its cores:
@@ -113,7 +115,7 @@ func main() {
 type config struct {
 	orders      int           // orders per mode
 	concurrency int           // callers in flight when starting and approving
-	cache       int           // sticky workflow cache size; 0: the SDK's default
+	cache       int           // sticky workflow cache size; 0: each mode's default
 	modes       []string      // names of the modes to run, in order
 	settle      time.Duration // how long the worker's RSS must hold still
 	verbose     bool          // show the server's and the SDK's logs
@@ -131,7 +133,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var modes string
 	fs.IntVar(&cfg.orders, "orders", 10000, "orders per mode, all waiting for approval at once")
 	fs.IntVar(&cfg.concurrency, "concurrency", 32, "callers in flight when starting and when approving orders")
-	fs.IntVar(&cfg.cache, "cache", 0, "the worker's sticky workflow cache size; 0 keeps the SDK's default (10000)")
+	fs.IntVar(&cfg.cache, "cache", 0, "the worker's sticky workflow cache size; 0 keeps each mode's default (bare: the SDK's 10000; orderflow: orderflow.NewWorker's 1000)")
 	fs.StringVar(&modes, "modes", strings.Join(modeNames, ","), "comma-separated modes to run, of "+strings.Join(modeNames, ", "))
 	fs.BoolVar(&cfg.verbose, "v", false, "show the Temporal server's and the worker SDK's logs")
 	fs.DurationVar(&cfg.settle, "settle", 3*time.Second, "how long the worker's RSS must be stable to be measured")
@@ -154,7 +156,7 @@ func (cfg *config) check(modes string) error {
 	case cfg.concurrency < 1:
 		return fmt.Errorf("-concurrency %d: want at least 1", cfg.concurrency)
 	case cfg.cache < 0:
-		return fmt.Errorf("-cache %d: want 0 (the SDK's default) or a positive size", cfg.cache)
+		return fmt.Errorf("-cache %d: want 0 (each mode's default) or a positive size", cfg.cache)
 	case cfg.settle <= 0:
 		return fmt.Errorf("-settle %v: want a positive duration", cfg.settle)
 	}

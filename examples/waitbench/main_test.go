@@ -78,3 +78,23 @@ func tableHasRow(table, mode string) bool {
 	}
 	return false
 }
+
+// TestCacheBoundsTheWaitingOrdersInMemory runs more orders than the sticky
+// workflow cache holds, on orderflow.NewWorker's worker: only the cache's
+// worth of waiting orders keep a goroutine, and the others, evicted, still
+// complete once approved (replayed from their history).
+func TestCacheBoundsTheWaitingOrdersInMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts a Temporal server")
+	}
+	var out bytes.Buffer
+	results, err := run([]string{"-orders", "60", "-modes", "orderflow", "-cache", "10", "-settle", "1s"}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := results[0]
+	if held := r.waiting.Goroutines - r.idle.Goroutines; held > 20 || held < 5 {
+		t.Fatalf("60 waiting orders with a cache of 10 hold %d more goroutines than an idle worker; want about 10", held)
+	}
+}

@@ -52,6 +52,9 @@ func measureMode(ctx context.Context, srv *server, name string, cfg config, out 
 	}
 	defer w.stop()
 	r := result{name: name, orders: cfg.orders, cache: cfg.cache}
+	if r.cache == 0 {
+		r.cache = cacheDefaults[name]
+	}
 	if r.rssIdle, err = settledRSS(ctx, w, cfg.settle); err != nil {
 		return r, err
 	}

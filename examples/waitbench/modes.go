@@ -16,11 +16,21 @@ import (
 // modeNames are the modes, in the order they run by default.
 var modeNames = []string{"bare", "orderflow", "lowlatency"}
 
-// registries put each mode's workflow and activities on the worker process's worker.
-var registries = map[string]func(worker.Registry) error{
-	"bare":       registerBare,
-	"orderflow":  registerOrderflow,
-	"lowlatency": registerOrderflow,
+// workers create each mode's worker in the worker process, with the sticky
+// workflow cache at cache workflows, or when 0 at the mode's default: the
+// SDK's for the bare port, orderflow.NewWorker's for orderflow.
+var workers = map[string]func(c client.Client, queue string, cache int) (worker.Worker, error){
+	"bare":       newBareWorker,
+	"orderflow":  newOrderflowWorker,
+	"lowlatency": newOrderflowWorker,
+}
+
+// cacheDefaults are the sticky workflow cache sizes of the modes when
+// -cache is 0.
+var cacheDefaults = map[string]int{
+	"bare":       10_000, // the SDK's
+	"orderflow":  orderflow.DefaultWorkflowCacheSize,
+	"lowlatency": orderflow.DefaultWorkflowCacheSize,
 }
 
 // approvalTimeout is how long each order may wait for its approval: far
@@ -76,11 +86,11 @@ func newMode(tc client.Client, name, queue string) (*mode, error) {
 	}, nil
 }
 
-// registerOrderflow registers orderflow's workflow and activities with
+// newOrderflowWorker creates orderflow's worker as a user would, with
 // orderflowtest's in-memory providers, without simulated latency.
-func registerOrderflow(r worker.Registry) error {
+func newOrderflowWorker(c client.Client, queue string, cache int) (worker.Worker, error) {
 	acts, _ := orderflowtest.NewActivities()
-	return orderflow.Register(r, acts)
+	return orderflow.NewWorker(c, acts, &orderflow.WorkerOptions{TaskQueue: queue, WorkflowCacheSize: cache})
 }
 
 // bareWorkflowName is the bare workflow's type, apart from orderflow's.
@@ -112,8 +122,13 @@ func bareMode(tc client.Client, queue string) *mode {
 	}
 }
 
-// registerBare registers the bare port's approval workflow and its steps.
-func registerBare(r worker.Registry) error {
-	bareport.Register(r, "", bareWorkflowName, approvalTimeout)
-	return nil
+// newBareWorker creates a plain SDK worker for the bare port's approval
+// workflow and its steps.
+func newBareWorker(c client.Client, queue string, cache int) (worker.Worker, error) {
+	if cache > 0 {
+		worker.SetStickyWorkflowCacheSize(cache)
+	}
+	w := worker.New(c, queue, worker.Options{})
+	bareport.Register(w, "", bareWorkflowName, approvalTimeout)
+	return w, nil
 }

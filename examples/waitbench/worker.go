@@ -29,7 +29,7 @@ const (
 	envMode    = "WAITBENCH_WORKER" // the mode whose workflow to register
 	envAddress = "WAITBENCH_ADDRESS"
 	envQueue   = "WAITBENCH_QUEUE"
-	envCache   = "WAITBENCH_CACHE" // sticky workflow cache size; 0: the SDK's default
+	envCache   = "WAITBENCH_CACHE" // sticky workflow cache size; 0: the mode's default
 	envVerbose = "WAITBENCH_VERBOSE"
 	envProfile = "WAITBENCH_PROFILE" // set: sample the heap finely, for a profile
 )
@@ -55,20 +55,17 @@ func runWorker() error {
 	if err != nil || address == "" || queue == "" || cache < 0 {
 		return fmt.Errorf("worker environment incomplete: want %s, %s, %s and %s (≥ 0)", envMode, envAddress, envQueue, envCache)
 	}
-	register, ok := registries[mode]
+	newWorker, ok := workers[mode]
 	if !ok {
 		return fmt.Errorf("%s=%q: unknown mode", envMode, mode)
-	}
-	if cache > 0 {
-		worker.SetStickyWorkflowCacheSize(cache)
 	}
 	c, err := client.Dial(client.Options{HostPort: address, Logger: sdkLogger(os.Getenv(envVerbose) != "")})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, queue, worker.Options{})
-	if err := register(w); err != nil {
+	w, err := newWorker(c, queue, cache)
+	if err != nil {
 		return err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

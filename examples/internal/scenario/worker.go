@@ -21,8 +21,8 @@ func NewWorker(c client.Client, latency float64) (worker.Worker, *orderflowtest.
 	acts, providers := orderflowtest.NewActivities()
 	providers.UseDemoLatency(latency)
 
-	w := worker.New(c, orderflow.DefaultTaskQueue, worker.Options{})
-	if err := orderflow.Register(w, acts); err != nil {
+	w, err := orderflow.NewWorker(c, acts, nil)
+	if err != nil {
 		return nil, nil, err
 	}
 	return w, providers, nil

@@ -1,0 +1,77 @@
+package orderflow
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+)
+
+// DefaultWorkflowCacheSize is the number of workflows that NewWorker lets the
+// process keep in memory between their workflow tasks (the SDK's sticky
+// workflow cache), unless WorkerOptions.WorkflowCacheSize says otherwise.
+//
+// An order waiting for approval costs about 45 KB and one goroutine while it
+// is cached, and the SDK's own default of 10,000 cached workflows lets
+// 10,000 waiting orders hold about 450 MB. An order that is not cached is
+// replayed from its history, about 30 events, when its next task comes: its
+// decision, its timeout, or a query. So the cache is best sized to the
+// orders that make progress at once, not to those that wait.
+// examples/waitbench measures both: with 10,000 orders waiting, this default
+// held the worker under 100 MB, and approving them all was no slower.
+const DefaultWorkflowCacheSize = 1000
+
+// WorkerOptions configure NewWorker. The zero value is the recommended
+// setup.
+type WorkerOptions struct {
+	// TaskQueue is the task queue the worker polls; empty means
+	// DefaultTaskQueue. It must be the Client's (Options.TaskQueue).
+	TaskQueue string
+	// Worker are the SDK's worker options, passed to worker.New as they are.
+	Worker worker.Options
+	// WorkflowCacheSize sizes the SDK's sticky workflow cache
+	// (worker.SetStickyWorkflowCacheSize): zero means
+	// DefaultWorkflowCacheSize; a negative value leaves the SDK's setting as
+	// the program left it (10,000 unless set).
+	//
+	// The cache belongs to the process, not to a worker, and the SDK sizes
+	// it when the process's first worker is created: a size set while
+	// another worker runs applies only once all of them have stopped. A
+	// program that sets the cache itself passes -1.
+	WorkflowCacheSize int
+}
+
+// NewWorker creates a worker of c for orderflow's task queue, with the
+// workflow and a's activities registered (see Register), and the sticky
+// workflow cache sized for orders that wait (see WorkerOptions). Start it
+// with Start or Run. opts may be nil.
+//
+// Low-latency mode (Options.LowLatency): a Client made from the same c
+// starts orders on this worker eagerly.
+func NewWorker(c client.Client, a *Activities, opts *WorkerOptions) (worker.Worker, error) {
+	if c == nil {
+		return nil, errors.New("orderflow: new worker: client is nil")
+	}
+	var o WorkerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.TaskQueue == "" {
+		o.TaskQueue = DefaultTaskQueue
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.WorkflowCacheSize == 0:
+		worker.SetStickyWorkflowCacheSize(DefaultWorkflowCacheSize)
+	case o.WorkflowCacheSize > 0:
+		worker.SetStickyWorkflowCacheSize(o.WorkflowCacheSize)
+	}
+	w := worker.New(c, o.TaskQueue, o.Worker)
+	if err := Register(w, a); err != nil {
+		return nil, fmt.Errorf("orderflow: new worker: %w", err)
+	}
+	return w, nil
+}
