@@ -19,7 +19,8 @@ import (
 // decision, its timeout, or a query. So the cache is best sized to the
 // orders that make progress at once, not to those that wait.
 // examples/waitbench measures both: with 10,000 orders waiting, this default
-// held the worker under 100 MB, and approving them all was no slower.
+// held the worker at 88 MiB (the SDK's, 435 MiB), and approving them all ran
+// at 39.3 orders/s (39.8).
 const DefaultWorkflowCacheSize = 1000
 
 // WorkerOptions configure NewWorker. The zero value is the recommended
