@@ -30,7 +30,9 @@ const plansV3File = "plans_v3.json"
 // record its plan: it computes it again from the input at every replay, so a
 // running order replays only if these rules still decide as when it started.
 // testdata/plans_v3.json holds inputs at every rule's edges, and random
-// ones, with the plan version 3 made of each.
+// ones, with the plan version 3 made of each. The rules depend on no Go
+// release: the Unicode properties and the email syntax they read are
+// frozen copies (unicode_frozen.go).
 //
 // If this fails, a change altered what some input's plan is: keep the
 // version-3 rules as they were, and give the new ones to a new workflow

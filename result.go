@@ -2,7 +2,6 @@ package orderflow
 
 import (
 	"fmt"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -144,11 +143,11 @@ func ValidateApprover(name string) error {
 	if !utf8.ValidString(name) {
 		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidApprover)
 	}
-	if strings.TrimSpace(name) != name {
+	if trimSpace(name) != name {
 		return fmt.Errorf("%w: leading or trailing space", ErrInvalidApprover)
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || isFormat(r) || r == '\u2028' || r == '\u2029' {
 			return fmt.Errorf("%w: contains a control or invisible character", ErrInvalidApprover)
 		}
 	}
