@@ -468,8 +468,10 @@ func invalid(field, reason string) error { return &ValidationError{Field: field,
 //   - customer_name: required (not empty or only whitespace); at most
 //     MaxFieldLength bytes; one line of text.
 //   - customer_email: required; at most MaxEmailLength bytes; a plain
-//     address such as name@example.com (no display name or comment) whose
-//     domain contains a dot; no control or format characters.
+//     address such as name@example.com: local@domain, both RFC 5322
+//     dot-atoms (non-ASCII letters allowed, RFC 6532), no display name,
+//     comment, quoting or IP literal, and a domain that contains a dot; no
+//     control or format characters.
 //   - shipping_address: required; at most MaxFieldLength bytes; text that
 //     may span lines (LF; Normalized turns CRLF and CR into LF).
 //   - items: 1 to MaxItems items.
@@ -493,7 +495,9 @@ func invalid(field, reason string) error { return &ValidationError{Field: field,
 // the address may contain U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH
 // JOINER, which some scripts and emoji need. One line of text also contains
 // no U+2028 LINE SEPARATOR or U+2029 PARAGRAPH SEPARATOR; the address
-// separates lines with LF only.
+// separates lines with LF only. Whitespace and format characters are those
+// of Unicode 15.0.0, whatever Go release builds the program: an order's
+// validity must not change while it runs.
 //
 // Limits on the total that depend on the options (the approval threshold's
 // currency, Options.MaxOrderTotal) are checked when an order starts.
