@@ -123,6 +123,14 @@ func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error)
 // when no payment was taken. It is one call to the server, an
 // Update-with-Start, not a start followed by polling.
 //
+// Once the order has started, the result is not nil, also when the error is
+// not: a declined card gives the CheckoutNotPaid result (with the order's
+// status and message for the customer) and an error wrapping
+// ErrPaymentDeclined, as CheckoutResult.Err does. An order that ended
+// unpaid without failing (cancelled, rejected) gives the result and a nil
+// error. A nil result comes only with an error that says the order could
+// not be started or reached (ErrInvalidOrder, a server error, ctx).
+//
 // A retried call for the same order ID attaches to that order and gets the
 // same answer (it does not compare the orders); after the order has ended,
 // the answer comes from its result. An invalid order is refused with

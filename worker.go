@@ -12,12 +12,13 @@ import (
 // process keep in memory between their workflow tasks (the SDK's sticky
 // workflow cache), unless WorkerOptions.WorkflowCacheSize says otherwise.
 //
-// An order waiting for approval costs about 45 KB and one goroutine while it
-// is cached, and the SDK's own default of 10,000 cached workflows lets
-// 10,000 waiting orders hold about 450 MB. An order that is not cached is
-// replayed from its history, about 30 events, when its next task comes: its
-// decision, its timeout, or a query. So the cache is best sized to the
-// orders that make progress at once, not to those that wait.
+// An order waiting for approval costs the worker about 45 KB of memory and
+// one goroutine while it is cached, and the SDK's own default of 10,000
+// cached workflows let 10,000 waiting orders hold 435 MiB. An order that is
+// not cached is replayed from its history, about ten events while it
+// waits, when its next task comes: its decision, its timeout, or a query.
+// So the cache is best sized to the orders that make progress at once, not
+// to those that wait.
 // examples/waitbench measures both: with 10,000 orders waiting, this default
 // held the worker at 88 MiB (the SDK's, 435 MiB), and approving them all ran
 // at 39.3 orders/s (39.8).
@@ -37,16 +38,23 @@ type WorkerOptions struct {
 	// the program left it (10,000 unless set).
 	//
 	// The cache belongs to the process, not to a worker, and the SDK sizes
-	// it when the process's first worker is created: a size set while
-	// another worker runs applies only once all of them have stopped. A
-	// program that sets the cache itself passes -1.
+	// it when a worker is created while no other exists: a size set while
+	// another worker exists (created, not yet stopped) applies only once
+	// all of them have stopped, and two NewWorker calls with different
+	// sizes share the first. A program that sets the cache itself passes -1.
 	WorkflowCacheSize int
 }
 
 // NewWorker creates a worker of c for orderflow's task queue, with the
 // workflow and a's activities registered (see Register), and the sticky
-// workflow cache sized for orders that wait (see WorkerOptions). Start it
-// with Start or Run. opts may be nil.
+// workflow cache sized for orders that wait. Start it with Start or Run.
+// opts may be nil.
+//
+// The cache is the SDK's, shared by every worker of the process: unless
+// opts.WorkflowCacheSize is negative, NewWorker calls
+// worker.SetStickyWorkflowCacheSize (with DefaultWorkflowCacheSize when it
+// is zero), which replaces a size the program set before and applies to
+// workers created later with worker.New too.
 //
 // Low-latency mode (Options.LowLatency): a Client made from the same c
 // starts orders on this worker eagerly.

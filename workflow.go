@@ -714,7 +714,8 @@ func (w *orderWorkflow) stopped(ctx workflow.Context, undo []undoStep, step Step
 func (w *orderWorkflow) fail(ctx workflow.Context, undo []undoStep, step Step, err error) {
 	w.state.FailedStep = step
 	w.state.FailureType = failureType(err)
-	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.Order.OrderID, "Step", step, "Error", err)
+	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.Order.OrderID, "Step", step,
+		"FailureType", w.state.FailureType, "Error", failureMessage(err))
 	w.compensate(ctx, undo, StatusFailed, fmt.Sprintf("Order failed at %s: %s", step, failureMessage(err)))
 }
 

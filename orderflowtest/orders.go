@@ -3,7 +3,8 @@ package orderflowtest
 import "github.com/orderflow/orderflow"
 
 // SmallOrder is the Python demo's order under the approval threshold:
-// Alice Smith's two mice and three cables, $89.95.
+// Alice Smith's two mice and three cables, $89.95 (products MOUSE-001 and
+// CABLE-001; a warehouse needs them in stock).
 func SmallOrder(orderID string) orderflow.Order {
 	return orderflow.Order{
 		OrderID:       orderID,
@@ -18,7 +19,8 @@ func SmallOrder(orderID string) orderflow.Order {
 }
 
 // LargeOrder is the Python demo's order over the approval threshold:
-// Bob Johnson's laptop and two monitors, $1899.97.
+// Bob Johnson's laptop and two monitors, $1899.97 (products LAPTOP-001 and
+// MONITOR-001).
 func LargeOrder(orderID string) orderflow.Order {
 	return orderflow.Order{
 		OrderID:       orderID,
