@@ -15,7 +15,7 @@ import (
 // An order waiting for approval costs the worker about 45 KB of memory and
 // one goroutine while it is cached, and the SDK's own default of 10,000
 // cached workflows let 10,000 waiting orders hold 435 MiB. An order that is
-// not cached is replayed from its history, about ten events while it
+// not cached is replayed from its history, five to seven events while it
 // waits, when its next task comes: its decision, its timeout, or a query.
 // So the cache is best sized to the orders that make progress at once, not
 // to those that wait.
