@@ -300,7 +300,7 @@ func (a *Activities) Validate() error {
 // 10,000 workflows (435 MiB measured with 10,000 orders waiting). Call
 // worker.SetStickyWorkflowCacheSize(orderflow.DefaultWorkflowCacheSize)
 // before creating the process's first worker; an evicted order is replayed
-// from its short history (five to seven events while it waits) when its
+// from its short history (five to eight events while it waits) when its
 // decision or timeout comes.
 func Register(r worker.Registry, a *Activities) (err error) {
 	if r == nil {

@@ -158,10 +158,12 @@
 // (validation, total, approval, the idempotency key scope) is computed by
 // rules frozen for the revision, so a later release with other rules
 // replays a running order as it ran: version 3, which the Client starts,
-// computes it again at each replay; version 2, and orders started without
-// settings, record it in history (one event more); orders started by the
-// release before replay through that release's code (see
-// workflow.GetVersion).
+// computes it again at each replay; version 2 records it in history (one
+// event more), and orders started without settings record it and a version
+// marker with its search attribute upsert (three more); orders started by
+// the release before replay through that release's code (see
+// workflow.GetVersion). Options.WorkflowVersion pins the revision new
+// orders run, for a rollout of one binary that holds both client and worker.
 //
 // # Workers and memory
 //
@@ -169,7 +171,7 @@
 // and sizes the SDK's sticky workflow cache, which is the process's, to
 // DefaultWorkflowCacheSize: each cached order costs about 45 KB and a
 // goroutine, and an order waiting for approval need not stay cached, since
-// it is replayed from its short history (five to seven events) when its
+// it is replayed from its short history (five to eight events) when its
 // decision comes. With
 // 10,000 orders waiting, the SDK's default cache of 10,000 workflows held
 // the worker at 435 MiB; the default of NewWorker held it at 88 MiB, and

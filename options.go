@@ -1,6 +1,7 @@
 package orderflow
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -126,6 +127,18 @@ type Options struct {
 	//     when the workflow task times out (10 s), not by a heartbeat.
 	//   - Calls run on the workflow's worker, not on activity workers.
 	LowLatency bool
+	// WorkflowVersion is the revision of the workflow's logic the orders
+	// this Client starts run (Settings.WorkflowVersion). If zero, the
+	// newest this release knows (3) is used; 2 is the release before's.
+	//
+	// A worker that meets an order for a revision newer than its own fails
+	// the order's workflow task, and the server retries it until a newer
+	// worker takes it; with the SDK's worker.FailWorkflow panic policy the
+	// order fails for good instead. Upgrade the workers before the clients,
+	// or, when one binary holds both, roll it out first with
+	// WorkflowVersion set to the revision the old release runs (2), then
+	// again without it.
+	WorkflowVersion int
 }
 
 // withDefaults returns o, or the zero Options for nil, with every default
@@ -146,6 +159,13 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if in.CallTimeout == 0 {
 		in.CallTimeout = DefaultCallTimeout
+	}
+	switch {
+	case in.WorkflowVersion == 0:
+		in.WorkflowVersion = currentWorkflowVersion
+	case in.WorkflowVersion < 2 || in.WorkflowVersion > currentWorkflowVersion:
+		return Options{}, fmt.Errorf("orderflow: options: WorkflowVersion %d: this release starts orders of versions 2 to %d",
+			in.WorkflowVersion, currentWorkflowVersion)
 	}
 	s := in.settings()
 	if err := s.validateNew(); err != nil {
@@ -168,7 +188,7 @@ func (o Options) settings() Settings {
 		MaxOrderTotal:     o.MaxOrderTotal,
 		Visibility:        o.Visibility,
 		LowLatency:        o.LowLatency,
-		WorkflowVersion:   currentWorkflowVersion,
+		WorkflowVersion:   cmp.Or(o.WorkflowVersion, currentWorkflowVersion),
 	}
 }
 

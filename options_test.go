@@ -143,3 +143,18 @@ func TestNewWorkerRefusesMissingParts(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, w)
 }
+
+// Options.WorkflowVersion pins the revision new orders run, for a rollout in
+// two steps; out of range is refused with the range named.
+func TestWorkflowVersionOption(t *testing.T) {
+	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, in.Settings.WorkflowVersion)
+	in, err = orderflow.NewWorkflowInput(smallOrder("ORD-001"), &orderflow.Options{WorkflowVersion: 2})
+	require.NoError(t, err)
+	require.Equal(t, 2, in.Settings.WorkflowVersion)
+	for _, v := range []int{-1, 1, 4} {
+		_, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), &orderflow.Options{WorkflowVersion: v})
+		require.ErrorContains(t, err, "this release starts orders of versions 2 to 3", "version %d", v)
+	}
+}

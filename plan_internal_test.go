@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 )
@@ -68,7 +69,14 @@ func TestVersion3PlanIsFrozen(t *testing.T) {
 		require.NoError(t, json.Unmarshal(c.Input, &in), c.Name)
 		in.Order = in.Order.Normalized() // as OrderWorkflow does
 		got := newPlan(in, c.WorkflowID)
-		require.Equal(t, c.Plan, got, "%s: the plan of a version-3 input changed; see the test's doc comment", c.Name)
+		// The verdict and the field it names decide the order's path; the
+		// rest of the message is only the failure's text, which replay does
+		// not compare, and quotes characters as Go's Unicode tables say.
+		want := c.Plan
+		if unicode.Version != frozenUnicodeVersion {
+			want.Invalid, got.Invalid = invalidField(want.Invalid), invalidField(got.Invalid)
+		}
+		require.Equal(t, want, got, "%s: the plan of a version-3 input changed; see the test's doc comment", c.Name)
 		if got.Invalid == "" {
 			valid++
 		} else {
@@ -78,6 +86,19 @@ func TestVersion3PlanIsFrozen(t *testing.T) {
 	// The cases must exercise both verdicts, or they guard little.
 	require.Greater(t, valid, 50)
 	require.Greater(t, invalidOnes, 50)
+}
+
+// invalidField is the part of a plan's Invalid message that names the
+// field: "orderflow: invalid order: customer_email".
+func invalidField(msg string) string {
+	if i := strings.Index(msg, ": "); i >= 0 {
+		if j := strings.Index(msg[i+2:], ": "); j >= 0 {
+			if k := strings.Index(msg[i+2+j+2:], ": "); k >= 0 {
+				return msg[:i+2+j+2+k]
+			}
+		}
+	}
+	return msg
 }
 
 // generatePlanCases makes the inputs of plans_v3.json: a valid base order,
@@ -91,12 +112,21 @@ func generatePlanCases(t *testing.T) []planCase {
 		}}
 	long := func(n int) string { return strings.Repeat("a", n) }
 	texts := []string{"", " ", "ok", "Zoë Ünal", "注文-001", "a\u200bb", "a\x00b", "tab\there", "line\nbreak",
-		"crlf\r\nbreak", " padded ", "\u202eevil", long(MaxFieldLength), long(MaxFieldLength + 1)}
+		"crlf\r\nbreak", " padded ", "\u202eevil", long(MaxFieldLength), long(MaxFieldLength + 1),
+		"zw\u200cnj", "zw\u200dj", "nel\u0085x", "ls\u2028x", "ps\u2029x", "ideographic\u3000space", "ogham\u1680space",
+		"\u3000padded\u3000", "nbsp\u00a0x", "nnbsp\u202fx", "tag\U000e0001x", "music\U0001d173x", "brahmi\U000110bdx",
+		"egypt\U00013430x", "soft\u00adhyphen", "bom\ufeffx", "mongolian\u180ex", "\u2066iso\u2069", "\x7fdel", "\u0080c1"}
 	ids := []string{"", "ORD-1", "ORD_002.é", "注文-001", "has space", "nbsp\u00a0id", "zw\u200bsp",
 		long(MaxOrderIDLength), long(MaxOrderIDLength + 1), "\xff"}
 	emails := []string{"", "alice@example.com", "a@b", "no-at-sign", "two@@example.com", "alice@example.com ",
 		"<alice@example.com>", strings.Repeat("a", MaxEmailLength-12) + "@example.com",
-		strings.Repeat("a", MaxEmailLength-11) + "@example.com", "ünïcode@example.com"}
+		strings.Repeat("a", MaxEmailLength-11) + "@example.com", "ünïcode@example.com",
+		"first.last@sub.example.co.uk", "a+tag@example.com", "o'brien@example.ie", "x/y=z?q^a{b}|c~d@example.com",
+		"!#$%&*-_`@example.com", "1234@123.45", "a-b@my-host.example", "a.@example.com", ".a@example.com",
+		"a..b@example.com", "a@example..com", "a@.example.com", "a@example.com.", "a@[192.0.2.1]", "a@[IPv6:2001:db8::1]",
+		"\"quoted\"@example.com", "a(comment)@example.com", "a@example.com(comment)", "Alice <a@example.com>",
+		"a@localhost", "a b@example.com", "a@b_c.com", "a;b@example.com", "a,b@example.com", "a\\b@example.com",
+		"用户@例子.广告", "a@ex\u200bample.com", "a@example.com\u3000"}
 	quantities := []int64{-1, 0, 1, 2, MaxQuantity, MaxQuantity + 1}
 	prices := []Money{USD(0), USD(1), USD(-1), USD(99999), USD(100000), USD(100001), {Amount: 100, Currency: "EUR"},
 		{Amount: 100, Currency: "usd"}, {Amount: 100, Currency: "XXX"}, {Amount: 100, Currency: ""},

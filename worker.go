@@ -15,7 +15,7 @@ import (
 // An order waiting for approval costs the worker about 45 KB of memory and
 // one goroutine while it is cached, and the SDK's own default of 10,000
 // cached workflows let 10,000 waiting orders hold 435 MiB. An order that is
-// not cached is replayed from its history, five to seven events while it
+// not cached is replayed from its history, five to eight events while it
 // waits, when its next task comes: its decision, its timeout, or a query.
 // So the cache is best sized to the orders that make progress at once, not
 // to those that wait.
@@ -45,6 +45,9 @@ type WorkerOptions struct {
 	WorkflowCacheSize int
 }
 
+// setStickyWorkflowCacheSize is the SDK's, replaced in tests.
+var setStickyWorkflowCacheSize = worker.SetStickyWorkflowCacheSize
+
 // NewWorker creates a worker of c for orderflow's task queue, with the
 // workflow and a's activities registered (see Register), and the sticky
 // workflow cache sized for orders that wait. Start it with Start or Run.
@@ -56,8 +59,9 @@ type WorkerOptions struct {
 // is zero), which replaces a size the program set before and applies to
 // workers created later with worker.New too.
 //
-// Low-latency mode (Options.LowLatency): a Client made from the same c
-// starts orders on this worker eagerly.
+// Low-latency mode (Options.LowLatency): once this worker runs, a Client
+// made from the same c, on the same task queue, starts orders on it
+// eagerly.
 func NewWorker(c client.Client, a *Activities, opts *WorkerOptions) (worker.Worker, error) {
 	if c == nil {
 		return nil, errors.New("orderflow: new worker: client is nil")
@@ -74,9 +78,9 @@ func NewWorker(c client.Client, a *Activities, opts *WorkerOptions) (worker.Work
 	}
 	switch {
 	case o.WorkflowCacheSize == 0:
-		worker.SetStickyWorkflowCacheSize(DefaultWorkflowCacheSize)
+		setStickyWorkflowCacheSize(DefaultWorkflowCacheSize)
 	case o.WorkflowCacheSize > 0:
-		worker.SetStickyWorkflowCacheSize(o.WorkflowCacheSize)
+		setStickyWorkflowCacheSize(o.WorkflowCacheSize)
 	}
 	w := worker.New(c, o.TaskQueue, o.Worker)
 	if err := Register(w, a); err != nil {

@@ -62,8 +62,11 @@ const changeMoneySafety = "orderflow-money-safety"
 //   - 2 (or no version, and the marker of changeMoneySafety): the plan is
 //     recorded in history (SideEffect).
 //   - 3: the plan is computed from the input at every replay, by rules frozen
-//     for version 3 (TestVersion3PlanIsFrozen), which read nothing that a
-//     Go release changes (unicode_frozen.go): one event fewer.
+//     for version 3 (TestVersion3PlanIsFrozen), which take their Unicode
+//     properties and address syntax from frozen copies rather than from the
+//     Go release (unicode_frozen.go): one event fewer. (The SDK's JSON
+//     decoding of the input, which every workflow's replay relies on,
+//     remains Go's.)
 //
 // A change to newPlan's rules (validation, defaults, totals, keys) or to the
 // decisions below needs a new version, with the old code kept for the

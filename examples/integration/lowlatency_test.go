@@ -29,6 +29,16 @@ func markers(events []*historypb.HistoryEvent) (local, version int) {
 	return local, version
 }
 
+// sideEffects counts the SideEffect markers of a history.
+func sideEffects(events []*historypb.HistoryEvent) (n int) {
+	for _, ev := range events {
+		if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "SideEffect" {
+			n++
+		}
+	}
+	return n
+}
+
 func TestLowLatencyOrderRunsItsCallsInTheWorkflowTask(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, lowLatency, nil)
@@ -156,7 +166,21 @@ func TestOrdersStartedByTheClientNeedNoVersionMarker(t *testing.T) {
 		t.Fatalf("history has %d version markers and %d upserts; want none", version,
 			countEvents(events, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES))
 	}
-	if len(events) > 29 {
-		t.Errorf("a small order's history has %d events; want at most 29 (no recorded plan from version 3)", len(events))
+	if len(events) > 29 || sideEffects(events) != 0 {
+		t.Errorf("a small order's history has %d events and %d recorded plans; want at most 29 and none (version 3)",
+			len(events), sideEffects(events))
+	}
+}
+
+// Options.WorkflowVersion 2 starts orders that the release before runs:
+// their plan is recorded.
+func TestOrdersPinnedToVersion2RecordTheirPlan(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &orderflow.Options{WorkflowVersion: 2}, nil)
+	id := e.id("1")
+	e.mustStart(smallOrder(id))
+	e.result(id, orderflow.StatusCompleted)
+	if events := e.history(id); sideEffects(events) != 1 || len(events) != 30 {
+		t.Fatalf("history of %d events with %d recorded plans; want 30 and 1", len(events), sideEffects(events))
 	}
 }
