@@ -2,8 +2,11 @@
 // embedded Temporal server and replays them against the current workflow code.
 //
 // Set ORDERFLOW_RECORD_HISTORIES to a directory (the library's testdata/) to
-// save the histories; the library's replay test then guards them against
-// changes that would break running orders.
+// save the histories of new scenarios; the library's replay test then guards
+// them against changes that would break running orders. Add them to the
+// library's manifest of recordings with
+// go test -run TestRecordingsAreOnlyEverAdded -update-manifest (in the
+// library's directory); a recording, once added, never changes.
 package replay
 
 import (
