@@ -128,8 +128,8 @@ type Options struct {
 	//   - Calls run on the workflow's worker, not on activity workers.
 	LowLatency bool
 	// WorkflowVersion is the revision of the workflow's logic the orders
-	// this Client starts run (Settings.WorkflowVersion). If zero, the
-	// newest this release knows (3) is used; 2 is the release before's.
+	// this Client starts run (Settings.WorkflowVersion). If zero,
+	// LatestWorkflowVersion is used; 2 is the release before's.
 	//
 	// A worker that meets an order for a revision newer than its own fails
 	// the order's workflow task, and the server retries it until a newer

@@ -71,7 +71,13 @@ const changeMoneySafety = "orderflow-money-safety"
 // A change to newPlan's rules (validation, defaults, totals, keys) or to the
 // decisions below needs a new version, with the old code kept for the
 // orders that run it.
-const currentWorkflowVersion = 3
+const currentWorkflowVersion = LatestWorkflowVersion
+
+// LatestWorkflowVersion is the newest revision of the workflow's logic this
+// release runs, and the one the Client starts orders with unless
+// Options.WorkflowVersion says otherwise. Workers of this release also run
+// orders of every earlier revision.
+const LatestWorkflowVersion = 3
 
 // versionPlanFromInput is the first version whose plan is not recorded.
 const versionPlanFromInput = 3

@@ -32,6 +32,8 @@ func TestNewClientValidation(t *testing.T) {
 		"activity timeout of 1ns":        {ActivityTimeout: time.Nanosecond},
 		"blank task queue":               {TaskQueue: " "},
 		"negative CallTimeout":           {CallTimeout: -time.Second},
+		"WorkflowVersion 1":              {WorkflowVersion: 1},
+		"WorkflowVersion after latest":   {WorkflowVersion: orderflow.LatestWorkflowVersion + 1},
 	}
 	for name, opts := range bad {
 		if c, err := orderflow.NewClient(tc, &opts); err == nil || c != nil {
@@ -66,7 +68,7 @@ func defaultOptions() orderflow.Options {
 	return orderflow.Options{TaskQueue: orderflow.DefaultTaskQueue, ApprovalThreshold: orderflow.DefaultApprovalThreshold,
 		ApprovalTimeout: orderflow.DefaultApprovalTimeout, ActivityTimeout: orderflow.DefaultActivityTimeout,
 		Retry: orderflow.DefaultRetry(), CompensationRetry: orderflow.DefaultCompensationRetry(),
-		CallTimeout: orderflow.DefaultCallTimeout}
+		CallTimeout: orderflow.DefaultCallTimeout, WorkflowVersion: orderflow.LatestWorkflowVersion}
 }
 
 // defaultSettings is what a zero Options puts into an order's input.
