@@ -85,6 +85,20 @@ func orderflowMode(tc client.Client, queue string) (*mode, error) {
 
 // orderflowModeWith is orderflowMode with the Client's options opts.
 func orderflowModeWith(tc client.Client, queue, name string, opts *orderflow.Options) (*mode, error) {
+	return clientMode(tc, queue, name, opts, func(ctx context.Context, orders *orderflow.Client, id string) error {
+		res, err := orders.Execute(ctx, orderflowtest.SmallOrder(id))
+		if err == nil && res.Status != orderflow.StatusCompleted {
+			err = fmt.Errorf("order %s ended %s: %s", id, res.Status, res.Message)
+		}
+		return err
+	})
+}
+
+// clientMode runs one small order per call through call, with a Client of
+// options opts, on a worker with orderflow's workflow and in-memory
+// providers.
+func clientMode(tc client.Client, queue, name string, opts *orderflow.Options,
+	call func(ctx context.Context, orders *orderflow.Client, orderID string) error) (*mode, error) {
 	orders, err := orderflow.NewClient(tc, opts)
 	if err != nil {
 		return nil, err
@@ -96,11 +110,7 @@ func orderflowModeWith(tc client.Client, queue, name string, opts *orderflow.Opt
 		register: func(r worker.Registry) error { return orderflow.Register(r, acts) },
 		run: func(ctx context.Context, seq int64) (string, error) {
 			id := fmt.Sprintf("bench-%s-%d", name, seq)
-			res, err := orders.Execute(ctx, orderflowtest.SmallOrder(id))
-			if err == nil && res.Status != orderflow.StatusCompleted {
-				err = fmt.Errorf("order %s ended %s: %s", id, res.Status, res.Message)
-			}
-			return orderflow.WorkflowID(id), err
+			return orderflow.WorkflowID(id), call(ctx, orders, id)
 		},
 	}, nil
 }
@@ -114,24 +124,13 @@ func checkoutMode(tc client.Client, queue string) (*mode, error) {
 
 // checkoutModeWith is checkoutMode with the Client's options opts.
 func checkoutModeWith(tc client.Client, queue, name string, opts *orderflow.Options) (*mode, error) {
-	orders, err := orderflow.NewClient(tc, opts)
-	if err != nil {
-		return nil, err
-	}
-	acts, _ := orderflowtest.NewActivities()
-	return &mode{
-		name:     name,
-		queue:    queue,
-		register: func(r worker.Registry) error { return orderflow.Register(r, acts) },
-		run: func(ctx context.Context, seq int64) (string, error) {
-			id := fmt.Sprintf("bench-%s-%d", name, seq)
-			res, err := orders.Checkout(ctx, orderflowtest.SmallOrder(id))
-			if err == nil && res.Outcome != orderflow.CheckoutPaid {
-				err = fmt.Errorf("order %s: checkout answered %s", id, res.Outcome)
-			}
-			return orderflow.WorkflowID(id), err
-		},
-	}, nil
+	return clientMode(tc, queue, name, opts, func(ctx context.Context, orders *orderflow.Client, id string) error {
+		res, err := orders.Checkout(ctx, orderflowtest.SmallOrder(id))
+		if err == nil && res.Outcome != orderflow.CheckoutPaid {
+			err = fmt.Errorf("order %s: checkout answered %s", id, res.Outcome)
+		}
+		return err
+	})
 }
 
 // bareMode runs bareWorkflow, the Python demo's workflow written directly
