@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,27 +60,24 @@ const (
 func WorkflowID(orderID string) string { return "order-workflow-" + orderID }
 
 // IdempotencyKey returns the key of one provider call of an order: the
-// order's workflow ID and the activity's wire name,
-// "order-workflow-ORD-001/process_payment". When the workflow ID is not the
-// order's own (in the SDK's test environment every workflow is
-// "default-test-workflow-id"), the order ID is added, so that two orders
-// never share a key.
+// order ID, with "%" and "/" (and other characters a URL path escapes)
+// escaped, a slash, and the activity's wire name: "ORD-001/process_payment",
+// "X%2FZ/process_payment" for order "X/Z". The escaping makes the key
+// unambiguous: two different orders never share a key, whatever their IDs
+// and whatever workflow IDs they run under, and one order has one key per
+// call whichever workflow ID runs it.
 //
 // The key is the same on every retry, every replay, every worker restart and
 // every run of the order: a second run of an order that already charged
 // finds that charge, and one whose charge was refunded finds the refund and
-// is declined (see PaymentProvider). Workflows record the key scope in their
-// history, so a running order keeps its keys across library upgrades.
-func IdempotencyKey(workflowID, orderID, activityName string) string {
-	return keyScope(workflowID, orderID) + "/" + activityName
+// is declined (see PaymentProvider). The Client decides the keys' prefix when
+// it starts an order and carries it in the workflow's input, so a running
+// order keeps its keys across library upgrades.
+func IdempotencyKey(orderID, activityName string) string {
+	return keyPrefix(orderID) + "/" + activityName
 }
 
-func keyScope(workflowID, orderID string) string {
-	if workflowID == WorkflowID(orderID) {
-		return workflowID
-	}
-	return workflowID + "/" + orderID
-}
+func keyPrefix(orderID string) string { return url.PathEscape(orderID) }
 
 // PaymentProvider takes and returns money.
 //
@@ -287,11 +286,26 @@ func (a *Activities) Validate() error {
 	return nil
 }
 
+// RegisterOptions are the options of Register.
+type RegisterOptions struct {
+	// VersioningBehavior is the Worker Versioning behaviour OrderWorkflow
+	// is registered with. Pinned, workflow.VersioningBehaviorPinned, is
+	// Temporal's advice for order processing: an order finishes on the code
+	// it started on. Zero is unspecified, which a worker with versioning on
+	// (worker.DeploymentOptions.UseVersioning) refuses unless it sets a
+	// DefaultVersioningBehavior; workers without versioning ignore it.
+	VersioningBehavior workflow.VersioningBehavior
+}
+
 // Register registers OrderWorkflow and the activities under their wire names
 // on r, which may be a worker.Worker or a testsuite.TestWorkflowEnvironment.
-// It returns an error, and registers nothing, when a provider is missing, so a
-// misconfigured worker fails at start rather than in the middle of an order,
-// and when the names are already registered on r (a second Register).
+// opts, at most one, give the workflow's versioning behaviour (see
+// RegisterOptions). It returns an error, and registers nothing, when a
+// provider is missing, so a misconfigured worker fails at start rather than
+// in the middle of an order; when the names are already registered on r (a
+// second Register); and when r refuses the workflow, such as a worker with
+// Worker Versioning on, no default behaviour, and no
+// RegisterOptions.VersioningBehavior.
 //
 // NewWorker creates a worker and calls Register. A program that creates its
 // worker itself should size the SDK's sticky workflow cache as NewWorker
@@ -302,21 +316,28 @@ func (a *Activities) Validate() error {
 // before creating the process's first worker; an evicted order is replayed
 // from its short history (five to eight events while it waits) when its
 // decision or timeout comes.
-func Register(r worker.Registry, a *Activities) (err error) {
+func Register(r worker.Registry, a *Activities, opts ...RegisterOptions) (err error) {
 	if r == nil {
 		return errors.New("orderflow: register: registry is nil")
+	}
+	if len(opts) > 1 {
+		return fmt.Errorf("orderflow: register: at most one RegisterOptions, got %d", len(opts))
+	}
+	var o RegisterOptions
+	if len(opts) == 1 {
+		o = opts[0]
 	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	// The SDK panics on a name registered twice. The workflow comes first,
-	// so a second Register fails before it registers anything.
+	// The SDK panics when it refuses a registration. The workflow comes
+	// first, so a refused Register fails before it registers anything.
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("orderflow: register: %v (Register was called twice on this worker, or another workflow or activity uses orderflow's names)", p)
+			err = registerPanic(p)
 		}
 	}()
-	r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: WorkflowName, VersioningBehavior: o.VersioningBehavior})
 	for _, act := range []struct {
 		name string
 		fn   any
@@ -331,6 +352,27 @@ func Register(r worker.Registry, a *Activities) (err error) {
 		r.RegisterActivityWithOptions(act.fn, activity.RegisterOptions{Name: act.name})
 	}
 	return nil
+}
+
+// registerPanic is the error of Register for what the SDK panicked with,
+// naming the cause the SDK's message gives.
+func registerPanic(p any) error {
+	msg := fmt.Sprint(p)
+	var cause string
+	switch {
+	case strings.Contains(msg, "already registered"):
+		cause = "Register was called twice on this worker, or another workflow or activity uses orderflow's names"
+	case strings.Contains(msg, "versioning behavior"):
+		cause = "the worker uses Worker Versioning (DeploymentOptions.UseVersioning) without a DefaultVersioningBehavior, " +
+			"so the workflow needs one: pass orderflow.RegisterOptions{VersioningBehavior: workflow.VersioningBehaviorPinned} " +
+			"(or WorkerOptions.VersioningBehavior to NewWorker)"
+	case strings.Contains(msg, "workflow worker disabled"):
+		cause = "the worker does not run workflows (worker.Options.DisableWorkflowWorker); " +
+			"orderflow's workflow and activities need a worker that runs both"
+	default:
+		return fmt.Errorf("orderflow: register: the SDK refused the registration: %s", msg)
+	}
+	return fmt.Errorf("orderflow: register: %s: %s", cause, msg)
 }
 
 // ProcessPayment is the process_payment activity.

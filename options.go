@@ -1,12 +1,11 @@
 package orderflow
 
 import (
-	"cmp"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -127,18 +126,10 @@ type Options struct {
 	//     when the workflow task times out (10 s), not by a heartbeat.
 	//   - Calls run on the workflow's worker, not on activity workers.
 	LowLatency bool
-	// WorkflowVersion is the revision of the workflow's logic the orders
-	// this Client starts run (Settings.WorkflowVersion). If zero,
-	// LatestWorkflowVersion is used; 2 is the release before's.
-	//
-	// A worker that meets an order for a revision newer than its own fails
-	// the order's workflow task, and the server retries it until a newer
-	// worker takes it; with the SDK's worker.FailWorkflow panic policy the
-	// order fails for good instead. Upgrade the workers before the clients,
-	// or, when one binary holds both, roll it out first with
-	// WorkflowVersion set to the revision the old release runs (2), then
-	// again without it.
-	WorkflowVersion int
+	// DataConverter is the data converter of the Temporal client that c was
+	// created with, when it is not the SDK's default: listing decodes memos
+	// with it. nil: the SDK's default.
+	DataConverter converter.DataConverter
 }
 
 // withDefaults returns o, or the zero Options for nil, with every default
@@ -160,15 +151,8 @@ func (o *Options) withDefaults() (Options, error) {
 	if in.CallTimeout == 0 {
 		in.CallTimeout = DefaultCallTimeout
 	}
-	switch {
-	case in.WorkflowVersion == 0:
-		in.WorkflowVersion = currentWorkflowVersion
-	case in.WorkflowVersion < 2 || in.WorkflowVersion > currentWorkflowVersion:
-		return Options{}, fmt.Errorf("orderflow: options: WorkflowVersion %d: this release starts orders of versions 2 to %d",
-			in.WorkflowVersion, currentWorkflowVersion)
-	}
 	s := in.settings()
-	if err := s.validateNew(); err != nil {
+	if err := s.validate(); err != nil {
 		return Options{}, fmt.Errorf("orderflow: options: %w", err)
 	}
 	s = s.withDefaults()
@@ -178,8 +162,8 @@ func (o *Options) withDefaults() (Options, error) {
 }
 
 // settings returns the part of o that travels in an order's workflow input.
-func (o Options) settings() Settings {
-	return Settings{
+func (o Options) settings() settings {
+	return settings{
 		ApprovalThreshold: o.ApprovalThreshold,
 		ApprovalTimeout:   o.ApprovalTimeout,
 		ActivityTimeout:   o.ActivityTimeout,
@@ -188,7 +172,6 @@ func (o Options) settings() Settings {
 		MaxOrderTotal:     o.MaxOrderTotal,
 		Visibility:        o.Visibility,
 		LowLatency:        o.LowLatency,
-		WorkflowVersion:   cmp.Or(o.WorkflowVersion, currentWorkflowVersion),
 	}
 }
 
@@ -197,13 +180,13 @@ func (o Options) settings() Settings {
 type Retry struct {
 	// InitialInterval is the wait before the first retry; at least
 	// MinRetryInterval.
-	InitialInterval time.Duration
+	InitialInterval time.Duration `json:"initial_interval_ns"`
 	// BackoffCoefficient multiplies the wait after each retry; at least 1.
-	BackoffCoefficient float64
+	BackoffCoefficient float64 `json:"backoff_coefficient"`
 	// MaximumInterval caps the wait between retries.
-	MaximumInterval time.Duration
+	MaximumInterval time.Duration `json:"maximum_interval_ns"`
 	// MaximumAttempts counts the first attempt: 3 means two retries.
-	MaximumAttempts int32
+	MaximumAttempts int32 `json:"maximum_attempts,omitempty"`
 }
 
 func (r Retry) withDefaults(d Retry) Retry {
@@ -245,149 +228,20 @@ func (r Retry) policy() *temporal.RetryPolicy {
 	}
 }
 
-// retryJSON is Retry on the wire: durations as Go duration strings ("1s").
-type retryJSON struct {
-	InitialInterval    jsonDuration `json:"initial_interval"`
-	BackoffCoefficient float64      `json:"backoff_coefficient"`
-	MaximumInterval    jsonDuration `json:"maximum_interval"`
-	MaximumAttempts    int32        `json:"maximum_attempts"`
+// settings are the options that steer an order's decisions, as its plan
+// carries them (see plan): plain JSON, durations in nanoseconds.
+type settings struct {
+	ApprovalThreshold Money         `json:"approval_threshold"`
+	ApprovalTimeout   time.Duration `json:"approval_timeout_ns"`
+	ActivityTimeout   time.Duration `json:"activity_timeout_ns"`
+	Retry             Retry         `json:"retry"`
+	CompensationRetry Retry         `json:"compensation_retry"`
+	MaxOrderTotal     Money         `json:"max_order_total"`
+	Visibility        bool          `json:"visibility,omitempty"`
+	LowLatency        bool          `json:"low_latency,omitempty"`
 }
 
-// MarshalJSON writes durations as strings such as "1s" and "30s".
-func (r Retry) MarshalJSON() ([]byte, error) {
-	return json.Marshal(retryJSON{jsonDuration(r.InitialInterval), r.BackoffCoefficient,
-		jsonDuration(r.MaximumInterval), r.MaximumAttempts})
-}
-
-// UnmarshalJSON reads durations as strings ("1.5s") or as integer
-// nanoseconds, the form of earlier releases.
-func (r *Retry) UnmarshalJSON(b []byte) error {
-	var w retryJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*r = Retry{time.Duration(w.InitialInterval), w.BackoffCoefficient, time.Duration(w.MaximumInterval), w.MaximumAttempts}
-	return nil
-}
-
-// Settings are the values of Options that steer one order's decisions, as
-// they travel in its workflow input (WorkflowInput.Settings) and so in its
-// history: an order keeps the settings it started with. Users of the Client
-// do not meet them; they are for starting OrderWorkflow by other means, such
-// as the Temporal CLI, whose JSON form is
-//
-//	"settings": {"approval_threshold": {"amount": 100000, "currency": "USD"},
-//	             "approval_timeout": "5m", "activity_timeout": "30s",
-//	             "retry": {"initial_interval": "1s", "backoff_coefficient": 2,
-//	                       "maximum_interval": "30s", "maximum_attempts": 3}}
-//
-// Zero or missing fields take their defaults, as in Options. NewWorkflowInput
-// fills them from Options.
-type Settings struct {
-	ApprovalThreshold Money         // as Options.ApprovalThreshold
-	ApprovalTimeout   time.Duration // as Options.ApprovalTimeout
-	ActivityTimeout   time.Duration // as Options.ActivityTimeout
-	Retry             Retry         // as Options.Retry
-	CompensationRetry Retry         // as Options.CompensationRetry
-	MaxOrderTotal     Money         // as Options.MaxOrderTotal; zero: no maximum
-	Visibility        bool          // as Options.Visibility
-	LowLatency        bool          // as Options.LowLatency
-	// WorkflowVersion is the revision of the workflow's logic the order
-	// runs, set by NewWorkflowInput. An order without it (started by an
-	// earlier release, or by hand) is told apart by a version marker in its
-	// history, which costs two history events.
-	WorkflowVersion int
-}
-
-// settingsJSON is Settings on the wire.
-type settingsJSON struct {
-	ApprovalThreshold Money        `json:"approval_threshold"`
-	ApprovalTimeout   jsonDuration `json:"approval_timeout"`
-	ActivityTimeout   jsonDuration `json:"activity_timeout"`
-	Retry             Retry        `json:"retry"`
-	CompensationRetry Retry        `json:"compensation_retry"`
-	MaxOrderTotal     *Money       `json:"max_order_total,omitempty"`
-	Visibility        bool         `json:"visibility,omitempty"`
-	LowLatency        bool         `json:"low_latency,omitempty"`
-	WorkflowVersion   int          `json:"workflow_version,omitempty"`
-}
-
-// MarshalJSON writes durations as strings such as "5m0s".
-func (s Settings) MarshalJSON() ([]byte, error) {
-	w := settingsJSON{s.ApprovalThreshold, jsonDuration(s.ApprovalTimeout), jsonDuration(s.ActivityTimeout),
-		s.Retry, s.CompensationRetry, nil, s.Visibility, s.LowLatency, s.WorkflowVersion}
-	if s.MaxOrderTotal != (Money{}) {
-		w.MaxOrderTotal = &s.MaxOrderTotal
-	}
-	return json.Marshal(w)
-}
-
-// UnmarshalJSON reads durations as strings ("5m") or as integer
-// nanoseconds, the form of earlier releases, so that their recorded orders
-// replay.
-func (s *Settings) UnmarshalJSON(b []byte) error {
-	var w settingsJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*s = Settings{ApprovalThreshold: w.ApprovalThreshold, ApprovalTimeout: time.Duration(w.ApprovalTimeout),
-		ActivityTimeout: time.Duration(w.ActivityTimeout), Retry: w.Retry, CompensationRetry: w.CompensationRetry,
-		Visibility: w.Visibility, LowLatency: w.LowLatency, WorkflowVersion: w.WorkflowVersion}
-	if w.MaxOrderTotal != nil {
-		s.MaxOrderTotal = *w.MaxOrderTotal
-	}
-	return nil
-}
-
-// jsonDuration is a time.Duration that is written as a string ("1m30s") and
-// read from a string or from integer nanoseconds.
-type jsonDuration time.Duration
-
-func (d jsonDuration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
-}
-
-func (d *jsonDuration) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("want a duration such as \"30s\" or \"5m\": %w", err)
-		}
-		*d = jsonDuration(v)
-		return nil
-	}
-	var n int64
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("want a duration such as \"30s\" or \"5m\", got %s", b)
-	}
-	*d = jsonDuration(n)
-	return nil
-}
-
-// NewWorkflowInput returns the input of OrderWorkflow for order (normalized,
-// see Order.Normalized), with the settings of opts (nil means the defaults)
-// filled in, as the Client sends it. Use it to start OrderWorkflow without the Client, for instance in a
-// test: env.ExecuteWorkflow(orderflow.WorkflowName, in). It fails, wrapping
-// ErrInvalidOrder, when the order is invalid or does not fit the options
-// (currency, MaxOrderTotal), and when an option is out of range.
-func NewWorkflowInput(order Order, opts *Options) (WorkflowInput, error) {
-	order = order.Normalized()
-	o, err := opts.withDefaults()
-	if err != nil {
-		return WorkflowInput{}, err
-	}
-	s := o.settings()
-	if err := s.check(order); err != nil {
-		return WorkflowInput{}, err
-	}
-	return WorkflowInput{Order: order, Settings: &s}, nil
-}
-
-func (s Settings) withDefaults() Settings {
+func (s settings) withDefaults() settings {
 	if s.ApprovalThreshold == (Money{}) {
 		s.ApprovalThreshold = DefaultApprovalThreshold
 	}
@@ -402,13 +256,12 @@ func (s Settings) withDefaults() Settings {
 	return s
 }
 
-// validate checks the settings' own ranges. The previous release's workflow
-// (workflow_v1.go) calls it on replay: it may only accept more over time.
-func (s Settings) validate() error {
+// validate checks the settings' ranges.
+func (s settings) validate() error {
 	switch {
 	case s.ApprovalThreshold.Amount < 0:
 		return fmt.Errorf("approval_threshold: must not be negative, got %s", s.ApprovalThreshold)
-	case s.ApprovalThreshold != (Money{}) && !validCurrency(s.ApprovalThreshold.Currency):
+	case s.ApprovalThreshold != (Money{}) && currencyProblem(s.ApprovalThreshold.Currency) != "":
 		return fmt.Errorf("approval_threshold.currency: %q is not an ISO 4217 currency code", s.ApprovalThreshold.Currency)
 	case s.ApprovalTimeout < 0:
 		return fmt.Errorf("approval_timeout: must not be negative, got %v", s.ApprovalTimeout)
@@ -418,13 +271,7 @@ func (s Settings) validate() error {
 	if err := s.Retry.validate("retry"); err != nil {
 		return err
 	}
-	return s.CompensationRetry.validate("compensation_retry")
-}
-
-// validateNew is validate with the rules added since the previous release:
-// lower bounds that catch a unit left out, and the maximum total.
-func (s Settings) validateNew() error {
-	if err := s.validate(); err != nil {
+	if err := s.CompensationRetry.validate("compensation_retry"); err != nil {
 		return err
 	}
 	threshold := s.withDefaults().ApprovalThreshold
@@ -456,7 +303,7 @@ func (s Settings) validateNew() error {
 
 // check validates order under s (defaults filled in): the order's own rules,
 // the threshold's currency and the maximum total.
-func (s Settings) check(order Order) error {
+func (s settings) check(order Order) error {
 	if err := order.Validate(); err != nil {
 		return err
 	}

@@ -12,24 +12,39 @@ import (
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
-func TestNewWorkflowInputFillsDefaults(t *testing.T) {
-	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), nil)
+// planOf returns the plan the Client would carry in an order's input, as
+// JSON values.
+func planOf(t *testing.T, o orderflow.Order, opts *orderflow.Options) map[string]any {
+	t.Helper()
+	in, err := orderflow.NewWorkflowInput(o, opts)
 	require.NoError(t, err)
-	s := in.Settings
-	require.NotNil(t, s)
-	require.Equal(t, orderflow.USD(100000), s.ApprovalThreshold)
-	require.Equal(t, 5*time.Minute, s.ApprovalTimeout)
-	require.Equal(t, 30*time.Second, s.ActivityTimeout)
-	require.Equal(t, orderflow.DefaultRetry(), s.Retry)
-	require.Equal(t, orderflow.DefaultCompensationRetry(), s.CompensationRetry)
-	require.Zero(t, s.MaxOrderTotal)
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Equal(t, o.OrderID, m["order_id"], "the order's fields stay inline, as the Python demo's CLI sends them")
+	return m["plan"].(map[string]any)
+}
 
-	in, err = orderflow.NewWorkflowInput(smallOrder("ORD-001"), &orderflow.Options{ApprovalTimeout: time.Minute,
-		Retry: orderflow.Retry{MaximumAttempts: 7}})
-	require.NoError(t, err)
-	require.Equal(t, time.Minute, in.Settings.ApprovalTimeout)
-	require.Equal(t, int32(7), in.Settings.Retry.MaximumAttempts)
-	require.Equal(t, time.Second, in.Settings.Retry.InitialInterval, "unset retry fields keep their defaults")
+func TestNewWorkflowInputDecidesThePlan(t *testing.T) {
+	p := planOf(t, smallOrder("ORD-001"), nil)
+	require.Equal(t, map[string]any{"amount": 8995.0, "currency": "USD"}, p["total"])
+	require.Equal(t, false, p["requires_approval"])
+	require.Equal(t, "ORD-001", p["key_prefix"])
+	s := p["settings"].(map[string]any)
+	require.Equal(t, map[string]any{"amount": 100000.0, "currency": "USD"}, s["approval_threshold"])
+	require.Equal(t, float64(5*time.Minute), s["approval_timeout_ns"])
+	require.Equal(t, float64(30*time.Second), s["activity_timeout_ns"])
+	require.Equal(t, map[string]any{"initial_interval_ns": float64(time.Second), "backoff_coefficient": 2.0,
+		"maximum_interval_ns": float64(30 * time.Second), "maximum_attempts": 3.0}, s["retry"])
+
+	p = planOf(t, largeOrder("X/Z"), &orderflow.Options{ApprovalTimeout: time.Minute, Retry: orderflow.Retry{MaximumAttempts: 7}})
+	require.Equal(t, true, p["requires_approval"])
+	require.Equal(t, "X%2FZ", p["key_prefix"], "an order ID's slash is escaped in its keys")
+	s = p["settings"].(map[string]any)
+	require.Equal(t, float64(time.Minute), s["approval_timeout_ns"])
+	require.Equal(t, 7.0, s["retry"].(map[string]any)["maximum_attempts"])
+	require.Equal(t, float64(time.Second), s["retry"].(map[string]any)["initial_interval_ns"], "unset retry fields keep their defaults")
 }
 
 func TestOptionsOutOfRangeAreRefused(t *testing.T) {
@@ -75,56 +90,12 @@ func TestMaxOrderTotal(t *testing.T) {
 	require.ErrorContains(t, err, "more than the maximum of $5000.00")
 }
 
-// Settings travel with readable durations, and the nanoseconds of earlier
-// releases (in recorded histories) still read.
-func TestSettingsJSONDurations(t *testing.T) {
-	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), nil)
-	require.NoError(t, err)
-	b, err := json.Marshal(in.Settings)
-	require.NoError(t, err)
-	require.Contains(t, string(b), `"approval_timeout":"5m0s"`)
-	require.Contains(t, string(b), `"initial_interval":"1s"`)
-	require.NotContains(t, string(b), "max_order_total", "an unset maximum is left out")
-	var back orderflow.Settings
-	require.NoError(t, json.Unmarshal(b, &back))
-	require.Equal(t, *in.Settings, back)
-
-	var old orderflow.Settings
-	require.NoError(t, json.Unmarshal([]byte(`{"approval_threshold":{"amount":100000,"currency":"USD"},
-		"approval_timeout":300000000000,"activity_timeout":30000000000,
-		"retry":{"initial_interval":1000000000,"backoff_coefficient":2,"maximum_interval":30000000000,"maximum_attempts":3}}`), &old))
-	require.Equal(t, 5*time.Minute, old.ApprovalTimeout)
-	require.Equal(t, time.Second, old.Retry.InitialInterval)
-
-	var typed orderflow.Settings
-	require.NoError(t, json.Unmarshal([]byte(`{"approval_timeout":"90s","retry":{"maximum_interval":"1m"}}`), &typed))
-	require.Equal(t, 90*time.Second, typed.ApprovalTimeout)
-	require.Equal(t, time.Minute, typed.Retry.MaximumInterval)
-	require.ErrorContains(t, json.Unmarshal([]byte(`{"approval_timeout":"five minutes"}`), &typed), `want a duration such as "30s"`)
-}
-
-// The workflow input's JSON keeps the order's fields inline, as the Python
-// demo's CLI commands send them.
-func TestWorkflowInputJSONIsFlat(t *testing.T) {
-	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), nil)
-	require.NoError(t, err)
-	b, err := json.Marshal(in)
-	require.NoError(t, err)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(b, &m))
-	require.Equal(t, "ORD-001", m["order_id"])
-	require.Contains(t, m, "settings")
-	var back orderflow.WorkflowInput
-	require.NoError(t, json.Unmarshal(b, &back))
-	require.Equal(t, in, back)
-}
-
 // nopClient stands for a Temporal client in tests that never reach a server.
 type nopClient struct{ client.Client }
 
 // validatedInput gives a WorkflowInput the methods of its order that
 // roundTrip checks.
-type validatedInput struct{ orderflow.WorkflowInput }
+type validatedInput struct{ Order orderflow.Order }
 
 func (v validatedInput) Validate() error                 { return v.Order.Validate() }
 func (v validatedInput) Total() (orderflow.Money, error) { return v.Order.Total() }
@@ -142,19 +113,4 @@ func TestNewWorkerRefusesMissingParts(t *testing.T) {
 	w, err := orderflow.NewWorker(c, acts, &orderflow.WorkerOptions{TaskQueue: "elsewhere", WorkflowCacheSize: -1})
 	require.NoError(t, err)
 	require.NotNil(t, w)
-}
-
-// Options.WorkflowVersion pins the revision new orders run, for a rollout in
-// two steps; out of range is refused with the range named.
-func TestWorkflowVersionOption(t *testing.T) {
-	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), nil)
-	require.NoError(t, err)
-	require.Equal(t, 3, in.Settings.WorkflowVersion)
-	in, err = orderflow.NewWorkflowInput(smallOrder("ORD-001"), &orderflow.Options{WorkflowVersion: 2})
-	require.NoError(t, err)
-	require.Equal(t, 2, in.Settings.WorkflowVersion)
-	for _, v := range []int{-1, 1, 4} {
-		_, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), &orderflow.Options{WorkflowVersion: v})
-		require.ErrorContains(t, err, "this release starts orders of versions 2 to 3", "version %d", v)
-	}
 }

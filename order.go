@@ -554,30 +554,53 @@ func (it Item) validate(path string) error {
 	return nil
 }
 
-// ValidateOrderID checks an order ID on its own: 1 to MaxOrderIDLength bytes
-// of valid UTF-8 without whitespace (Unicode White_Space, such as U+0020 and
-// U+00A0), control characters (Unicode Cc) or invisible format characters
-// (Unicode Cf, such as U+200B ZERO WIDTH SPACE and the bidirectional
-// controls). Other letters, digits, punctuation and symbols are fine:
-// "ORD_002.é", "注文-001".
+// ValidateOrderID checks an order ID on its own: 1 to MaxOrderIDLength
+// bytes, each a printable ASCII character other than space, '!' to '~'
+// (0x21 to 0x7E): letters, digits and punctuation, such as "ORD-002",
+// "ORD_002.a" or "a/b%2F?#". The order's workflow ID holds it, and
+// Temporal's API sends the workflow ID in a gRPC header, whose values gRPC
+// restricts to printable ASCII: an order ID such as "café" or "注文-001"
+// could not be started, so it is refused here, up front. Space, DEL (0x7F),
+// other control characters and every non-ASCII character are refused, with
+// an error that names the character and its byte offset.
 func ValidateOrderID(id string) error {
 	switch {
 	case id == "":
 		return invalid("order_id", "must not be empty")
 	case len(id) > MaxOrderIDLength:
 		return invalid("order_id", fmt.Sprintf("is %d bytes, more than the limit of %d", len(id), MaxOrderIDLength))
-	case !utf8.ValidString(id):
-		return invalid("order_id", "is not valid UTF-8")
 	}
-	for i, r := range id {
-		if isSpace(r) {
-			return invalid("order_id", fmt.Sprintf("%q contains whitespace (%U) at byte %d", id, r, i))
-		}
-		if problem := badRune(r, identifier); problem != "" {
-			return invalid("order_id", fmt.Sprintf("%q contains %s at byte %d", id, problem, i))
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x21 || c > 0x7e {
+			return invalid("order_id", fmt.Sprintf("%q %s; %s", id, orderIDProblem(id, i), orderIDRule))
 		}
 	}
 	return nil
+}
+
+// orderIDRule is the rule of ValidateOrderID, as its errors state it.
+const orderIDRule = "an order ID may contain only printable ASCII characters other than space, " +
+	"'!' to '~' (bytes 0x21 to 0x7E), as Temporal sends it in a gRPC header"
+
+// orderIDProblem names the character of id at byte i, which ValidateOrderID
+// refuses, and where it is. The Unicode tables name the character only: which
+// IDs are valid does not depend on them, nor so on the Go release.
+func orderIDProblem(id string, i int) string {
+	r, size := utf8.DecodeRuneInString(id[i:])
+	var what string
+	switch {
+	case r == utf8.RuneError && size <= 1:
+		return fmt.Sprintf("is not valid UTF-8 (byte 0x%02X at byte %d)", id[i], i)
+	case unicode.IsSpace(r):
+		what = fmt.Sprintf("whitespace (%U)", r)
+	case unicode.IsControl(r):
+		what = fmt.Sprintf("a control character (%U)", r)
+	case unicode.Is(unicode.Cf, r):
+		what = fmt.Sprintf("an invisible format character (%U)", r)
+	default:
+		what = fmt.Sprintf("%q (%U), which is not ASCII,", r, r)
+	}
+	return fmt.Sprintf("contains %s at byte %d", what, i)
 }
 
 // textKind is what a text field holds, which decides the characters it may

@@ -211,7 +211,7 @@ func TestJSONErrorsNameTheField(t *testing.T) {
 		var o orderflow.Order
 		err := json.Unmarshal([]byte(`{"order_id":"ORD-1","items":[`+item+`]}`), &o)
 		require.EqualError(t, err, "orderflow: "+path+want)
-		var wi orderflow.WorkflowInput
+		var wi struct{ orderflow.Order }
 		err = json.Unmarshal([]byte(`{"order_id":"ORD-1","items":[`+item+`]}`), &wi)
 		require.EqualError(t, err, "orderflow: "+path+want)
 	}
@@ -237,10 +237,9 @@ func TestWorkflowInputFromPythonDemoJSON(t *testing.T) {
 	"items":[{"product_id":"LAPTOP-001","product_name":"Laptop","quantity":1,"unit_price":1299.99},
 	         {"product_id":"MONITOR-001","product_name":"Monitor","quantity":2,"unit_price":299.99}],
 	"shipping_address":"456 Oak Ave, Portland, OR 97201"}`
-	var wi orderflow.WorkflowInput
+	var wi struct{ orderflow.Order }
 	require.NoError(t, json.Unmarshal([]byte(in), &wi))
 	require.NoError(t, wi.Order.Validate())
-	require.Nil(t, wi.Settings)
 	total, err := wi.Order.Total()
 	require.NoError(t, err)
 	require.Equal(t, orderflow.USD(189997), total)
@@ -374,7 +373,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		requireInvalid(t, o.Validate(), tc.field, tc.reason, "%+v", o)
 	}
 	require.NoError(t, smallOrder("ORD-001").Validate())
-	require.NoError(t, largeOrder("ORD_002.é").Validate())
+	require.NoError(t, largeOrder("ORD_002.a").Validate())
+	requireInvalid(t, largeOrder("ORD_002.é").Validate(), "order_id", `contains 'é' (U+00E9), which is not ASCII, at byte 8`)
 }
 
 // What people really send is accepted.
@@ -394,7 +394,7 @@ func TestValidateAccepts(t *testing.T) {
 		"no product name":              func(o *orderflow.Order) { o.Items[0].ProductName = "" },
 		"a blank product name":         func(o *orderflow.Order) { o.Items[0].ProductName = "  " },
 		"a free item":                  func(o *orderflow.Order) { o.Items[0].UnitPrice.Amount = 0 },
-		"a unicode order ID":           func(o *orderflow.Order) { o.OrderID = "注文-001" },
+		"a punctuated order ID":        func(o *orderflow.Order) { o.OrderID = "ORD/1%2F?#~" },
 		"a one-letter name":            func(o *orderflow.Order) { o.CustomerName = "Q" },
 		"an internationalised address": func(o *orderflow.Order) { o.CustomerEmail = "álice@exämple.com" },
 	} {
@@ -442,9 +442,8 @@ func TestLimitsAtTheirBoundaries(t *testing.T) {
 			o.OrderID = strings.Repeat("X", int(n))
 		}},
 		{"order_id", 1, 0, func(o *orderflow.Order, n int64) { o.OrderID = strings.Repeat("X", int(n)) }},
-		// Bytes, not characters: é is two bytes.
 		{"order_id", orderflow.MaxOrderIDLength, orderflow.MaxOrderIDLength + 1, func(o *orderflow.Order, n int64) {
-			o.OrderID = strings.Repeat("é", orderflow.MaxOrderIDLength/2) + strings.Repeat("X", int(n)-orderflow.MaxOrderIDLength)
+			o.OrderID = strings.Repeat("%", int(n))
 		}},
 		{"customer_name", orderflow.MaxFieldLength, orderflow.MaxFieldLength + 1, func(o *orderflow.Order, n int64) {
 			o.CustomerName = strings.Repeat("n", int(n))
@@ -538,7 +537,7 @@ func TestReplayV1KeepsPreviousRules(t *testing.T) {
 	payload.Data, err = json.Marshal(in)
 	require.NoError(t, err)
 
-	var wi orderflow.WorkflowInput
+	var wi struct{ orderflow.Order }
 	require.NoError(t, json.Unmarshal(payload.Data, &wi))
 	require.ErrorIs(t, wi.Order.Validate(), orderflow.ErrInvalidOrder, "today's rules refuse this input")
 	require.NoError(t, replay(t, h))

@@ -211,16 +211,14 @@ func (s OrderSummary) TimeLeft(now time.Time) time.Duration {
 // order with when Options.Visibility is on, so that the workflow needs to
 // upsert them only when the order's status changes.
 func startAttributes(in WorkflowInput, now time.Time) (temporal.SearchAttributes, map[string]any) {
-	s := in.Settings.withDefaults()
-	total, _ := in.Order.Total()
 	status := StatusRunning
 	upd := []temporal.SearchAttributeUpdate{}
-	if needs, _ := in.Order.RequiresApproval(s.ApprovalThreshold); needs {
+	if in.plan.RequiresApproval {
 		status = StatusAwaitingApproval
-		upd = append(upd, deadlineAttr.ValueSet(now.Add(s.ApprovalTimeout).UTC()))
+		upd = append(upd, deadlineAttr.ValueSet(now.Add(in.plan.Settings.ApprovalTimeout).UTC()))
 	}
 	upd = append(upd, statusAttr.ValueSet(string(status)))
-	return temporal.NewSearchAttributes(upd...), map[string]any{MemoSummary: newSummaryMemo(in.Order, total)}
+	return temporal.NewSearchAttributes(upd...), map[string]any{MemoSummary: newSummaryMemo(in.Order, in.plan.Total)}
 }
 
 // publishMemo gives a listed order started without the Client (by the CLI
@@ -263,12 +261,21 @@ func (w *orderWorkflow) publish(ctx workflow.Context, status Status, deadline ti
 	}
 }
 
-var dc = converter.GetDefaultDataConverter()
-
-// decodePayload decodes p into v; a missing or undecodable payload leaves v
-// as it is.
-func decodePayload(p *commonpb.Payload, v any) bool {
-	return p != nil && dc.FromPayload(p, v) == nil
+// decodePayload decodes p with dc, the data converter of the client or
+// worker that wrote it. It falls back on the SDK's default converter, which
+// the SDK writes a memo with when the client's converter fails on it, and
+// search attributes always. The error is dc's.
+func decodePayload[T any](dc converter.DataConverter, p *commonpb.Payload) (T, error) {
+	var v T
+	err := dc.FromPayload(p, &v)
+	if err == nil {
+		return v, nil
+	}
+	var fallback T
+	if converter.GetDefaultDataConverter().FromPayload(p, &fallback) == nil {
+		return fallback, nil
+	}
+	return v, err
 }
 
 // listable are the statuses ListOrders filters by, in the order a listing

@@ -38,7 +38,7 @@ func (s *WorkflowSuite) recordListing() (upserts *[]upsert, memos *[]map[string]
 	return upserts, memos
 }
 
-func listed() *orderflow.Settings { return &orderflow.Settings{Visibility: true} }
+func listed() *orderflow.Options { return &orderflow.Options{Visibility: true} }
 
 // An order started without the Client (no search attributes, no memo)
 // gets its row from the workflow, and its status follows the order.

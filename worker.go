@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 )
 
 // DefaultWorkflowCacheSize is the number of workflows that NewWorker lets the
@@ -43,6 +44,14 @@ type WorkerOptions struct {
 	// all of them have stopped, and two NewWorker calls with different
 	// sizes share the first. A program that sets the cache itself passes -1.
 	WorkflowCacheSize int
+	// VersioningBehavior is OrderWorkflow's Worker Versioning behaviour,
+	// as RegisterOptions.VersioningBehavior: pinned
+	// (workflow.VersioningBehaviorPinned) is Temporal's advice for order
+	// processing, an order finishing on the code it started on. Zero is
+	// unspecified, which a worker with versioning on
+	// (Worker.DeploymentOptions.UseVersioning) refuses unless it sets a
+	// DefaultVersioningBehavior.
+	VersioningBehavior workflow.VersioningBehavior
 }
 
 // setStickyWorkflowCacheSize is the SDK's, replaced in tests.
@@ -83,7 +92,7 @@ func NewWorker(c client.Client, a *Activities, opts *WorkerOptions) (worker.Work
 		setStickyWorkflowCacheSize(o.WorkflowCacheSize)
 	}
 	w := worker.New(c, o.TaskQueue, o.Worker)
-	if err := Register(w, a); err != nil {
+	if err := Register(w, a, RegisterOptions{VersioningBehavior: o.VersioningBehavior}); err != nil {
 		return nil, fmt.Errorf("orderflow: new worker: %w", err)
 	}
 	return w, nil

@@ -83,14 +83,8 @@ func (s *WorkflowSuite) SetupTest() {
 	s.env.SetOnTimerFiredListener(func(string) { s.fired++ })
 }
 
-// defaultSettings returns the settings a zero Options puts into an order.
-func defaultSettings() orderflow.Settings {
-	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-0"), nil)
-	if err != nil {
-		panic(err)
-	}
-	return *in.Settings
-}
+// defaultSettings returns options with every default.
+func defaultSettings() orderflow.Options { return orderflow.Options{} }
 
 // newEnvKeepingProviders starts a fresh test environment that shares the
 // providers (their ledger) with the previous one.
@@ -111,12 +105,25 @@ func (s *WorkflowSuite) register() {
 	s.Require().NoError(orderflow.Register(s.env, s.acts))
 }
 
-// run executes the workflow for o and returns its result.
-func (s *WorkflowSuite) run(o orderflow.Order, settings *orderflow.Settings) *orderflow.OrderResult {
+// run executes the workflow for o, as the Client starts it with opts, and
+// returns its result.
+func (s *WorkflowSuite) run(o orderflow.Order, opts *orderflow.Options) *orderflow.OrderResult {
+	in, err := orderflow.NewWorkflowInput(o, opts)
+	s.Require().NoError(err)
+	return s.runInput(in)
+}
+
+// runRaw executes the workflow for o as the CLI starts it: the order's
+// fields only.
+func (s *WorkflowSuite) runRaw(o orderflow.Order) *orderflow.OrderResult {
+	return s.runInput(orderflow.WorkflowInput{Order: o})
+}
+
+func (s *WorkflowSuite) runInput(in orderflow.WorkflowInput) *orderflow.OrderResult {
 	s.register()
-	s.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: orderflow.WorkflowID(o.OrderID)})
+	s.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: orderflow.WorkflowID(in.Order.OrderID)})
 	s.startedAt = s.env.Now()
-	s.env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: o, Settings: settings})
+	s.env.ExecuteWorkflow(orderflow.WorkflowName, in)
 	s.Require().True(s.env.IsWorkflowCompleted())
 	s.Require().NoError(s.env.GetWorkflowError())
 	var res orderflow.OrderResult
@@ -287,19 +294,18 @@ func (s *WorkflowSuite) TestSmallOrderCompletesWithoutApproval() {
 
 	// Each provider called exactly once, with the step's idempotency key.
 	s.Equal([]string{"Charge", "Reserve", "Arrange", "Send"}, s.methods())
-	wfID := orderflow.WorkflowID("ORD-001")
 	want := map[string]string{
-		"Charge":  orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityProcessPayment),
-		"Reserve": orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityReserveInventory),
-		"Arrange": orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityArrangeDelivery),
-		"Send":    orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivitySendConfirmation),
+		"Charge":  orderflow.IdempotencyKey("ORD-001", orderflow.ActivityProcessPayment),
+		"Reserve": orderflow.IdempotencyKey("ORD-001", orderflow.ActivityReserveInventory),
+		"Arrange": orderflow.IdempotencyKey("ORD-001", orderflow.ActivityArrangeDelivery),
+		"Send":    orderflow.IdempotencyKey("ORD-001", orderflow.ActivitySendConfirmation),
 	}
 	for _, calls := range [][]orderflowtest.Call{s.p.Payment.Calls(), s.p.Inventory.Calls(), s.p.Delivery.Calls(), s.p.Email.Calls()} {
 		for _, c := range calls {
 			s.Equal(want[c.Method], c.IdempotencyKey, c.Method)
 		}
 	}
-	s.Equal("order-workflow-ORD-001/process_payment", want["Charge"])
+	s.Equal("ORD-001/process_payment", want["Charge"])
 
 	s.Equal(string(orderflow.ApprovalNotRequired), s.queryString(orderflow.QueryApprovalStatus))
 }
@@ -360,7 +366,31 @@ func (s *WorkflowSuite) TestOrdersInTheTestEnvironmentHaveTheirOwnKeys() {
 	s.Equal(orderflow.USD(8995), s.p.Payment.Held("ORD-B"), "order B completed on order A's charge")
 	s.Len(s.p.Payment.Charges(), 2)
 	s.Len(s.p.Delivery.Shipments(), 2)
-	s.Equal("default-test-workflow-id/ORD-B/process_payment", s.p.Payment.Charges()[1].IdempotencyKey)
+	s.Equal("ORD-B/process_payment", s.p.Payment.Charges()[1].IdempotencyKey)
+}
+
+// Keys come from the order ID alone, with its slashes escaped: order "X/Z"
+// and order "Z" started by hand as workflow "order-workflow-X" shared
+// "order-workflow-X/Z/process_payment" once, and "Z" completed on "X/Z"'s
+// charge and shipment.
+func (s *WorkflowSuite) TestKeysCannotCollideAcrossWorkflowIDs() {
+	res := s.run(smallOrder("X/Z"), nil)
+	s.Require().Equal(orderflow.StatusCompleted, res.Status)
+
+	s.newEnvKeepingProviders()
+	s.register()
+	s.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: orderflow.WorkflowID("X")})
+	s.env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("Z")})
+	var z orderflow.OrderResult
+	s.Require().NoError(s.env.GetWorkflowResult(&z))
+	s.Require().Equal(orderflow.StatusCompleted, z.Status)
+
+	s.NotEqual(res.Payment.TransactionID, z.Payment.TransactionID, "order Z must be charged itself")
+	s.NotEqual(res.Delivery.TrackingNumber, z.Delivery.TrackingNumber, "order Z must ship itself")
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("Z"))
+	s.Equal(orderflow.USD(8995), s.p.Payment.Held("X/Z"))
+	keys := []string{s.p.Payment.Charges()[0].IdempotencyKey, s.p.Payment.Charges()[1].IdempotencyKey}
+	s.Equal([]string{"X%2FZ/process_payment", "Z/process_payment"}, keys)
 }
 
 func (s *WorkflowSuite) TestThresholdIsStrictlyGreater() {
@@ -447,7 +477,7 @@ func (s *WorkflowSuite) TestApprovalTimesOutAfterFiveMinutes() {
 	start := s.env.Now()
 	var justBefore string
 	s.at(5*time.Minute-time.Second, func() { justBefore = s.queryString(orderflow.QueryApprovalStatus) })
-	res := s.run(largeOrder("ORD-002"), nil) // no Settings: the CLI's way, defaults apply
+	res := s.runRaw(largeOrder("ORD-002")) // the CLI's way: defaults apply
 
 	s.Equal(string(orderflow.ApprovalPending), justBefore, "the order must still wait just before 5 minutes")
 	s.Equal(orderflow.StatusTimedOut, res.Status)
@@ -603,9 +633,8 @@ func (s *WorkflowSuite) TestOutOfStockRefundsPayment() {
 
 	refunds := s.p.Payment.Refunds()
 	s.Require().Len(refunds, 1)
-	wfID := orderflow.WorkflowID("ORD-001")
-	s.Equal(orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityRefundPayment), refunds[0].IdempotencyKey)
-	s.Equal(orderflow.IdempotencyKey(wfID, "ORD-001", orderflow.ActivityProcessPayment), refunds[0].ChargeKey)
+	s.Equal(orderflow.IdempotencyKey("ORD-001", orderflow.ActivityRefundPayment), refunds[0].IdempotencyKey)
+	s.Equal(orderflow.IdempotencyKey("ORD-001", orderflow.ActivityProcessPayment), refunds[0].ChargeKey)
 	s.ErrorIs(res.Err(), orderflow.ErrOutOfStock)
 }
 
@@ -656,7 +685,7 @@ func (s *WorkflowSuite) TestExhaustedRetriesCompensate() {
 	// The reservation's outcome is unknown, so it is released by key; then
 	// the charge is refunded.
 	s.Equal([]string{orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment}, compensationNames(res))
-	s.Equal(orderflow.IdempotencyKey(orderflow.WorkflowID("ORD-001"), "ORD-001", orderflow.ActivityReserveInventory),
+	s.Equal(orderflow.IdempotencyKey("ORD-001", orderflow.ActivityReserveInventory),
 		res.Compensations[0].Reference)
 	s.requireFullyUndone("ORD-001")
 	s.ErrorIs(res.Err(), orderflow.ErrOrderFailed)
@@ -926,18 +955,6 @@ func (s *WorkflowSuite) TestInvalidOrdersAreRejectedBeforeAnyStep() {
 			s.Empty(s.methods(), "nothing may run for an invalid order")
 		})
 	}
-}
-
-func (s *WorkflowSuite) TestInvalidSettingsAreRejected() {
-	s.register()
-	settings := defaultSettings()
-	settings.ApprovalTimeout = -time.Second
-	s.env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001"), Settings: &settings})
-	var appErr *temporal.ApplicationError
-	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)
-	s.Equal(orderflow.ErrorTypeInvalidOrder, appErr.Type())
-	s.Contains(appErr.Message(), "approval_timeout")
-	s.Empty(s.methods())
 }
 
 // --- Register ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -19,7 +20,7 @@ func (h *handler) decide(decision orderflow.ApprovalStatus) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if h.opts.Authenticate == nil {
-			h.log.Warn("inbox: decision refused: the inbox is read-only", "order_id", r.PathValue("id"))
+			h.log.Warn("inbox: decision refused: the inbox is read-only", "order_id", orderIDOf(r))
 			h.fail(w, r, http.StatusForbidden, "This inbox is read-only: decisions cannot be made here.")
 			return
 		}
@@ -27,7 +28,7 @@ func (h *handler) decide(decision orderflow.ApprovalStatus) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		id := r.PathValue("id")
+		id := orderIDOf(r)
 		reason, ok := h.readReason(w, r, p, id)
 		if !ok {
 			return
@@ -39,7 +40,7 @@ func (h *handler) decide(decision orderflow.ApprovalStatus) http.HandlerFunc {
 		h.log.Info("inbox: order decided", "order_id", id, "decision", decision, "approver", p.Approver)
 		// A relative Location, resolved against this URL, so that it stays
 		// under whatever prefix the handler is mounted at.
-		w.Header().Set("Location", p.Root+"orders/"+pathID(id)+"?decided="+string(decision))
+		w.Header().Set("Location", orderLink(p.Root, id, "", url.Values{"decided": {string(decision)}}))
 		w.WriteHeader(http.StatusSeeOther)
 	}
 }

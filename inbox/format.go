@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -9,9 +10,11 @@ import (
 	"github.com/orderflow/orderflow"
 )
 
-// pathID is an order ID as one path segment of a link. A "." or ".." ID is
-// spelled with escaped dots, so that no browser or client resolves it as a
-// directory.
+// pathID is an order ID as one path segment of a link: "a/b" is "a%2Fb",
+// "x?y#z" is "x%3Fy%23z", "%" is "%25". A "." or ".." ID is spelled with
+// escaped dots, which Go's URL resolution and http.ServeMux leave alone;
+// browsers do not (the WHATWG URL standard reads "%2E%2E" as ".."), so
+// links are made with orderLink, which keeps those two out of the path.
 func pathID(id string) string {
 	switch id {
 	case ".":
@@ -20,6 +23,43 @@ func pathID(id string) string {
 		return "%2E%2E"
 	}
 	return url.PathEscape(id)
+}
+
+// orderLink is the link to order id's page, relative to the handler's root
+// at root ("./", "../", …); with action ("approve", "reject"), the link of
+// that decision; with query, those parameters added. The ID is one escaped
+// path segment, "orders/a%2Fb/approve", except for the IDs "." and "..":
+// a browser resolves such a segment as a directory even when escaped, so
+// their links are "order?id=..", "order/approve?id=..", served by the same
+// handlers (see orderIDOf).
+func orderLink(root, id, action string, query url.Values) string {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	link := root + "orders/" + pathID(id)
+	if id == "." || id == ".." {
+		link = root + "order"
+		q.Set("id", id)
+	}
+	if action != "" {
+		link += "/" + action
+	}
+	if len(q) > 0 {
+		link += "?" + q.Encode()
+	}
+	return link
+}
+
+// orderIDOf is the order ID a request for an order's page or decision
+// names: the {id} path segment, unescaped ("a%2Fb" is "a/b"), or on the
+// routes under /order the query parameter id (never a form field of the
+// body).
+func orderIDOf(r *http.Request) string {
+	if id := r.PathValue("id"); id != "" {
+		return id
+	}
+	return r.URL.Query().Get("id")
 }
 
 // duration formats d for people, rounded to its two largest units:

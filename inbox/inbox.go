@@ -101,6 +101,11 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /orders/{id}", h.order)
 	mux.HandleFunc("POST /orders/{id}/approve", h.decide(orderflow.ApprovalApproved))
 	mux.HandleFunc("POST /orders/{id}/reject", h.decide(orderflow.ApprovalRejected))
+	// The same for the order IDs "." and "..", whose links carry them in
+	// the query (see orderLink).
+	mux.HandleFunc("GET /order", h.order)
+	mux.HandleFunc("POST /order/approve", h.decide(orderflow.ApprovalApproved))
+	mux.HandleFunc("POST /order/reject", h.decide(orderflow.ApprovalRejected))
 	mux.HandleFunc("GET /static/inbox.css", serveStylesheet)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, "There is no such page.")

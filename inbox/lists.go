@@ -72,7 +72,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) {
 
 func (p page) awaitingRow(s orderflow.OrderSummary, now time.Time) awaitingRow {
 	row := awaitingRow{
-		ID: s.OrderID, Href: p.Root + "orders/" + pathID(s.OrderID),
+		ID: s.OrderID, Href: orderLink(p.Root, s.OrderID, "", nil),
 		Customer: s.CustomerName, Total: money(s.Total),
 		Started: stampOf(s.StartedAt), Waiting: duration(s.Waiting(now)),
 		TimeLeft: timeLeft(s, now), Deadline: stampOf(s.ApprovalDeadline),
@@ -178,7 +178,7 @@ func (h *handler) orders(w http.ResponseWriter, r *http.Request) {
 		c.Statuses = append(c.Statuses, statusChoice{Value: s, Label: statusLabel(s), Selected: s == status})
 	}
 	for _, s := range res.Orders {
-		c.Rows = append(c.Rows, orderRow{ID: s.OrderID, Href: p.Root + "orders/" + pathID(s.OrderID),
+		c.Rows = append(c.Rows, orderRow{ID: s.OrderID, Href: orderLink(p.Root, s.OrderID, "", nil),
 			Status: s.Status, Customer: s.CustomerName, Total: money(s.Total),
 			Started: stampOf(s.StartedAt), Ended: stampOf(s.ClosedAt)})
 	}

@@ -33,7 +33,7 @@ func (h *handler) order(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	decided := orderflow.ApprovalStatus(r.FormValue("decided"))
-	h.showOrder(w, r, p, r.PathValue("id"), http.StatusOK, func(st *orderflow.OrderResult) *notice {
+	h.showOrder(w, r, p, orderIDOf(r), http.StatusOK, func(st *orderflow.OrderResult) *notice {
 		return decidedNotice(st, decided)
 	})
 }

@@ -64,8 +64,8 @@ func (p page) decisionForm(orderID string) *decisionForm {
 	if p.Approver == "" {
 		return nil
 	}
-	base := p.Root + "orders/" + pathID(orderID)
-	return &decisionForm{Approve: base + "/approve", Reject: base + "/reject", MaxReason: orderflow.MaxReasonLength}
+	return &decisionForm{Approve: orderLink(p.Root, orderID, "approve", nil), Reject: orderLink(p.Root, orderID, "reject", nil),
+		MaxReason: orderflow.MaxReasonLength}
 }
 
 // rootOf returns the relative path from the page r asks for to the

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/orderflow/orderflow"
 )
 
 // ErrTransient is a plain error for injecting transient failures. It wraps no
@@ -111,6 +113,29 @@ func wait(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// reuse collects how a request differs from the first request made under
+// its idempotency key. Customer data (addresses, email addresses, item
+// names) is named, never shown: error messages reach workflow histories.
+type reuse []string
+
+// add notes a difference when differs, described by format and args.
+func (r *reuse) add(differs bool, format string, args ...any) {
+	if differs {
+		*r = append(*r, fmt.Sprintf(format, args...))
+	}
+}
+
+// err returns nil when nothing differs, else the permanent failure of a
+// call that reused key for another request and did nothing: "nothing was
+// charged" says what.
+func (r reuse) err(what, key, nothing string) error {
+	if len(r) == 0 {
+		return nil
+	}
+	return fmt.Errorf("orderflowtest: %s key %q was first used for another request (%s); %s: %w",
+		what, key, strings.Join(r, "; "), nothing, orderflow.ErrPermanent)
 }
 
 // newID makes an identifier with gen, or a random one when gen is nil.

@@ -119,7 +119,8 @@ func TestMailerConformance(t *testing.T) {
 // The suites must catch a provider that breaks the contract. Each forgetful
 // provider below forgets idempotency by giving every call a fresh key; each
 // tombstoneless one keeps the old contract, under which a Refund or Release
-// that finds nothing leaves no trace. The suite runs against a broken
+// that finds nothing leaves no trace; each lenient one answers a key reused
+// for another request as if it were the first. The suite runs against a broken
 // provider in a child process, which must fail the named clause.
 
 // brokenEnv tells the child process which broken provider to test.
@@ -203,6 +204,103 @@ func (inv revivingInventory) Reserve(ctx context.Context, req orderflow.ReserveR
 	return inv.Inventory.Reserve(ctx, req)
 }
 
+// The lenient providers keep the old contract under which a call with a
+// key already used answers with the first call's result, or succeeds
+// without effect, whatever the request: "even when its amount differs".
+
+// lenientPayments answers a Charge whose key has charged with that charge.
+type lenientPayments struct{ *Payments }
+
+func (p lenientPayments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
+	for _, c := range p.Charges() {
+		if c.IdempotencyKey == req.IdempotencyKey && !c.Refunded {
+			return paymentResult(c), nil
+		}
+	}
+	return p.Payments.Charge(ctx, req)
+}
+
+// lenientRefunds answers a Refund whose key has refunded with success.
+type lenientRefunds struct{ *Payments }
+
+func (p lenientRefunds) Refund(ctx context.Context, req orderflow.RefundRequest) error {
+	if servedBefore(p.Calls(), "Refund", req.IdempotencyKey) {
+		return nil
+	}
+	return p.Payments.Refund(ctx, req)
+}
+
+// lenientInventory answers a Reserve whose key has reserved with that
+// reservation.
+type lenientInventory struct{ *Inventory }
+
+func (inv lenientInventory) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
+	for _, r := range inv.Reservations() {
+		if r.IdempotencyKey == req.IdempotencyKey && !r.Released {
+			return inventoryResult(r), nil
+		}
+	}
+	return inv.Inventory.Reserve(ctx, req)
+}
+
+// lenientReleases answers a Release whose key has released with success.
+type lenientReleases struct{ *Inventory }
+
+func (inv lenientReleases) Release(ctx context.Context, req orderflow.ReleaseRequest) error {
+	if servedBefore(inv.Calls(), "Release", req.IdempotencyKey) {
+		return nil
+	}
+	return inv.Inventory.Release(ctx, req)
+}
+
+// lenientDelivery answers an Arrange whose key has booked with that booking.
+type lenientDelivery struct{ *Delivery }
+
+func (d lenientDelivery) Arrange(ctx context.Context, req orderflow.DeliveryRequest) (orderflow.DeliveryResult, error) {
+	for _, s := range d.Shipments() {
+		if s.IdempotencyKey == req.IdempotencyKey {
+			return deliveryResult(s), nil
+		}
+	}
+	return d.Delivery.Arrange(ctx, req)
+}
+
+// lenientMailer answers a Send whose key has sent with success.
+type lenientMailer struct{ *Mailer }
+
+func (m lenientMailer) Send(ctx context.Context, msg orderflow.Email) error {
+	if slices.ContainsFunc(m.Sent(), func(s orderflow.Email) bool { return s.IdempotencyKey == msg.IdempotencyKey }) {
+		return nil
+	}
+	return m.Mailer.Send(ctx, msg)
+}
+
+// servedBefore reports whether calls hold a successful call of method with
+// the idempotency key.
+func servedBefore(calls []Call, method, key string) bool {
+	return slices.ContainsFunc(calls, func(c Call) bool { return c.Method == method && c.IdempotencyKey == key && c.Err == nil })
+}
+
+type (
+	lenientPaymentsHarness  struct{ paymentsHarness }
+	lenientRefundsHarness   struct{ paymentsHarness }
+	lenientInventoryHarness struct{ inventoryHarness }
+	lenientReleasesHarness  struct{ inventoryHarness }
+	lenientDeliveryHarness  struct{ deliveryHarness }
+	lenientMailerHarness    struct{ mailerHarness }
+)
+
+func (h lenientPaymentsHarness) Provider() orderflow.PaymentProvider { return lenientPayments{h.p} }
+func (h lenientRefundsHarness) Provider() orderflow.PaymentProvider  { return lenientRefunds{h.p} }
+func (h lenientInventoryHarness) Provider() orderflow.InventoryProvider {
+	return lenientInventory{h.inv}
+}
+func (h lenientReleasesHarness) Provider() orderflow.InventoryProvider {
+	return lenientReleases{h.inv}
+}
+func (h lenientDeliveryHarness) Provider() orderflow.DeliveryProvider { return lenientDelivery{h.d} }
+func (h lenientMailerHarness) Provider() orderflow.EmailProvider      { return lenientMailer{h.m} }
+
 type (
 	revivingPaymentsHarness  struct{ paymentsHarness }
 	revivingInventoryHarness struct{ inventoryHarness }
@@ -271,6 +369,22 @@ func TestBrokenProvider(t *testing.T) {
 		TestInventoryProvider(t, func(*testing.T) InventoryHarness {
 			return revivingInventoryHarness{inventoryHarness{new(Inventory)}}
 		})
+	case "payment-lenient":
+		TestPaymentProvider(t, func(*testing.T) PaymentHarness { return lenientPaymentsHarness{paymentsHarness{new(Payments)}} })
+	case "refund-lenient":
+		TestPaymentProvider(t, func(*testing.T) PaymentHarness { return lenientRefundsHarness{paymentsHarness{new(Payments)}} })
+	case "inventory-lenient":
+		TestInventoryProvider(t, func(*testing.T) InventoryHarness {
+			return lenientInventoryHarness{inventoryHarness{new(Inventory)}}
+		})
+	case "release-lenient":
+		TestInventoryProvider(t, func(*testing.T) InventoryHarness {
+			return lenientReleasesHarness{inventoryHarness{new(Inventory)}}
+		})
+	case "delivery-lenient":
+		TestDeliveryProvider(t, func(*testing.T) DeliveryHarness { return lenientDeliveryHarness{deliveryHarness{new(Delivery)}} })
+	case "email-lenient":
+		TestEmailProvider(t, func(*testing.T) EmailHarness { return lenientMailerHarness{mailerHarness{new(Mailer)}} })
 	default:
 		t.Skip("runs only as a child of TestSuitesCatchBrokenProviders")
 	}
@@ -281,6 +395,7 @@ var failedClause = regexp.MustCompile(`--- FAIL: TestBrokenProvider/(\S+) `)
 func TestSuitesCatchBrokenProviders(t *testing.T) {
 	const forgetful, tombstoneless = "ignores idempotency keys", "leaves no tombstone"
 	const reviving = "revives a compensated key"
+	const lenient = "answers a key reused for another request as it answered the first"
 	for _, tc := range []struct {
 		provider, clause, breakage string
 		only                       bool // no other clause may fail
@@ -294,6 +409,12 @@ func TestSuitesCatchBrokenProviders(t *testing.T) {
 		{"inventory-tombstoneless", "ReleaseBeforeReserveBlocksLateReserve", tombstoneless, true},
 		{"payment-reviving", "RefundedChargeStaysRefunded", reviving, true},
 		{"inventory-reviving", "ReleasedReservationStaysReleased", reviving, true},
+		{"payment-lenient", "ChargeKeyReusedForOtherRequestFailsPermanently", lenient, true},
+		{"refund-lenient", "RefundKeyReusedForOtherChargeFailsPermanently", lenient, true},
+		{"inventory-lenient", "ReserveKeyReusedForOtherRequestFailsPermanently", lenient, true},
+		{"release-lenient", "ReleaseKeyReusedForOtherReservationFailsPermanently", lenient, true},
+		{"delivery-lenient", "ArrangeKeyReusedForOtherRequestFailsPermanently", lenient, true},
+		{"email-lenient", "SendKeyReusedForOtherMessageFailsPermanently", lenient, true},
 	} {
 		t.Run(tc.provider+"/"+tc.clause, func(t *testing.T) {
 			// The child's result depends on no timing: its cancellation

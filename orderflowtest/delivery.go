@@ -50,13 +50,25 @@ type Shipment struct {
 }
 
 // Arrange books a shipment to req.Address, estimated three days from Now.
-// A repeated idempotency key returns the first booking and books nothing.
+// A repeated idempotency key with the same order, address and items returns
+// the first booking and books nothing. A key first used for another order,
+// address or items books nothing and fails with an error wrapping
+// orderflow.ErrPermanent that names the key and what differs (not the
+// addresses).
 func (d *Delivery) Arrange(ctx context.Context, req orderflow.DeliveryRequest) (orderflow.DeliveryResult, error) {
 	in := invocation{method: "Arrange", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: d.Latency, faults: &d.ArrangeFaults}
 	return serve(ctx, &d.recorder, in, func() (orderflow.DeliveryResult, error) {
 		if i, ok := d.keys[req.IdempotencyKey]; ok {
-			return deliveryResult(d.shipments[i]), nil
+			s := d.shipments[i]
+			var r reuse
+			r.add(s.OrderID != req.OrderID, "order %q, now %q", s.OrderID, req.OrderID)
+			r.add(s.Address != req.Address, "another address")
+			r.add(!slices.Equal(s.Items, req.Items), "other items")
+			if err := r.err("delivery", req.IdempotencyKey, "nothing was booked"); err != nil {
+				return orderflow.DeliveryResult{}, err
+			}
+			return deliveryResult(s), nil
 		}
 		if strings.TrimSpace(req.Address) == "" {
 			return orderflow.DeliveryResult{}, fmt.Errorf("orderflowtest: blank address: %w", orderflow.ErrUndeliverable)

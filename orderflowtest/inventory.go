@@ -34,7 +34,7 @@ type Inventory struct {
 
 	recorder
 	stock        map[string]int64 // product ID → units left; absent means unlimited
-	reservations book[Reservation]
+	reservations book[Reservation, orderflow.ReleaseRequest]
 }
 
 // Reservation is stock held by Inventory.
@@ -69,15 +69,26 @@ func (inv *Inventory) Stock(productID string) (n int64, limited bool) {
 
 // Reserve holds every item of req, or none: it fails with an error wrapping
 // orderflow.ErrOutOfStock when a product has too little stock. A repeated
-// idempotency key returns the first reservation and holds nothing more, even
-// when its items differ. A key that Release has seen, before or after a
-// reservation under it, holds nothing and fails with an error wrapping
-// orderflow.ErrOutOfStock.
+// idempotency key with the same order and items returns the first
+// reservation and holds nothing more. A key first used for another order or
+// other items holds nothing and fails with an error wrapping
+// orderflow.ErrPermanent that names the key and what differs. A key that
+// Release has seen, before or after a reservation under it, holds nothing
+// and fails with an error wrapping orderflow.ErrOutOfStock.
 func (inv *Inventory) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
 	in := invocation{method: "Reserve", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: inv.Latency, faults: &inv.ReserveFaults}
 	return serve(ctx, &inv.recorder, in, func() (orderflow.InventoryResult, error) {
-		switch r, released := inv.reservations.lookup(req.IdempotencyKey); {
+		r, released := inv.reservations.lookup(req.IdempotencyKey)
+		if r != nil {
+			var d reuse
+			d.add(r.OrderID != req.OrderID, "order %q, now %q", r.OrderID, req.OrderID)
+			d.add(!slices.Equal(r.Items, req.Items), "other items")
+			if err := d.err("reserve", req.IdempotencyKey, "nothing was reserved"); err != nil {
+				return orderflow.InventoryResult{}, err
+			}
+		}
+		switch {
 		case released && r != nil:
 			return orderflow.InventoryResult{}, fmt.Errorf("orderflowtest: reserve key %q was released; a released reservation stays released: %w",
 				req.IdempotencyKey, orderflow.ErrOutOfStock)
@@ -119,21 +130,34 @@ func (inv *Inventory) adjust(items []orderflow.Item, sign int64) {
 
 // Release gives back the whole reservation made under req.ReserveKey,
 // whatever req.Items says. It succeeds without effect when the reservation
-// is already released, or when req.IdempotencyKey has already released. When
-// there is no such reservation it succeeds too, leaving a tombstone: a later
-// Reserve with req.ReserveKey holds nothing and fails with ErrOutOfStock. A
-// req.ReservationID that is not the reservation's is a caller's bug,
-// reported as an error wrapping orderflow.ErrPermanent.
+// is already released, or when req.IdempotencyKey has already released it.
+// A req.IdempotencyKey first used for another order, reserve key or items
+// gives nothing back and fails with an error wrapping orderflow.ErrPermanent.
+// When there is no such reservation it succeeds too, leaving a tombstone: a
+// later Reserve with req.ReserveKey holds nothing and fails with
+// ErrOutOfStock. A req.ReservationID that is not the reservation's is a
+// caller's bug, reported as an error wrapping orderflow.ErrPermanent.
 func (inv *Inventory) Release(ctx context.Context, req orderflow.ReleaseRequest) error {
 	in := invocation{method: "Release", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: inv.Latency, faults: &inv.ReleaseFaults}
 	return serveErr(ctx, &inv.recorder, in, func() error {
+		if first, ok := inv.reservations.undoCall(req.IdempotencyKey); ok {
+			var d reuse
+			d.add(first.OrderID != req.OrderID, "order %q, now %q", first.OrderID, req.OrderID)
+			d.add(first.ReserveKey != req.ReserveKey, "reserve key %q, now %q", first.ReserveKey, req.ReserveKey)
+			d.add(!slices.Equal(first.Items, req.Items), "other items")
+			if err := d.err("release", req.IdempotencyKey, "nothing was released"); err != nil {
+				return err
+			}
+		}
 		r, _ := inv.reservations.lookup(req.ReserveKey)
 		if r != nil && req.ReservationID != "" && req.ReservationID != r.ReservationID {
 			return fmt.Errorf("orderflowtest: release: reservation %q is not the one under key %q (%q): %w",
 				req.ReservationID, req.ReserveKey, r.ReservationID, orderflow.ErrPermanent)
 		}
-		if !inv.reservations.undo(req.ReserveKey, req.IdempotencyKey) || r == nil || r.Released {
+		kept := req
+		kept.Items = slices.Clone(req.Items)
+		if !inv.reservations.undo(req.ReserveKey, req.IdempotencyKey, kept) || r == nil || r.Released {
 			return nil
 		}
 		r.Released = true

@@ -30,7 +30,7 @@ type Payments struct {
 	RefundFaults Faults
 
 	recorder
-	charges book[ChargeRecord]
+	charges book[ChargeRecord, orderflow.RefundRequest]
 	refunds []RefundRecord
 }
 
@@ -54,16 +54,27 @@ type RefundRecord struct {
 	Amount        orderflow.Money
 }
 
-// Charge takes req.Amount, once per idempotency key: a repeated key returns
-// the first charge's result and takes nothing, even when its amount differs.
-// A key that Refund has seen, before or after a charge under it, is
-// declined: Charge then takes nothing and fails with an error wrapping
-// orderflow.ErrPaymentDeclined.
+// Charge takes req.Amount, once per idempotency key: a repeated key with
+// the same order and amount returns the first charge's result and takes
+// nothing. A key first used for another order or amount takes nothing and
+// fails with an error wrapping orderflow.ErrPermanent that names the key and
+// what differs. A key that Refund has seen, before or after a charge under
+// it, is declined: Charge then takes nothing and fails with an error
+// wrapping orderflow.ErrPaymentDeclined.
 func (p *Payments) Charge(ctx context.Context, req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
 	in := invocation{method: "Charge", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: p.Latency, faults: &p.ChargeFaults}
 	return serve(ctx, &p.recorder, in, func() (orderflow.PaymentResult, error) {
-		switch c, refunded := p.charges.lookup(req.IdempotencyKey); {
+		c, refunded := p.charges.lookup(req.IdempotencyKey)
+		if c != nil {
+			var r reuse
+			r.add(c.OrderID != req.OrderID, "order %q, now %q", c.OrderID, req.OrderID)
+			r.add(c.Amount != req.Amount, "amount %s, now %s", c.Amount, req.Amount)
+			if err := r.err("charge", req.IdempotencyKey, "nothing was charged"); err != nil {
+				return orderflow.PaymentResult{}, err
+			}
+		}
+		switch {
 		case refunded && c != nil:
 			return orderflow.PaymentResult{}, fmt.Errorf("orderflowtest: charge key %q was refunded; a refunded charge stays refunded: %w",
 				req.IdempotencyKey, orderflow.ErrPaymentDeclined)
@@ -85,21 +96,32 @@ func paymentResult(c ChargeRecord) orderflow.PaymentResult {
 
 // Refund returns the whole charge made under req.ChargeKey, whatever
 // req.Amount says. It succeeds without effect when the charge is already
-// refunded, or when req.IdempotencyKey has already refunded. When there is
-// no such charge it succeeds too, leaving a tombstone: a later Charge with
-// req.ChargeKey takes nothing and is declined. A req.TransactionID that is
-// not the charge's is a caller's bug, reported as an error wrapping
-// orderflow.ErrPermanent.
+// refunded, or when req.IdempotencyKey has already refunded it. A
+// req.IdempotencyKey first used for another order, charge key or amount
+// returns nothing and fails with an error wrapping orderflow.ErrPermanent.
+// When there is no such charge it succeeds too, leaving a tombstone: a later
+// Charge with req.ChargeKey takes nothing and is declined. A
+// req.TransactionID that is not the charge's is a caller's bug, reported as
+// an error wrapping orderflow.ErrPermanent.
 func (p *Payments) Refund(ctx context.Context, req orderflow.RefundRequest) error {
 	in := invocation{method: "Refund", orderID: req.OrderID, key: req.IdempotencyKey, request: req,
 		latency: p.Latency, faults: &p.RefundFaults}
 	return serveErr(ctx, &p.recorder, in, func() error {
+		if first, ok := p.charges.undoCall(req.IdempotencyKey); ok {
+			var r reuse
+			r.add(first.OrderID != req.OrderID, "order %q, now %q", first.OrderID, req.OrderID)
+			r.add(first.ChargeKey != req.ChargeKey, "charge key %q, now %q", first.ChargeKey, req.ChargeKey)
+			r.add(first.Amount != req.Amount, "amount %s, now %s", first.Amount, req.Amount)
+			if err := r.err("refund", req.IdempotencyKey, "nothing was refunded"); err != nil {
+				return err
+			}
+		}
 		c, _ := p.charges.lookup(req.ChargeKey)
 		if c != nil && req.TransactionID != "" && req.TransactionID != c.TransactionID {
 			return fmt.Errorf("orderflowtest: refund: transaction %q is not the charge under key %q (%q): %w",
 				req.TransactionID, req.ChargeKey, c.TransactionID, orderflow.ErrPermanent)
 		}
-		if !p.charges.undo(req.ChargeKey, req.IdempotencyKey) || c == nil || c.Refunded {
+		if !p.charges.undo(req.ChargeKey, req.IdempotencyKey, req) || c == nil || c.Refunded {
 			return nil
 		}
 		c.Refunded = true

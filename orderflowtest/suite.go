@@ -44,7 +44,7 @@ func newOrderID() string {
 
 // key returns the idempotency key the workflow uses for a step of an order.
 func key(orderID, activity string) string {
-	return orderflow.IdempotencyKey(orderflow.WorkflowID(orderID), orderID, activity)
+	return orderflow.IdempotencyKey(orderID, activity)
 }
 
 // permanent reports the type of the permanent failure err stands for, as
@@ -122,5 +122,19 @@ func checkConcurrent(t *testing.T, method string, n int, call func(ctx context.C
 			t.Errorf("two concurrent %s calls with distinct keys returned %q; want distinct results", method, ids[i])
 		}
 		seen[ids[i]] = true
+	}
+}
+
+// wantRefusedReuse fails t unless err, the error of a call that reused key
+// for another request (what says which), wraps orderflow.ErrPermanent.
+func wantRefusedReuse(t *testing.T, method, key, what string, err error) {
+	t.Helper()
+	switch {
+	case err == nil:
+		t.Errorf("%s reusing key %q for %s succeeded; want an error wrapping %v: a key names one request, and answering another with the first one's result tells the workflow that a step happened which did not",
+			method, key, what, orderflow.ErrPermanent)
+	case !errors.Is(err, orderflow.ErrPermanent):
+		t.Errorf("%s reusing key %q for %s = %v; want an error wrapping %v, which tells the workflow that the call did nothing, so that it neither retries it nor undoes by the key what the first request did",
+			method, key, what, err, orderflow.ErrPermanent)
 	}
 }

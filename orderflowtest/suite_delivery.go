@@ -2,6 +2,7 @@ package orderflowtest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func TestDeliveryProvider(t *testing.T, newHarness func(t *testing.T) DeliveryHa
 	t.Helper()
 	clause(t, "ArrangeBooksShipment", newHarness, testArrangeBooks)
 	clause(t, "ArrangeIsIdempotent", newHarness, testArrangeIsIdempotent)
+	clause(t, "ArrangeKeyReusedForOtherRequestFailsPermanently", newHarness, testArrangeKeyReused)
 	clause(t, "UndeliverableWrapsErrUndeliverable", newHarness, testUndeliverable)
 	clause(t, "ArrangeReturnsPromptlyWhenCancelled", newHarness, testArrangeCancel)
 	clause(t, "ConcurrentArranges", newHarness, testConcurrentArranges)
@@ -83,6 +85,36 @@ func testArrangeIsIdempotent(t *testing.T, h DeliveryHarness) {
 	}
 	wantShipments(t, h, req.OrderID, 1,
 		"a repeated Arrange with the same idempotency key must book nothing more (retries and replays reuse the key)")
+}
+
+func testArrangeKeyReused(t *testing.T, h DeliveryHarness) {
+	for _, v := range []struct {
+		what   string
+		change func(req *orderflow.DeliveryRequest)
+	}{
+		{"another order", func(req *orderflow.DeliveryRequest) { req.OrderID = newOrderID() }},
+		{"another address", func(req *orderflow.DeliveryRequest) { req.Address = "7 Difference Lane, Cambridge" }},
+		{"other items", func(req *orderflow.DeliveryRequest) {
+			req.Items = slices.Clone(req.Items)
+			req.Items[0].Quantity++
+		}},
+	} {
+		first := deliveryRequest(newOrderID())
+		res := mustArrange(t, h.Provider(), first)
+		other := first
+		v.change(&other)
+		_, err := h.Provider().Arrange(t.Context(), other)
+		wantRefusedReuse(t, "Arrange", first.IdempotencyKey, v.what, err)
+		if other.OrderID != first.OrderID {
+			wantShipments(t, h, other.OrderID, 0, "an Arrange reusing another order's key books nothing")
+		}
+		wantShipments(t, h, first.OrderID, 1,
+			"an Arrange reusing a key for "+v.what+" books nothing and leaves the first booking as it was")
+		if again := mustArrange(t, h.Provider(), first); again.TrackingNumber != res.TrackingNumber {
+			t.Errorf("after an Arrange reusing key %q for %s was refused, the first request's retry returned tracking number %q, want the first one's %q",
+				first.IdempotencyKey, v.what, again.TrackingNumber, res.TrackingNumber)
+		}
+	}
 }
 
 func testUndeliverable(t *testing.T, h DeliveryHarness) {

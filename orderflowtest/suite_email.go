@@ -34,6 +34,7 @@ func TestEmailProvider(t *testing.T, newHarness func(t *testing.T) EmailHarness)
 	t.Helper()
 	clause(t, "SendSends", newHarness, testSendSends)
 	clause(t, "SendIsIdempotent", newHarness, testSendIsIdempotent)
+	clause(t, "SendKeyReusedForOtherMessageFailsPermanently", newHarness, testSendKeyReused)
 	clause(t, "RefusedAddressWrapsErrPermanent", newHarness, testRefused)
 	clause(t, "SendReturnsPromptlyWhenCancelled", newHarness, testSendCancel)
 	clause(t, "ConcurrentSends", newHarness, testConcurrentSends)
@@ -69,6 +70,32 @@ func testSendIsIdempotent(t *testing.T, h EmailHarness) {
 	}
 	wantSent(t, h, msg.OrderID, 1,
 		"a repeated Send with the same idempotency key must send nothing more (retries and replays reuse the key)")
+}
+
+func testSendKeyReused(t *testing.T, h EmailHarness) {
+	for _, v := range []struct {
+		what   string
+		change func(msg *orderflow.Email)
+	}{
+		{"another order", func(msg *orderflow.Email) { msg.OrderID = newOrderID() }},
+		{"another recipient", func(msg *orderflow.Email) { msg.To = "grace@example.com" }},
+	} {
+		first := confirmation(newOrderID())
+		if err := h.Provider().Send(t.Context(), first); err != nil {
+			t.Fatalf("Send(to %q) = %v; want success", first.To, err)
+		}
+		other := first
+		v.change(&other)
+		wantRefusedReuse(t, "Send", first.IdempotencyKey, v.what, h.Provider().Send(t.Context(), other))
+		if other.OrderID != first.OrderID {
+			wantSent(t, h, other.OrderID, 0, "a Send reusing another order's key sends nothing")
+		}
+		if err := h.Provider().Send(t.Context(), first); err != nil {
+			t.Errorf("after a Send reusing key %q for %s was refused, the first message's retry = %v; want success", first.IdempotencyKey, v.what, err)
+		}
+		wantSent(t, h, first.OrderID, 1,
+			"a Send reusing a key for "+v.what+" sends nothing, and the first message was sent once")
+	}
 }
 
 func testRefused(t *testing.T, h EmailHarness) {

@@ -3,6 +3,7 @@ package orderflowtest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/orderflow/orderflow"
@@ -39,10 +40,12 @@ func TestInventoryProvider(t *testing.T, newHarness func(t *testing.T) Inventory
 	t.Helper()
 	clause(t, "ReserveHoldsItems", newHarness, testReserveHolds)
 	clause(t, "ReserveIsIdempotent", newHarness, testReserveIsIdempotent)
+	clause(t, "ReserveKeyReusedForOtherRequestFailsPermanently", newHarness, testReserveKeyReused)
 	clause(t, "OutOfStockWrapsErrOutOfStockAndHoldsNothing", newHarness, testOutOfStock)
 	clause(t, "ReleaseGivesStockBack", newHarness, testRelease)
 	clause(t, "ReleaseByReserveKeyAlone", newHarness, testReleaseByKey)
 	clause(t, "ReleaseIsIdempotent", newHarness, testReleaseIsIdempotent)
+	clause(t, "ReleaseKeyReusedForOtherReservationFailsPermanently", newHarness, testReleaseKeyReused)
 	clause(t, "ReleaseOfUnknownReservationSucceedsWithoutEffect", newHarness, testReleaseUnknown)
 	clause(t, "ReleaseBeforeReserveBlocksLateReserve", newHarness, testReleaseBlocksLateReserve)
 	clause(t, "ReleasedReservationStaysReleased", newHarness, testReleasedStaysReleased)
@@ -104,6 +107,38 @@ func testReserveIsIdempotent(t *testing.T, h InventoryHarness) {
 		"a repeated Reserve with the same idempotency key must hold nothing more (retries and replays reuse the key)")
 }
 
+func testReserveKeyReused(t *testing.T, h InventoryHarness) {
+	for _, v := range []struct {
+		what   string
+		change func(req *orderflow.ReserveRequest)
+	}{
+		{"another order", func(req *orderflow.ReserveRequest) { req.OrderID = newOrderID() }},
+		{"other items", func(req *orderflow.ReserveRequest) {
+			req.Items = slices.Clone(req.Items)
+			req.Items[0].Quantity++
+		}},
+	} {
+		first := reserveRequest(h, newOrderID())
+		if len(first.Items) == 0 {
+			t.Fatal("the harness's Items returned no items")
+		}
+		res := mustReserve(t, h.Provider(), first)
+		other := first
+		v.change(&other)
+		_, err := h.Provider().Reserve(t.Context(), other)
+		wantRefusedReuse(t, "Reserve", first.IdempotencyKey, v.what, err)
+		if other.OrderID != first.OrderID {
+			wantReserved(t, h, other.OrderID, 0, "a Reserve reusing another order's key holds nothing")
+		}
+		wantReserved(t, h, first.OrderID, units(first.Items),
+			"a Reserve reusing a key for "+v.what+" holds nothing and leaves the first reservation as it was")
+		if again := mustReserve(t, h.Provider(), first); again.ReservationID != res.ReservationID {
+			t.Errorf("after a Reserve reusing key %q for %s was refused, the first request's retry returned reservation %q, want the first one's %q",
+				first.IdempotencyKey, v.what, again.ReservationID, res.ReservationID)
+		}
+	}
+}
+
 func testOutOfStock(t *testing.T, h InventoryHarness) {
 	req := reserveRequest(h, newOrderID())
 	h.OutOfStock(&req)
@@ -141,6 +176,23 @@ func testReleaseIsIdempotent(t *testing.T, h InventoryHarness) {
 		}
 	}
 	wantReserved(t, h, req.OrderID, 0, "a repeated Release gives back no more than was held")
+}
+
+func testReleaseKeyReused(t *testing.T, h InventoryHarness) {
+	a, b := reserveRequest(h, newOrderID()), reserveRequest(h, newOrderID())
+	mustReserve(t, h.Provider(), a)
+	mustReserve(t, h.Provider(), b)
+	releaseA := releaseRequest(a, "")
+	if err := h.Provider().Release(t.Context(), releaseA); err != nil {
+		t.Fatalf("Release with ReserveKey %q = %v; want success", a.IdempotencyKey, err)
+	}
+	releaseB := releaseRequest(b, "")
+	releaseB.IdempotencyKey = releaseA.IdempotencyKey
+	err := h.Provider().Release(t.Context(), releaseB)
+	wantRefusedReuse(t, "Release", releaseA.IdempotencyKey, "another order's reservation", err)
+	wantReserved(t, h, b.OrderID, units(b.Items),
+		"a Release reusing a key for another reservation gives nothing back (it fails, and a person settles the order)")
+	wantReserved(t, h, a.OrderID, 0, "the first Release under the key stays done")
 }
 
 func testReleaseUnknown(t *testing.T, h InventoryHarness) {

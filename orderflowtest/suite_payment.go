@@ -37,10 +37,12 @@ func TestPaymentProvider(t *testing.T, newHarness func(t *testing.T) PaymentHarn
 	clause(t, "ChargeTakesMoney", newHarness, testChargeTakesMoney)
 	clause(t, "ChargeIsIdempotent", newHarness, testChargeIsIdempotent)
 	clause(t, "ConcurrentChargesWithOneKeyTakeMoneyOnce", newHarness, testConcurrentChargesOneKey)
+	clause(t, "ChargeKeyReusedForOtherRequestFailsPermanently", newHarness, testChargeKeyReused)
 	clause(t, "DeclineWrapsErrPaymentDeclined", newHarness, testDecline)
 	clause(t, "RefundReturnsMoney", newHarness, testRefund)
 	clause(t, "RefundByChargeKeyAlone", newHarness, testRefundByKey)
 	clause(t, "RefundIsIdempotent", newHarness, testRefundIsIdempotent)
+	clause(t, "RefundKeyReusedForOtherChargeFailsPermanently", newHarness, testRefundKeyReused)
 	clause(t, "RefundOfUnknownChargeSucceedsWithoutEffect", newHarness, testRefundUnknown)
 	clause(t, "RefundBeforeChargeBlocksLateCharge", newHarness, testRefundBlocksLateCharge)
 	clause(t, "RefundedChargeStaysRefunded", newHarness, testRefundedChargeStaysRefunded)
@@ -126,6 +128,32 @@ func testConcurrentChargesOneKey(t *testing.T, h PaymentHarness) {
 		"concurrent Charges with the same idempotency key must take money once (an activity can run twice at once after a timeout)")
 }
 
+func testChargeKeyReused(t *testing.T, h PaymentHarness) {
+	for _, v := range []struct {
+		what   string
+		change func(req *orderflow.ChargeRequest)
+	}{
+		{"another order", func(req *orderflow.ChargeRequest) { req.OrderID = newOrderID() }},
+		{"another amount", func(req *orderflow.ChargeRequest) { req.Amount.Amount += 100 }},
+	} {
+		first := chargeRequest(newOrderID())
+		res := mustCharge(t, h.Provider(), first)
+		other := first
+		v.change(&other)
+		_, err := h.Provider().Charge(t.Context(), other)
+		wantRefusedReuse(t, "Charge", first.IdempotencyKey, v.what, err)
+		if other.OrderID != first.OrderID {
+			wantHeld(t, h, other.OrderID, 0, "a Charge reusing another order's key takes no money")
+		}
+		wantHeld(t, h, first.OrderID, first.Amount.Amount,
+			"a Charge reusing a key for "+v.what+" takes no money and leaves the first charge as it was")
+		if again := mustCharge(t, h.Provider(), first); again.TransactionID != res.TransactionID {
+			t.Errorf("after a Charge reusing key %q for %s was refused, the first request's retry returned transaction %q, want the first charge's %q",
+				first.IdempotencyKey, v.what, again.TransactionID, res.TransactionID)
+		}
+	}
+}
+
 func testDecline(t *testing.T, h PaymentHarness) {
 	req := chargeRequest(newOrderID())
 	h.Decline(&req)
@@ -163,6 +191,23 @@ func testRefundIsIdempotent(t *testing.T, h PaymentHarness) {
 		}
 	}
 	wantHeld(t, h, req.OrderID, 0, "a repeated Refund returns no more money than was charged")
+}
+
+func testRefundKeyReused(t *testing.T, h PaymentHarness) {
+	a, b := chargeRequest(newOrderID()), chargeRequest(newOrderID())
+	mustCharge(t, h.Provider(), a)
+	mustCharge(t, h.Provider(), b)
+	refundA := refundRequest(a, "")
+	if err := h.Provider().Refund(t.Context(), refundA); err != nil {
+		t.Fatalf("Refund with ChargeKey %q = %v; want success", a.IdempotencyKey, err)
+	}
+	refundB := refundRequest(b, "")
+	refundB.IdempotencyKey = refundA.IdempotencyKey
+	err := h.Provider().Refund(t.Context(), refundB)
+	wantRefusedReuse(t, "Refund", refundA.IdempotencyKey, "another order's charge", err)
+	wantHeld(t, h, b.OrderID, b.Amount.Amount,
+		"a Refund reusing a key for another charge moves no money (it fails, and a person settles the order)")
+	wantHeld(t, h, a.OrderID, 0, "the first Refund under the key stays done")
 }
 
 func testRefundUnknown(t *testing.T, h PaymentHarness) {
