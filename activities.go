@@ -90,13 +90,28 @@ func keyPrefix(orderID string) string { return url.PathEscape(orderID) }
 // that this call took no money: the order then fails without a refund of
 // this charge. Never return such an error if the call might have charged;
 // return any other error instead, and the workflow retries or refunds by key.
+//
+// A key names one request: a call whose key was already used for a
+// different one (each method says what differs) must do nothing and return
+// an error wrapping ErrPermanent that names the key, never the first
+// request's answer. Keep every key, with its request and answer, and every
+// tombstone (a key Refund has seen) for as long as the order's workflow can
+// exist, plus a safety margin: while it runs, which has no bound (delivery
+// and compensations retry until answered), and for the Temporal namespace's
+// retention period after it closes, while it can still be reset and call
+// again. In practice: at least the retention period plus the margin after
+// the order's last call, and never while its workflow may still run. A key
+// forgotten sooner can charge twice, a tombstone take a refunded charge
+// again. The other provider interfaces keep keys the same way.
 type PaymentProvider interface {
 	// Charge takes req.Amount from the customer.
 	//
 	// Charge must be idempotent on req.IdempotencyKey: a call with a key
 	// that already charged, and was not refunded, returns the first charge's
 	// result and takes no money. Retries, worker crashes, replays and runs
-	// of the same order again all reuse the key.
+	// of the same order again all reuse the key. A call with a key that
+	// already charged another order or amount (req.OrderID, req.Amount)
+	// must take no money and return an error wrapping ErrPermanent.
 	//
 	// A call with a key that Refund has already seen, whether Refund came
 	// before or after a charge under it, must take no money and return an
@@ -111,7 +126,9 @@ type PaymentProvider interface {
 	Charge(ctx context.Context, req ChargeRequest) (PaymentResult, error)
 
 	// Refund returns all of a charge's money; there are no partial refunds.
-	// It must be idempotent on req.IdempotencyKey, and it must succeed
+	// It must be idempotent on req.IdempotencyKey (a key that already
+	// refunded another order, ChargeKey or amount moves no money and fails
+	// with ErrPermanent), and it must succeed
 	// without moving money when no charge was made under req.ChargeKey: the
 	// workflow refunds by key when the outcome of a charge is unknown.
 	//
@@ -130,10 +147,14 @@ type PaymentProvider interface {
 //
 // Implementations are called concurrently for different orders and must be
 // safe for that. As with PaymentProvider, an error wrapping ErrOutOfStock
-// (or ErrPermanent) from Reserve means that the call held nothing.
+// (or ErrPermanent) from Reserve means that the call held nothing, and keys
+// and tombstones (keys Release has seen) are kept as long as PaymentProvider
+// says.
 type InventoryProvider interface {
 	// Reserve holds every item of req. It is all or nothing, and idempotent
-	// on req.IdempotencyKey: a repeated call returns the first reservation.
+	// on req.IdempotencyKey: a repeated call returns the first reservation;
+	// one with another order or other items (req.OrderID, req.Items) must
+	// hold nothing and return an error wrapping ErrPermanent.
 	// A call with a key that Release has already seen, before or after a
 	// reservation under it, must hold nothing and return an error wrapping
 	// ErrOutOfStock (see Release). Return an error wrapping ErrOutOfStock
@@ -141,7 +162,9 @@ type InventoryProvider interface {
 	Reserve(ctx context.Context, req ReserveRequest) (InventoryResult, error)
 
 	// Release gives a whole reservation back. It is idempotent on
-	// req.IdempotencyKey and succeeds without effect when nothing was
+	// req.IdempotencyKey (a key that already released another order,
+	// ReserveKey or items gives nothing back and fails with ErrPermanent)
+	// and succeeds without effect when nothing was
 	// reserved under req.ReserveKey. In that case the reservation may still
 	// be in flight, so Release must leave a tombstone under req.ReserveKey:
 	// any later Reserve with that key must hold nothing and return an error
@@ -152,11 +175,14 @@ type InventoryProvider interface {
 }
 
 // DeliveryProvider books shipments. Arranging delivery is the point of no
-// return: once it has started, an order is no longer cancelled.
+// return: once it has started, an order is no longer cancelled. Keys are
+// kept as long as PaymentProvider says.
 type DeliveryProvider interface {
 	// Arrange books a shipment of req.Items to req.Address. It is idempotent
 	// on req.IdempotencyKey: a later call with the same key returns the
-	// first booking.
+	// first booking; one with another order, address or items (req.OrderID,
+	// req.Address, req.Items) must book nothing and return an error wrapping
+	// ErrPermanent.
 	//
 	// Return an error wrapping ErrUndeliverable when no carrier can deliver
 	// there and nothing was booked: that alone makes the workflow release
@@ -170,10 +196,13 @@ type DeliveryProvider interface {
 }
 
 // EmailProvider sends mail to customers. Email is best effort: a failure is
-// retried, then recorded as a warning; it never undoes an order.
+// retried, then recorded as a warning; it never undoes an order. Keys are
+// kept as long as PaymentProvider says.
 type EmailProvider interface {
-	// Send delivers msg, idempotently on msg.IdempotencyKey. Wrap
-	// ErrPermanent when the address is refused for good.
+	// Send delivers msg, idempotently on msg.IdempotencyKey: a key already
+	// used for another order, kind or recipient (msg.OrderID, msg.Kind,
+	// msg.To) must send nothing and return an error wrapping ErrPermanent.
+	// Wrap ErrPermanent also when the address is refused for good.
 	Send(ctx context.Context, msg Email) error
 }
 

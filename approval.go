@@ -154,13 +154,18 @@ func signalHeard(c workflow.ReceiveChannel, h heard, m move) heard {
 		h.dropped = "no payload"
 	case converter.GetDefaultDataConverter().FromPayload(raw.Payload(), &h.reason) != nil:
 		h.dropped = "payload is not a string"
-	default:
-		if err := ValidateReason(h.reason); err != nil {
-			h.dropped = err.Error()
-		}
+	case len(h.reason) > signalReasonLimit:
+		h.dropped = fmt.Sprintf("reason of %d bytes, more than the limit of %d", len(h.reason), signalReasonLimit)
 	}
 	return h
 }
+
+// signalReasonLimit is the longest reason of a decision signal that the
+// workflow takes. It is workflow logic, not validation: a replayed signal is
+// judged by it again, so a change to it needs a workflow.GetVersion patch
+// (docs/versioning.md), whatever MaxReasonLength becomes. (A signal's other
+// text rules are not checked: the Python demo's signals carried any text.)
+const signalReasonLimit = 1024
 
 // decide applies, in history order, the events the listeners took and the
 // Updates accepted meanwhile, until the order is no longer awaiting
@@ -213,6 +218,9 @@ func (w *orderWorkflow) applyHeard(ctx workflow.Context, h heard) {
 // apply applies an accepted Update's move, or returns its refusal.
 func (w *orderWorkflow) apply(ctx workflow.Context, r *request) error {
 	s, err := next(w.stage, r.move)
+	if err != nil && r.move != moveCancel {
+		return w.decisionRefusal()
+	}
 	if err != nil {
 		return err
 	}
@@ -274,6 +282,14 @@ func (w *orderWorkflow) validateDecision(_ workflow.Context, reason, approver st
 	if w.pendingInTask() {
 		// Whatever the task's events were, one of them decided first.
 		return refusal(ErrorTypeNotAwaitingApproval, "another decision came first")
+	}
+	return w.decisionRefusal()
+}
+
+// decisionRefusal is why an approve or reject is refused now, or nil.
+func (w *orderWorkflow) decisionRefusal() error {
+	if w.stage == stageGoing || w.stage == stageNoReturn || w.stage == stageFailed {
+		return refusal(ErrorTypeNotAwaitingApproval, fmt.Sprintf("approval status is %s", w.state.Approval.Status))
 	}
 	_, err := next(w.stage, moveApprove)
 	return err

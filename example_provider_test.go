@@ -16,6 +16,7 @@ type gateway struct {
 	mu      sync.Mutex
 	charges map[string]*gatewayCharge // idempotency key → charge
 	voided  map[string]bool           // keys refunded, charged or not
+	refunds map[string]string         // refund key → the charge key it voided
 }
 
 type gatewayCharge struct {
@@ -27,16 +28,19 @@ type gatewayCharge struct {
 var (
 	errCardDeclined = errors.New("gateway: card_declined")
 	errKeyVoided    = errors.New("gateway: idempotency_key_voided")
+	errKeyReused    = errors.New("gateway: idempotency_key_reused_with_other_parameters")
 )
 
 func newGateway() *gateway {
-	return &gateway{charges: map[string]*gatewayCharge{}, voided: map[string]bool{}}
+	return &gateway{charges: map[string]*gatewayCharge{}, voided: map[string]bool{}, refunds: map[string]string{}}
 }
 
 func (g *gateway) charge(key, orderID string, cents int64) (string, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch c, ok := g.charges[key]; {
+	case ok && (c.orderID != orderID || c.cents != cents):
+		return "", errKeyReused
 	case g.voided[key]:
 		return "", errKeyVoided
 	case ok:
@@ -49,10 +53,15 @@ func (g *gateway) charge(key, orderID string, cents int64) (string, error) {
 	return c.id, nil
 }
 
-// refund voids chargeKey, whether or not it has charged yet.
-func (g *gateway) refund(chargeKey string) error {
+// refund voids chargeKey, whether or not it has charged yet, under the
+// refund's own key.
+func (g *gateway) refund(key, chargeKey string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if prev, ok := g.refunds[key]; ok && prev != chargeKey {
+		return errKeyReused
+	}
+	g.refunds[key] = chargeKey
 	g.voided[chargeKey] = true
 	if c, ok := g.charges[chargeKey]; ok {
 		c.refunded = true
@@ -89,6 +98,9 @@ func (p GatewayPayments) Charge(ctx context.Context, req orderflow.ChargeRequest
 	if errors.Is(err, errCardDeclined) || errors.Is(err, errKeyVoided) {
 		return orderflow.PaymentResult{}, fmt.Errorf("order %s: %w: %w", req.OrderID, orderflow.ErrPaymentDeclined, err)
 	}
+	if errors.Is(err, errKeyReused) { // a key names one charge: this call took nothing
+		return orderflow.PaymentResult{}, fmt.Errorf("order %s: %w: %w", req.OrderID, orderflow.ErrPermanent, err)
+	}
 	if err != nil {
 		return orderflow.PaymentResult{}, err // transient: retried with the same key
 	}
@@ -104,7 +116,10 @@ func (p GatewayPayments) Refund(ctx context.Context, req orderflow.RefundRequest
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return p.gw.refund(req.ChargeKey)
+	if err := p.gw.refund(req.IdempotencyKey, req.ChargeKey); err != nil {
+		return fmt.Errorf("order %s: %w: %w", req.OrderID, orderflow.ErrPermanent, err)
+	}
+	return nil
 }
 
 // This example implements orderflow.PaymentProvider for a payment gateway.

@@ -120,8 +120,8 @@ func rawPlan(input json.RawMessage) plan {
 
 // readInput returns the order and the plan of input: the plan the input
 // carries, or, for an input without one, the plan recorded in history, which
-// the first execution decides (rawPlan).
-func readInput(ctx workflow.Context, input json.RawMessage) (Order, plan, error) {
+// the first execution decides (decide: rawPlan).
+func readInput(ctx workflow.Context, input json.RawMessage, decide func(json.RawMessage) plan) (Order, plan, error) {
 	var in struct {
 		Order
 		Plan *plan `json:"plan"`
@@ -130,7 +130,7 @@ func readInput(ctx workflow.Context, input json.RawMessage) (Order, plan, error)
 		return in.Order, *in.Plan, nil
 	}
 	var p plan
-	err := workflow.SideEffect(ctx, func(workflow.Context) any { return rawPlan(input) }).Get(&p)
+	err := workflow.SideEffect(ctx, func(workflow.Context) any { return decide(input) }).Get(&p)
 	if err != nil || p.Order == nil {
 		return Order{}, p, err
 	}

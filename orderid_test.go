@@ -46,7 +46,7 @@ func TestOrderIDIsPrintableASCII(t *testing.T) {
 		id := "ORD-" + string([]byte{byte(b)})
 		err := orderflow.ValidateOrderID(id)
 		require.ErrorIs(t, err, orderflow.ErrInvalidOrder, "%q", id)
-		require.Contains(t, err.Error(), "at byte 4; ", "%q", id)
+		require.Contains(t, err.Error(), "at byte 4", "%q", id)
 	}
 	// The longest ID of punctuation only is fine.
 	require.NoError(t, orderflow.ValidateOrderID(strings.Repeat("~", orderflow.MaxOrderIDLength)))

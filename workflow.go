@@ -20,7 +20,13 @@ import (
 // timed_out, cancelled, failed, needs_attention) and an error only for an
 // invalid input.
 func OrderWorkflow(ctx workflow.Context, input json.RawMessage) (*OrderResult, error) {
-	order, p, err := readInput(ctx, input)
+	return runOrder(ctx, input, rawPlan)
+}
+
+// runOrder runs the order of input; decide is how its first execution
+// decides the plan of an input that carries none (replay never calls it).
+func runOrder(ctx workflow.Context, input json.RawMessage, decide func(json.RawMessage) plan) (*OrderResult, error) {
+	order, p, err := readInput(ctx, input, decide)
 	if err != nil {
 		return nil, err
 	}

@@ -48,10 +48,11 @@
 //     reason is a 400 and nothing is sent; a failure to reach the order
 //     service a 502.
 //   - The order ID is one escaped path segment ("/orders/a%2Fb" is the
-//     order "a/b"). As browsers resolve a "." or ".." segment as a
-//     directory even when escaped, the orders "." and ".." are linked as
-//     GET /order?id=.. and POST /order/approve?id=.. (or reject), which
-//     serve any order ID the same way.
+//     order "a/b"). The orders ".", ".." and "/", which cannot be one
+//     (browsers resolve "%2E%2E" as "..", http.ServeMux "%2F" as a
+//     trailing slash), are linked as GET /order?id=.. and POST
+//     /order/approve?id=.. (or reject), which serve any order ID the same
+//     way.
 //
 // # Mounting
 //

@@ -14,7 +14,7 @@ import (
 // "x?y#z" is "x%3Fy%23z", "%" is "%25". A "." or ".." ID is spelled with
 // escaped dots, which Go's URL resolution and http.ServeMux leave alone;
 // browsers do not (the WHATWG URL standard reads "%2E%2E" as ".."), so
-// links are made with orderLink, which keeps those two out of the path.
+// links are made with orderLink, which keeps such IDs out of the path.
 func pathID(id string) string {
 	switch id {
 	case ".":
@@ -28,17 +28,16 @@ func pathID(id string) string {
 // orderLink is the link to order id's page, relative to the handler's root
 // at root ("./", "../", …); with action ("approve", "reject"), the link of
 // that decision; with query, those parameters added. The ID is one escaped
-// path segment, "orders/a%2Fb/approve", except for the IDs "." and "..":
-// a browser resolves such a segment as a directory even when escaped, so
-// their links are "order?id=..", "order/approve?id=..", served by the same
-// handlers (see orderIDOf).
+// path segment, "orders/a%2Fb/approve", except for the IDs that cannot be
+// one (see notASegment): their links are "order?id=..",
+// "order/approve?id=..", served by the same handlers (see orderIDOf).
 func orderLink(root, id, action string, query url.Values) string {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
 	}
 	link := root + "orders/" + pathID(id)
-	if id == "." || id == ".." {
+	if notASegment(id) {
 		link = root + "order"
 		q.Set("id", id)
 	}
@@ -50,6 +49,12 @@ func orderLink(root, id, action string, query url.Values) string {
 	}
 	return link
 }
+
+// notASegment reports whether the order ID id cannot be a path segment of
+// a link: "." and "..", which a browser resolves as a directory even when
+// escaped, and "/", which http.ServeMux takes for a trailing slash even
+// when escaped ("/orders/%2F" matches no "/orders/{id}").
+func notASegment(id string) bool { return id == "." || id == ".." || id == "/" }
 
 // orderIDOf is the order ID a request for an order's page or decision
 // names: the {id} path segment, unescaped ("a%2Fb" is "a/b"), or on the

@@ -101,8 +101,8 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /orders/{id}", h.order)
 	mux.HandleFunc("POST /orders/{id}/approve", h.decide(orderflow.ApprovalApproved))
 	mux.HandleFunc("POST /orders/{id}/reject", h.decide(orderflow.ApprovalRejected))
-	// The same for the order IDs "." and "..", whose links carry them in
-	// the query (see orderLink).
+	// The same for the order IDs ".", ".." and "/", whose links carry
+	// them in the query (see orderLink).
 	mux.HandleFunc("GET /order", h.order)
 	mux.HandleFunc("POST /order/approve", h.decide(orderflow.ApprovalApproved))
 	mux.HandleFunc("POST /order/reject", h.decide(orderflow.ApprovalRejected))

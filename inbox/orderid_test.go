@@ -16,10 +16,10 @@ import (
 const punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 // urlTestIDs are order IDs whose characters mean something in a URL.
-var urlTestIDs = []string{
+var urlTestIDs = append(strings.Split(punctuation, ""), // each one alone
 	"ORD/1", "a%2Fb", "x?y#z", `~!@$^&*()+=[]{}|;:'",.<>`, "\\`-_", punctuation,
-	".", "..", "...", "%2E%2E", ".%2e", "a/../b", "/", "//", "ORD-1/approve", "%", "a%252Fb", "a&id=b",
-}
+	"..", "...", "%2E%2E", ".%2e", "a/../b", "//", "/a", "a/", "ORD-1/approve", "a%252Fb", "a&id=b", "?id=x",
+)
 
 func TestOrderLink(t *testing.T) {
 	for _, c := range []struct {
@@ -38,6 +38,8 @@ func TestOrderLink(t *testing.T) {
 		{"./", "..", "", nil, "./order?id=.."},
 		{"../", "..", "reject", nil, "../order/reject?id=.."},
 		{"../../", "..", "", url.Values{"decided": {"rejected"}}, "../../order?decided=rejected&id=.."},
+		{"./", "/", "", nil, "./order?id=%2F"},
+		{"./", "//", "", nil, "./orders/%2F%2F"},
 	} {
 		if got := orderLink(c.root, c.id, c.action, c.query); got != c.want {
 			t.Errorf("orderLink(%q, %q, %q, %v) = %q, want %q", c.root, c.id, c.action, c.query, got, c.want)

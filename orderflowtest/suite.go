@@ -133,7 +133,11 @@ func wantRefusedReuse(t *testing.T, method, key, what string, err error) {
 	case err == nil:
 		t.Errorf("%s reusing key %q for %s succeeded; want an error wrapping %v: a key names one request, and answering another with the first one's result tells the workflow that a step happened which did not",
 			method, key, what, orderflow.ErrPermanent)
-	case !errors.Is(err, orderflow.ErrPermanent):
+	case errors.Is(err, orderflow.ErrPermanent):
+	case permanent(err) != "":
+		t.Errorf("%s reusing key %q for %s = %v, wrapping %q; want an error wrapping %v: a reused key is a misuse of the key, not a business failure of the order",
+			method, key, what, err, permanent(err), orderflow.ErrPermanent)
+	default:
 		t.Errorf("%s reusing key %q for %s = %v; want an error wrapping %v, which tells the workflow that the call did nothing, so that it neither retries it nor undoes by the key what the first request did",
 			method, key, what, err, orderflow.ErrPermanent)
 	}

@@ -42,9 +42,6 @@ func order(id string, cents int64) orderflow.Order {
 		}}
 }
 
-// recordingPrefix names the recordings of this workflow version: history_*
-// without a version are version 2's, history_v1_* the release's before.
-const recordingPrefix = "v3_"
 
 func TestRecordAndReplayHistories(t *testing.T) {
 	srv := temporaltest.NewServer(temporaltest.WithT(t),
@@ -135,6 +132,11 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			_, err := listed.RejectAs(ctx, id, "bob", "no")
 			require.NoError(t, err)
 		}, orderflow.StatusRejected},
+		{"raw_started_small_completed", order("ORD-RAW-SMALL", 8994), nil, orderflow.StatusCompleted},
+		{"raw_started_large_approved_by_signal", order("ORD-RAW-LARGE", 189998), func(id string) {
+			waitPending(t, ctx, orders, id)
+			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "ok"))
+		}, orderflow.StatusCompleted},
 		{"lowlatency_small_completed", order("ORD-FAST-SMALL", 8994), nil, orderflow.StatusCompleted},
 		{"lowlatency_out_of_stock_compensated", noStock, nil, orderflow.StatusFailed},
 		{"lowlatency_large_approved", order("ORD-FAST-APPROVED", 189998), func(id string) {
@@ -164,6 +166,11 @@ func TestRecordAndReplayHistories(t *testing.T) {
 				p.Delivery.ArrangeFaults.FailNext(5, nil) // more than the forward policy's 3 attempts
 			}
 			switch {
+			case strings.HasPrefix(sc.name, "raw_started_"):
+				// As the Temporal CLI starts an order: its fields only, no plan.
+				_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: orderflow.WorkflowID(sc.order.OrderID),
+					TaskQueue: orderflow.DefaultTaskQueue}, orderflow.WorkflowName, sc.order)
+				require.NoError(t, err)
 			case sc.name == "listed_started_raw_rejected":
 				// As the CLI or a raw client starts a listed order: no search
 				// attributes or memo at start; the workflow sets them.
@@ -190,7 +197,7 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			// Recordings are kept: a history recorded by an earlier build
 			// is what proves that this one replays it. Only new scenarios
 			// are written.
-			file := filepath.Join(dir, "history_"+recordingPrefix+sc.name+".json")
+			file := filepath.Join(dir, "history_"+sc.name+".json")
 			// Written before the replay, which changes the history it
 			// is given: the SDK applies the run's search attribute upserts
 			// to the started event's.
