@@ -34,8 +34,10 @@ const (
 	UpdateReject  = "reject"
 	UpdateCancel  = "cancel_order"
 
-	// UpdateCheckout takes no argument and returns a CheckoutResult once
-	// the customer-facing outcome is known (see Client.Checkout).
+	// UpdateCheckout takes the fingerprint of the order the caller has
+	// (optional; a different one is refused with ErrOrderExists) and
+	// returns a CheckoutResult once the customer-facing outcome is known
+	// (see Client.Checkout).
 	UpdateCheckout = "checkout"
 
 	// QueryApprovalStatus returns the ApprovalStatus as a string,

@@ -81,19 +81,60 @@ func (c *Client) Start(ctx context.Context, order Order) error {
 	return nil
 }
 
-// StartIfAbsent is Start for callers that retry: when an order with this ID
-// already ran or is running it returns started == false and no error, and
-// the existing order stands (its Result is the result). It does not compare
-// the existing order with order.
+// StartIfAbsent is Start for callers that retry: when the same order
+// (normalized, it has the same fields and items) already ran or is running
+// under this ID it returns started == false and no error, and the existing
+// order stands (its Result is the result). Another order under this ID is
+// refused with ErrOrderExists.
 func (c *Client) StartIfAbsent(ctx context.Context, order Order) (started bool, err error) {
 	err = c.start(ctx, order)
+	if errors.Is(err, ErrOrderExists) {
+		err = c.sameOrder(ctx, order)
+	}
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, ErrOrderExists):
+	case errors.Is(err, errSameOrder):
 		return false, nil
 	}
 	return false, fmt.Errorf("orderflow: start order %q: %w", order.OrderID, err)
+}
+
+// errSameOrder says that the order under an ID is the one the caller has.
+var errSameOrder = errors.New("the same order exists")
+
+// sameOrder returns errSameOrder when the order that exists under order's
+// ID has order's content, and an error wrapping ErrOrderExists when it has
+// another.
+func (c *Client) sameOrder(ctx context.Context, order Order) error {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	it := c.tc.GetWorkflowHistory(ctx, WorkflowID(order.OrderID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return ErrOrderExists
+	}
+	first, err := it.Next()
+	if err != nil {
+		return c.wrap("read", order.OrderID, err)
+	}
+	var in struct {
+		Order
+		Plan *plan `json:"plan"`
+	}
+	payloads := first.GetWorkflowExecutionStartedEventAttributes().GetInput()
+	if err := c.dc.FromPayloads(payloads, &in); err != nil {
+		return fmt.Errorf("%w (its input cannot be read: %v)", ErrOrderExists, err)
+	}
+	theirs := ""
+	if in.Plan != nil {
+		theirs = in.Plan.Fingerprint
+	} else { // started without a plan: by the CLI, or by hand
+		theirs = fingerprint(in.Order.Normalized())
+	}
+	if theirs != fingerprint(order.Normalized()) {
+		return fmt.Errorf("%w, with other fields or items", ErrOrderExists)
+	}
+	return errSameOrder
 }
 
 func (c *Client) start(ctx context.Context, order Order) error {
@@ -138,11 +179,19 @@ func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error)
 // error. A nil result comes only with an error that says the order could
 // not be started or reached (ErrInvalidOrder, a server error, ctx).
 //
-// A retried call for the same order ID attaches to that order and gets the
-// same answer (it does not compare the orders); after the order has ended,
-// the answer comes from its result. An invalid order is refused with
-// ErrInvalidOrder before anything is sent. Checkout waits as long as ctx
-// allows, or Options.CallTimeout when ctx has no deadline.
+// A retried call with the same order (same fields and items, once
+// normalized) attaches to it and gets the same answer; after the order has
+// ended, the answer comes from its result: CheckoutPaid only for an order
+// that completed. Another order under an existing ID is refused with
+// ErrOrderExists. An invalid order is refused with ErrInvalidOrder before
+// anything is sent.
+//
+// What Checkout waits for: the payment's outcome for an order under the
+// approval threshold (in the default mode the payment activity runs on an
+// activity worker; in the low-latency mode it runs in the order's first
+// workflow task on its worker), or the start of the approval wait for one
+// over it. It waits as long as ctx allows, or Options.CallTimeout when ctx
+// has no deadline.
 func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, error) {
 	in, err := NewWorkflowInput(order, &c.opts)
 	if err != nil {
@@ -154,22 +203,34 @@ func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, er
 	so := c.startOptions(in)
 	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	op := c.tc.NewWithStartWorkflowOperation(so, WorkflowName, in)
+	// The Update's ID names the order's content: a retry is the same
+	// Update, which the server answers with the first answer; another
+	// order is another Update, which the workflow refuses.
+	fp := in.plan.Fingerprint
 	h, err := c.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateID: UpdateCheckout,
-			UpdateName: UpdateCheckout, WaitForStage: client.WorkflowUpdateStageCompleted},
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateID: UpdateCheckout + "-" + fp,
+			UpdateName: UpdateCheckout, Args: []any{fp}, WaitForStage: client.WorkflowUpdateStageCompleted},
 	})
 	var res CheckoutResult
 	if err == nil {
 		err = h.Get(ctx, &res)
 	}
-	if err != nil {
-		if ended := c.endedResult(ctx, order.OrderID); ended != nil {
-			res = checkoutOf(ended)
-			return &res, res.Err()
-		}
+	if err == nil {
+		return &res, res.Err()
+	}
+	if !c.ended(ctx, order.OrderID) {
 		return nil, c.wrap("checkout", order.OrderID, err)
 	}
+	// The order has ended: it answers from its result, if it is this one.
+	if same := c.sameOrder(ctx, order); !errors.Is(same, errSameOrder) {
+		return nil, fmt.Errorf("orderflow: checkout order %q: %w", order.OrderID, same)
+	}
+	ended := c.endedResult(ctx, order.OrderID)
+	if ended == nil {
+		return nil, c.wrap("checkout", order.OrderID, err)
+	}
+	res = checkoutOf(ended)
 	return &res, res.Err()
 }
 
@@ -262,6 +323,14 @@ func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
 		err = fmt.Errorf("orderflow: cancel order %q: %w: the order has ended", orderID, ErrTooLateToCancel)
 	}
 	return err
+}
+
+// ended reports whether the order exists and has ended: one describe call.
+func (c *Client) ended(ctx context.Context, orderID string) bool {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	d, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
+	return err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }
 
 // endedResult returns the result of an order that has ended, or nil.

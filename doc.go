@@ -143,27 +143,19 @@
 // delivery as regular activities, compensation by key of what a lost
 // workflow task may have taken) is listed on Options.LowLatency.
 //
-// # Settings and replay
+// # Plans and replay
 //
-// The values that steer decisions (threshold, approval timeout, activity
-// timeout, retry policies) travel in the workflow input as Settings, filled
-// from Options by the Client. An order keeps the settings it started with:
-// changing a default changes new orders only. An order started without
-// settings (for example from the Temporal CLI) records the defaults of the
-// worker that first ran it in its history.
-//
-// The settings also name the revision of the workflow's logic the order
-// runs (Settings.WorkflowVersion), and each release keeps the revisions its
-// running orders need. What the workflow decides from its input
-// (validation, total, approval, the idempotency key scope) is computed by
-// rules frozen for the revision, so a later release with other rules
-// replays a running order as it ran: version 3, which the Client starts,
-// computes it again at each replay; version 2 records it in history (one
-// event more), and orders started without settings record it and a version
-// marker with its search attribute upsert (three more); orders started by
-// the release before replay through that release's code (see
-// workflow.GetVersion). Options.WorkflowVersion pins the revision new
-// orders run, for a rollout of one binary that holds both client and worker.
+// What the workflow decides from its input — the validation verdict, the
+// normalized order, the total, whether it needs approval, the prefix of its
+// idempotency keys and its settings (threshold, approval timeout, activity
+// timeout, retry policies, modes) — is its plan, decided once. The Client
+// decides it when it starts an order, from Options, and carries it in the
+// workflow input; an order started without one (the Temporal CLI) has it
+// decided by the worker that first runs it, and recorded in its history.
+// Replay reads the plan and never decides it again, so a later release may
+// change validation, the currency table, limits, defaults or the key format
+// without changing what a running order does; changes to the workflow's
+// own logic are gated with workflow.GetVersion (docs/versioning.md).
 //
 // # Workers and memory
 //

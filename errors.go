@@ -93,6 +93,10 @@ const (
 // a cancellation of the order, which the workflow does not do.
 const errorTypeActivityCancelled = "orderflow.ActivityCancelled"
 
+// errorTypeOrderExists refuses a checkout of another order under an
+// existing order's ID.
+const errorTypeOrderExists = "orderflow.OrderExists"
+
 // errorTypes pairs each type string with its sentinel; the first four are
 // the providers' permanent failures. A slice, not a map, so that
 // classification order is fixed.
@@ -110,6 +114,7 @@ var errorTypes = []struct {
 	{ErrorTypeAlreadyCancelled, ErrAlreadyCancelled},
 	{ErrorTypeInvalidReason, ErrInvalidReason},
 	{ErrorTypeInvalidApprover, ErrInvalidApprover},
+	{errorTypeOrderExists, ErrOrderExists},
 }
 
 // sentinelFor returns the sentinel for an ApplicationError type string, or nil.

@@ -1,6 +1,8 @@
 package orderflow
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -81,6 +83,9 @@ type plan struct {
 	RequiresApproval bool     `json:"requires_approval"`
 	KeyPrefix        string   `json:"key_prefix"`
 	Settings         settings `json:"settings"`
+	// Fingerprint identifies the order's content, so that a second start
+	// under the same order ID is told apart from a retry (see fingerprint).
+	Fingerprint string `json:"fingerprint"`
 	// Invalid is why the workflow refused an input it decided the plan of.
 	Invalid string `json:"invalid,omitempty"`
 }
@@ -97,7 +102,15 @@ func newPlan(order Order, s settings) (plan, error) {
 	}
 	total, _ := order.Total() // check succeeded, so Total does
 	return plan{Total: total, RequiresApproval: total.Amount > s.ApprovalThreshold.Amount,
-		KeyPrefix: keyPrefix(order.OrderID), Settings: s}, nil
+		KeyPrefix: keyPrefix(order.OrderID), Settings: s, Fingerprint: fingerprint(order)}, nil
+}
+
+// fingerprint identifies a normalized order's content: a SHA-256 of its
+// JSON, in hex.
+func fingerprint(order Order) string {
+	b, _ := json.Marshal(order) // an Order always marshals
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 // rawPlan decides the plan of an input that came without one: the order's

@@ -66,8 +66,8 @@ type Options struct {
 	ActivityTimeout time.Duration
 	// Retry is the retry policy of payment, inventory, delivery and email.
 	// Zero fields take DefaultRetry's values (1 s, ×2, 30 s, 3 attempts).
-	// Delivery, past the point of no return, uses its intervals but no
-	// attempt limit: it is retried until the carrier answers.
+	// Delivery, past the point of no return, uses its intervals but not its
+	// MaximumAttempts: it is retried until the carrier answers.
 	Retry Retry
 	// CompensationRetry is the retry policy of refunds and releases. Zero
 	// fields take DefaultCompensationRetry's values. Its MaximumAttempts is
@@ -91,40 +91,36 @@ type Options struct {
 	// are missing. Orders started without it run the same and are not
 	// listed; both kinds may share a namespace.
 	Visibility bool
-	// LowLatency, when true, runs the provider calls of the orders this
-	// Client starts as local activities, inside the workflow's tasks on its
-	// worker, and starts orders eagerly when a worker for TaskQueue runs on
-	// the same Temporal client in this process: a small order then
-	// completes in one workflow task instead of five. Choose it for
-	// providers that answer in milliseconds.
+	// LowLatency, when true, runs payment, inventory and the confirmation
+	// email of the orders this Client starts as local activities, inside
+	// the workflow's tasks on its worker, and starts orders eagerly when a
+	// worker for TaskQueue runs on the same Temporal client in this
+	// process: a small order then completes in two workflow tasks instead
+	// of five. Choose it for providers that answer in milliseconds.
 	//
-	// Idempotency keys, compensation, the cancellation rules, the state
-	// query and crash safety are as in the default mode. What differs:
+	// Idempotency keys, compensation, the cancellation rules and crash
+	// safety are as in the default mode. What differs:
 	//
-	//   - Every provider call is retried until the provider answers (Retry's
-	//     intervals; its MaximumAttempts is not used). A local call is
-	//     recorded only when its workflow task completes; a worker that dies
-	//     first leaves the task to be run again, which calls again under the
-	//     same keys and must reach the same outcome, so no call is given up
-	//     on. A payment provider that is down keeps the order waiting.
-	//   - The payment after an approval, and the delivery, run as regular
-	//     activities: scheduling one completes the workflow task, which
-	//     records what led to the call before it runs. A rerun of a lost task
-	//     could otherwise see the approval timeout (or a cancel) first, and
-	//     end an order that a lost run had charged (or shipped). A small
-	//     order's history is 14 events (29 in the default mode), a large
-	//     one's approval path 21 after the decision (31).
-	//   - A failed or cancelled order before delivery also refunds and
-	//     releases by key what it did not reach, since a lost run may have.
-	//   - A call in flight is not cancelled: a cancel takes effect once the
-	//     call returns, and what it did is then compensated.
+	//   - A local call is recorded only when its workflow task completes; a
+	//     worker that dies first leaves the task to be run again, which
+	//     calls again under the same keys. So the payment after an approval,
+	//     the delivery and every compensation run as regular activities
+	//     (on any worker of TaskQueue): scheduling one completes the task,
+	//     which records what led to the call before it runs. A cancelled
+	//     order also refunds and releases by key what it did not reach,
+	//     since a lost run may have.
+	//   - Local calls are retried by Retry as in the default mode, attempts
+	//     included; the state query shows their attempts only for the
+	//     regular activities (delivery, compensations), which retry on the
+	//     server without adding history.
+	//   - A local call in flight is not cancelled: a cancel takes effect
+	//     once the call returns, and what it did is then compensated.
 	//   - Queries, decisions and cancels reach an order between workflow
-	//     tasks. A call that lasts holds its task open; the worker
+	//     tasks. A local call that lasts holds its task open; the worker
 	//     heartbeats the task about every 8 s, adding three history events
 	//     each time, and that is when a query or an Update gets in.
-	//   - Calls do not heartbeat: a worker that dies mid-call is noticed
-	//     when the workflow task times out (10 s), not by a heartbeat.
-	//   - Calls run on the workflow's worker, not on activity workers.
+	//   - Local calls do not heartbeat: a worker that dies mid-call is
+	//     noticed when the workflow task times out (10 s).
 	LowLatency bool
 	// DataConverter is the data converter of the Temporal client that c was
 	// created with, when it is not the SDK's default: listing decodes memos

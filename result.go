@@ -297,10 +297,13 @@ func (r *CheckoutResult) Err() error {
 		Message: orDefault(r.Message, "no payment was taken (order "+string(r.Status)+")")}
 }
 
-// checkoutOf answers a checkout from the result of an order that has ended.
+// checkoutOf answers a checkout from the result of an order that has
+// ended: paid only if it completed, since a failed or cancelled order's
+// payment was refunded (or, needing a person, is being settled).
 func checkoutOf(r *OrderResult) CheckoutResult {
 	res := CheckoutResult{OrderID: r.OrderID, Total: r.Total, Payment: r.Payment, Outcome: CheckoutPaid}
-	if r.Payment == nil {
+	if r.Payment == nil || r.Status != StatusCompleted {
+		res.Payment = nil
 		res.Outcome, res.Status, res.FailureType, res.Message = CheckoutNotPaid, r.Status, r.FailureType, r.Message
 	}
 	return res

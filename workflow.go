@@ -118,7 +118,7 @@ func (w *orderWorkflow) setup(ctx workflow.Context) error {
 		{UpdateApprove, w.decisionHandler(moveApprove), w.validateDecision},
 		{UpdateReject, w.decisionHandler(moveReject), w.validateDecision},
 		{UpdateCancel, w.cancelHandler, w.validateCancel},
-		{UpdateCheckout, w.checkoutHandler, nil},
+		{UpdateCheckout, w.checkoutHandler, w.validateCheckout},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
@@ -479,7 +479,7 @@ func (w *orderWorkflow) confirmation(key string) Email {
 // a customer waits for at checkout is known — the payment taken, the order
 // awaiting approval, or the order ended or failing without a charge — while
 // the order goes on.
-func (w *orderWorkflow) checkoutHandler(ctx workflow.Context) (CheckoutResult, error) {
+func (w *orderWorkflow) checkoutHandler(ctx workflow.Context, _ string) (CheckoutResult, error) {
 	err := workflow.Await(ctx, func() bool {
 		return w.state.Payment != nil || (w.stage == stageAwaiting && w.timer != nil) ||
 			(w.stage != stageAwaiting && w.stage != stageGoing)
@@ -498,6 +498,15 @@ func (w *orderWorkflow) checkoutHandler(ctx workflow.Context) (CheckoutResult, e
 		res.Status, res.FailureType, res.Message = w.state.Status, w.state.FailureType, w.state.Message
 	}
 	return res, nil
+}
+
+// validateCheckout refuses a checkout of another order under this order's
+// ID: the fingerprint of the order the caller has differs.
+func (w *orderWorkflow) validateCheckout(_ workflow.Context, fingerprint string) error {
+	if fingerprint != "" && fingerprint != w.plan.Fingerprint {
+		return refusal(errorTypeOrderExists, "the order ID was used for another order")
+	}
+	return nil
 }
 
 func refusal(errType, msg string) error {

@@ -2,6 +2,8 @@ package crashtest
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,27 +33,37 @@ type charge struct {
 // reservation is stock the ledger holds.
 type reservation struct {
 	Key, OrderID, ReservationID string
-	Units                       int64 // over all items
+	Items                       []orderflow.Item // as first requested; never changed
+	Units                       int64            // over all items
 	Released                    bool
 }
 
 // shipment is a delivery the ledger booked.
 type shipment struct {
 	Key, OrderID, TrackingNumber string
+	Address                      string
+	Items                        []orderflow.Item // as first requested; never changed
+	EstimatedDelivery            string           // YYYY-MM-DD
 }
 
 // ledger is the providers' books: the one place that knows what really
 // happened to each order. It implements orderflow's provider contract
-// exactly. It is safe for concurrent use.
+// exactly: in particular a key names one request, and a call that reuses a
+// key for another request does nothing and fails with an error wrapping
+// orderflow.ErrPermanent (and is noted as an anomaly of both orders), while
+// the same request again gets the first answer. It is safe for concurrent
+// use.
 type ledger struct {
 	mu           sync.Mutex
 	terms        map[string]terms // by order ID
 	charges      map[string]*charge
-	refunded     map[string]bool // charge keys refunded, or tombstoned by a refund that found nothing
+	refunded     map[string]bool                    // charge keys refunded, or tombstoned by a refund that found nothing
+	refunds      map[string]orderflow.RefundRequest // refund key → the first request answered under it
 	reservations map[string]*reservation
-	released     map[string]bool // reserve keys released or tombstoned
+	released     map[string]bool                     // reserve keys released or tombstoned
+	releases     map[string]orderflow.ReleaseRequest // release key → the first request answered under it
 	shipments    map[string]*shipment
-	emails       map[string]string // email key → order ID
+	emails       map[string]orderflow.Email // email key → the message sent under it
 	// anomalies are requests that break the caller's side of the contract,
 	// by order ID.
 	anomalies map[string][]string
@@ -64,10 +76,12 @@ func newLedger() *ledger {
 		terms:        map[string]terms{},
 		charges:      map[string]*charge{},
 		refunded:     map[string]bool{},
+		refunds:      map[string]orderflow.RefundRequest{},
 		reservations: map[string]*reservation{},
 		released:     map[string]bool{},
+		releases:     map[string]orderflow.ReleaseRequest{},
 		shipments:    map[string]*shipment{},
-		emails:       map[string]string{},
+		emails:       map[string]orderflow.Email{},
 		anomalies:    map[string][]string{},
 	}
 }
@@ -88,24 +102,60 @@ func (l *ledger) anomaly(orderID, format string, args ...any) {
 	l.anomalies[orderID] = append(l.anomalies[orderID], fmt.Sprintf(format, args...))
 }
 
-// Charge takes money once per key. A key that was refunded, before or after
-// it charged, takes nothing and is declined.
+// reuse collects how a request differs from the first request answered
+// under its idempotency key. Customer data (addresses, email addresses) is
+// named, never shown: error messages reach workflow histories.
+type reuse []string
+
+// add notes a difference when differs, described by format and args.
+func (r *reuse) add(differs bool, format string, args ...any) {
+	if differs {
+		*r = append(*r, fmt.Sprintf(format, args...))
+	}
+}
+
+// refuse returns nil when nothing differs. Otherwise it notes the reuse as
+// an anomaly of the request's order and of the first request's order, and
+// returns the permanent failure of a call that reused key for another
+// request and did nothing: "nothing was charged" says what.
+func (l *ledger) refuse(r reuse, what, key, firstOrderID, orderID, nothing string) error {
+	if len(r) == 0 {
+		return nil
+	}
+	differs := strings.Join(r, "; ")
+	l.anomaly(orderID, "%s key %q reused for another request (%s)", what, key, differs)
+	if firstOrderID != orderID {
+		l.anomaly(firstOrderID, "%s key %q reused for another request (%s)", what, key, differs)
+	}
+	return fmt.Errorf("%s key %q was first used for another request (%s); %s: %w",
+		what, key, differs, nothing, orderflow.ErrPermanent)
+}
+
+// Charge takes money once per key. A key that charged another order or
+// amount takes nothing and fails with ErrPermanent. A key that was refunded,
+// before or after it charged, takes nothing and is declined.
 func (l *ledger) Charge(req orderflow.ChargeRequest) (orderflow.PaymentResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	c, ok := l.charges[req.IdempotencyKey]
+	if ok {
+		var r reuse
+		r.add(c.OrderID != req.OrderID, "order %q, now %q", c.OrderID, req.OrderID)
+		r.add(c.Amount != req.Amount, "amount %s, now %s", c.Amount, req.Amount)
+		if err := l.refuse(r, "charge", req.IdempotencyKey, c.OrderID, req.OrderID, "nothing was charged"); err != nil {
+			return orderflow.PaymentResult{}, err
+		}
+	}
 	if l.refunded[req.IdempotencyKey] {
 		return orderflow.PaymentResult{}, fmt.Errorf("charge key %q was refunded: %w", req.IdempotencyKey, orderflow.ErrPaymentDeclined)
 	}
-	if c, ok := l.charges[req.IdempotencyKey]; ok {
-		if c.Amount != req.Amount {
-			l.anomaly(req.OrderID, "charge key %q repeated with %s, first charged %s", req.IdempotencyKey, req.Amount, c.Amount)
-		}
+	if ok {
 		return paymentResult(c), nil
 	}
 	if l.terms[req.OrderID].Decline {
 		return orderflow.PaymentResult{}, fmt.Errorf("card declined: %w", orderflow.ErrPaymentDeclined)
 	}
-	c := &charge{Key: req.IdempotencyKey, OrderID: req.OrderID, TransactionID: l.newID("TXN-", 12), Amount: req.Amount}
+	c = &charge{Key: req.IdempotencyKey, OrderID: req.OrderID, TransactionID: l.newID("TXN-", 12), Amount: req.Amount}
 	l.charges[req.IdempotencyKey] = c
 	return paymentResult(c), nil
 }
@@ -116,10 +166,22 @@ func paymentResult(c *charge) orderflow.PaymentResult {
 }
 
 // Refund returns the whole charge under req.ChargeKey, and leaves a
-// tombstone on the key either way.
+// tombstone on the key either way. A refund key first used for another
+// order, charge key or amount moves no money and fails with ErrPermanent.
 func (l *ledger) Refund(req orderflow.RefundRequest) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if first, seen := l.refunds[req.IdempotencyKey]; seen {
+		var r reuse
+		r.add(first.OrderID != req.OrderID, "order %q, now %q", first.OrderID, req.OrderID)
+		r.add(first.ChargeKey != req.ChargeKey, "charge key %q, now %q", first.ChargeKey, req.ChargeKey)
+		r.add(first.Amount != req.Amount, "amount %s, now %s", first.Amount, req.Amount)
+		if err := l.refuse(r, "refund", req.IdempotencyKey, first.OrderID, req.OrderID, "nothing was refunded"); err != nil {
+			return err
+		}
+	} else {
+		l.refunds[req.IdempotencyKey] = req
+	}
 	c, ok := l.charges[req.ChargeKey]
 	switch {
 	case ok && req.TransactionID != "" && req.TransactionID != c.TransactionID:
@@ -138,38 +200,62 @@ func (l *ledger) Refund(req orderflow.RefundRequest) error {
 	return nil
 }
 
-// Reserve holds stock once per key. A key that was released, before or
-// after it reserved, holds nothing and is out of stock.
+// Reserve holds stock once per key. A key that reserved for another order
+// or other items holds nothing and fails with ErrPermanent. A key that was
+// released, before or after it reserved, holds nothing and is out of stock.
 func (l *ledger) Reserve(req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	r, ok := l.reservations[req.IdempotencyKey]
+	if ok {
+		var d reuse
+		d.add(r.OrderID != req.OrderID, "order %q, now %q", r.OrderID, req.OrderID)
+		d.add(!slices.Equal(r.Items, req.Items), "other items")
+		if err := l.refuse(d, "reserve", req.IdempotencyKey, r.OrderID, req.OrderID, "nothing was reserved"); err != nil {
+			return orderflow.InventoryResult{}, err
+		}
+	}
 	if l.released[req.IdempotencyKey] {
 		return orderflow.InventoryResult{}, fmt.Errorf("reserve key %q was released: %w", req.IdempotencyKey, orderflow.ErrOutOfStock)
 	}
-	if r, ok := l.reservations[req.IdempotencyKey]; ok {
-		return inventoryResult(r, len(req.Items)), nil
+	if ok {
+		return inventoryResult(r), nil
 	}
 	if l.terms[req.OrderID].OutOfStock {
 		return orderflow.InventoryResult{}, fmt.Errorf("order %s: %w", req.OrderID, orderflow.ErrOutOfStock)
 	}
-	r := &reservation{Key: req.IdempotencyKey, OrderID: req.OrderID, ReservationID: l.newID("RES-", 12)}
+	r = &reservation{Key: req.IdempotencyKey, OrderID: req.OrderID, ReservationID: l.newID("RES-", 12),
+		Items: slices.Clone(req.Items)}
 	for _, it := range req.Items {
 		r.Units += it.Quantity
 	}
 	l.reservations[req.IdempotencyKey] = r
-	return inventoryResult(r, len(req.Items)), nil
+	return inventoryResult(r), nil
 }
 
-func inventoryResult(r *reservation, items int) orderflow.InventoryResult {
+func inventoryResult(r *reservation) orderflow.InventoryResult {
 	return orderflow.InventoryResult{ReservationID: r.ReservationID,
-		Message: fmt.Sprintf("Reserved %d item(s) successfully", items)}
+		Message: fmt.Sprintf("Reserved %d item(s) successfully", len(r.Items))}
 }
 
 // Release gives back the whole reservation under req.ReserveKey, and leaves
-// a tombstone on the key either way.
+// a tombstone on the key either way. A release key first used for another
+// order, reserve key or items gives nothing back and fails with
+// ErrPermanent.
 func (l *ledger) Release(req orderflow.ReleaseRequest) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if first, seen := l.releases[req.IdempotencyKey]; seen {
+		var d reuse
+		d.add(first.OrderID != req.OrderID, "order %q, now %q", first.OrderID, req.OrderID)
+		d.add(first.ReserveKey != req.ReserveKey, "reserve key %q, now %q", first.ReserveKey, req.ReserveKey)
+		d.add(!slices.Equal(first.Items, req.Items), "other items")
+		if err := l.refuse(d, "release", req.IdempotencyKey, first.OrderID, req.OrderID, "nothing was released"); err != nil {
+			return err
+		}
+	} else {
+		l.releases[req.IdempotencyKey] = req
+	}
 	r, ok := l.reservations[req.ReserveKey]
 	switch {
 	case ok && req.ReservationID != "" && req.ReservationID != r.ReservationID:
@@ -188,35 +274,54 @@ func (l *ledger) Release(req orderflow.ReleaseRequest) error {
 	return nil
 }
 
-// Arrange books one shipment per key.
+// Arrange books one shipment per key, and answers the key with that
+// booking. A key that booked for another order, address or items books
+// nothing and fails with ErrPermanent.
 func (l *ledger) Arrange(req orderflow.DeliveryRequest) (orderflow.DeliveryResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if s, ok := l.shipments[req.IdempotencyKey]; ok {
-		return deliveryResult(s, req.Address), nil
+		var r reuse
+		r.add(s.OrderID != req.OrderID, "order %q, now %q", s.OrderID, req.OrderID)
+		r.add(s.Address != req.Address, "another address")
+		r.add(!slices.Equal(s.Items, req.Items), "other items")
+		if err := l.refuse(r, "delivery", req.IdempotencyKey, s.OrderID, req.OrderID, "nothing was booked"); err != nil {
+			return orderflow.DeliveryResult{}, err
+		}
+		return deliveryResult(s), nil
 	}
 	if l.terms[req.OrderID].Undeliverable {
 		return orderflow.DeliveryResult{}, fmt.Errorf("no carrier serves %q: %w", req.Address, orderflow.ErrUndeliverable)
 	}
-	s := &shipment{Key: req.IdempotencyKey, OrderID: req.OrderID, TrackingNumber: l.newID("TRACK-", 16)}
+	s := &shipment{Key: req.IdempotencyKey, OrderID: req.OrderID, TrackingNumber: l.newID("TRACK-", 16),
+		Address: req.Address, Items: slices.Clone(req.Items),
+		EstimatedDelivery: time.Now().AddDate(0, 0, 3).Format(time.DateOnly)}
 	l.shipments[req.IdempotencyKey] = s
-	return deliveryResult(s, req.Address), nil
+	return deliveryResult(s), nil
 }
 
-func deliveryResult(s *shipment, address string) orderflow.DeliveryResult {
-	return orderflow.DeliveryResult{TrackingNumber: s.TrackingNumber,
-		EstimatedDelivery: time.Now().AddDate(0, 0, 3).Format(time.DateOnly),
-		Message:           "Delivery scheduled to " + address}
+func deliveryResult(s *shipment) orderflow.DeliveryResult {
+	return orderflow.DeliveryResult{TrackingNumber: s.TrackingNumber, EstimatedDelivery: s.EstimatedDelivery,
+		Message: "Delivery scheduled to " + s.Address}
 }
 
-// Send records one email per key, unless the order's terms refuse it.
+// Send records one email per key, unless the order's terms refuse it. A
+// key that sent for another order, kind or recipient sends nothing and
+// fails with ErrPermanent.
 func (l *ledger) Send(msg orderflow.Email) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if first, ok := l.emails[msg.IdempotencyKey]; ok {
+		var r reuse
+		r.add(first.OrderID != msg.OrderID, "order %q, now %q", first.OrderID, msg.OrderID)
+		r.add(first.Kind != msg.Kind, "kind %q, now %q", first.Kind, msg.Kind)
+		r.add(first.To != msg.To, "another recipient")
+		return l.refuse(r, "email", msg.IdempotencyKey, first.OrderID, msg.OrderID, "nothing was sent")
+	}
 	if l.terms[msg.OrderID].RefuseEmail {
 		return fmt.Errorf("address %q refused: %w", msg.To, orderflow.ErrPermanent)
 	}
-	l.emails[msg.IdempotencyKey] = msg.OrderID
+	l.emails[msg.IdempotencyKey] = msg
 	return nil
 }
 
@@ -249,8 +354,8 @@ func (l *ledger) books(orderID string) books {
 			b.Shipments = append(b.Shipments, *s)
 		}
 	}
-	for _, id := range l.emails {
-		if id == orderID {
+	for _, msg := range l.emails {
+		if msg.OrderID == orderID {
 			b.Emails++
 		}
 	}

@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +34,6 @@ func TestNewClientValidation(t *testing.T) {
 		"activity timeout of 1ns":        {ActivityTimeout: time.Nanosecond},
 		"blank task queue":               {TaskQueue: " "},
 		"negative CallTimeout":           {CallTimeout: -time.Second},
-		"WorkflowVersion 1":              {WorkflowVersion: 1},
-		"WorkflowVersion after latest":   {WorkflowVersion: orderflow.LatestWorkflowVersion + 1},
 	}
 	for name, opts := range bad {
 		if c, err := orderflow.NewClient(tc, &opts); err == nil || c != nil {
@@ -68,16 +68,26 @@ func defaultOptions() orderflow.Options {
 	return orderflow.Options{TaskQueue: orderflow.DefaultTaskQueue, ApprovalThreshold: orderflow.DefaultApprovalThreshold,
 		ApprovalTimeout: orderflow.DefaultApprovalTimeout, ActivityTimeout: orderflow.DefaultActivityTimeout,
 		Retry: orderflow.DefaultRetry(), CompensationRetry: orderflow.DefaultCompensationRetry(),
-		CallTimeout: orderflow.DefaultCallTimeout, WorkflowVersion: orderflow.LatestWorkflowVersion}
+		CallTimeout: orderflow.DefaultCallTimeout}
 }
 
-// defaultSettings is what a zero Options puts into an order's input.
-func defaultSettings() orderflow.Settings {
-	in, err := orderflow.NewWorkflowInput(smallOrder("ORD-0"), nil)
+// planJSON is the plan NewWorkflowInput decides for order under opts, as
+// JSON values: what the Client must carry in the workflow input.
+func planJSON(t *testing.T, order orderflow.Order, opts *orderflow.Options) any {
+	t.Helper()
+	in, err := orderflow.NewWorkflowInput(order, opts)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
-	return *in.Settings
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m["plan"]
 }
 
 // TestClientPutsSettingsAndTaskQueueOnTheWire starts orders with a nil
@@ -87,7 +97,7 @@ func defaultSettings() orderflow.Settings {
 func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, nil)
-	check := func(c *orderflow.Client, orderID, wantQueue string, want orderflow.Settings) {
+	check := func(c *orderflow.Client, orderID, wantQueue string, opts *orderflow.Options) {
 		t.Helper()
 		if err := c.Start(e.ctx, smallOrder(orderID)); err != nil {
 			t.Fatalf("Start(%s): %v", orderID, err)
@@ -107,13 +117,16 @@ func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 			t.Errorf("%s: workflow type %q, want %q", orderID, got, orderflow.WorkflowName)
 		}
 		events := e.history(orderID)
-		var in orderflow.WorkflowInput
+		var in struct {
+			orderflow.Order
+			Plan any `json:"plan"`
+		}
 		attrs := events[0].GetWorkflowExecutionStartedEventAttributes()
 		if err := converter.GetDefaultDataConverter().FromPayloads(attrs.GetInput(), &in); err != nil {
 			t.Fatalf("decode input of %s: %v", orderID, err)
 		}
-		if in.Settings == nil || *in.Settings != want {
-			t.Errorf("%s: settings in the input = %+v, want %+v", orderID, in.Settings, want)
+		if want := planJSON(t, smallOrder(orderID), opts); !reflect.DeepEqual(in.Plan, want) {
+			t.Errorf("%s: plan in the input = %+v, want %+v", orderID, in.Plan, want)
 		}
 		if in.Order.OrderID != orderID || len(in.Order.Items) != 2 {
 			t.Errorf("%s: order in the input = %+v", orderID, in.Order)
@@ -123,7 +136,7 @@ func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(def, e.id("default"), orderflow.DefaultTaskQueue, defaultSettings())
+	check(def, e.id("default"), orderflow.DefaultTaskQueue, nil)
 
 	custom := &orderflow.Options{
 		TaskQueue: e.taskQueue + "-nobody", ApprovalTimeout: 2 * time.Minute, ApprovalThreshold: orderflow.USD(5000),
@@ -132,11 +145,7 @@ func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := defaultSettings()
-	want.ApprovalTimeout = 2 * time.Minute
-	want.ApprovalThreshold = orderflow.USD(5000)
-	want.Retry.MaximumAttempts = 7
-	check(c, e.id("custom"), custom.TaskQueue, want)
+	check(c, e.id("custom"), custom.TaskQueue, custom)
 }
 
 // TestStartAndResultSmallOrder runs the Python demo's small order: no

@@ -42,7 +42,6 @@ func order(id string, cents int64) orderflow.Order {
 		}}
 }
 
-
 func TestRecordAndReplayHistories(t *testing.T) {
 	srv := temporaltest.NewServer(temporaltest.WithT(t),
 		temporaltest.WithBaseClientOptions(client.Options{Identity: "orderflow-replay-recorder", Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))}))
