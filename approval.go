@@ -32,9 +32,9 @@ import (
 //     listenerCount listeners, that happens only when a task holds more
 //     decision signals than that before its timer.
 //   - Updates accepted while the order awaits approval are queued, and the
-//     decider coroutine, which runs after the listeners in every round of
-//     the task, applies the listeners' events by ticket, then the queued
-//     Updates in the order they were accepted: history order.
+//     workflow's coroutine, once the listeners have run, applies their
+//     events by ticket, then the queued Updates in the order they were
+//     accepted: history order.
 //   - Validators only read: they refuse what is already decided, and what
 //     must be refused whatever the task's events were (an approve when the
 //     timer has fired in this task, or after another decision of it). An
@@ -81,8 +81,7 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	for range listenerCount {
 		workflow.Go(bg, w.listen)
 	}
-	workflow.Go(bg, w.decide)
-	_ = workflow.Await(bg, func() bool { return w.stage != stageAwaiting })
+	w.decide(bg)
 	cancelTimer()
 
 	switch w.stage {
@@ -169,11 +168,15 @@ const signalReasonLimit = 1024
 
 // decide applies, in history order, the events the listeners took and the
 // Updates accepted meanwhile, until the order is no longer awaiting
-// approval. It runs after the listeners in every round of a workflow task,
-// so it sees all the events of the task that they took.
+// approval. It runs on the workflow's own coroutine, which the SDK runs
+// before the listeners in every round of a workflow task: so once something
+// is to be decided, it first lets every other coroutine run once
+// (yieldToWorkflow), and then sees all the events of the task that the
+// listeners took.
 func (w *orderWorkflow) decide(ctx workflow.Context) {
 	for w.stage == stageAwaiting {
 		_ = workflow.Await(ctx, func() bool { return len(w.heard) > 0 || len(w.queue) > 0 })
+		yieldToWorkflow(ctx)
 		slices.SortStableFunc(w.heard, func(a, b heard) int { return a.ticket - b.ticket })
 		for _, h := range w.heard {
 			w.applyHeard(ctx, h)
@@ -186,6 +189,14 @@ func (w *orderWorkflow) decide(ctx workflow.Context) {
 		w.queue = w.queue[:0]
 	}
 	w.decided.Close()
+}
+
+// yieldToWorkflow lets every other coroutine of the workflow run once: the
+// coroutine it starts runs after all the others in the round.
+func yieldToWorkflow(ctx workflow.Context) {
+	ch := workflow.NewChannel(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) { ch.Send(ctx, true) })
+	ch.Receive(ctx, nil)
 }
 
 // applyHeard applies one event a listener took.

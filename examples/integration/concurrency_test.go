@@ -128,7 +128,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, &orderflow.Options{Retry: fastRetry()}, nil)
 	id := e.id("1")
-	wf := "order-workflow-" + id
+	wf := id // keys are the order ID (escaped) and the step
 	e.p.Payment.ChargeFaults.LoseNext(1, nil)    // charged, but the reply is lost
 	e.p.Inventory.ReserveFaults.FailNext(2, nil) // two transient failures
 	e.p.Delivery.ArrangeFaults.LoseNext(1, nil)  // booked, reply lost
@@ -177,7 +177,7 @@ func TestIdempotencyKeys(t *testing.T) {
 
 	// Compensations carry their own keys and name the key they undo.
 	id2 := e.id("2")
-	wf2 := "order-workflow-" + id2
+	wf2 := id2
 	e.p.Inventory.ReserveFaults.FailOrder(id2, orderflow.ErrOutOfStock)
 	if _, err := e.orders.Execute(e.ctx, smallOrder(id2)); !errors.Is(err, orderflow.ErrOutOfStock) {
 		t.Fatalf("Execute: %v, want ErrOutOfStock", err)
