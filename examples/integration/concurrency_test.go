@@ -128,7 +128,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, &orderflow.Options{Retry: fastRetry()}, nil)
 	id := e.id("1")
-	wf := id // keys are the order ID (escaped) and the step
+	wf := id                                     // keys are the order ID (escaped) and the step
 	e.p.Payment.ChargeFaults.LoseNext(1, nil)    // charged, but the reply is lost
 	e.p.Inventory.ReserveFaults.FailNext(2, nil) // two transient failures
 	e.p.Delivery.ArrangeFaults.LoseNext(1, nil)  // booked, reply lost
