@@ -149,8 +149,7 @@ func signalHeard(c workflow.ReceiveChannel, h heard, m move) heard {
 	var raw converter.RawValue
 	c.ReceiveAsync(&raw)
 	switch {
-	case raw.Payload() == nil:
-		h.dropped = "no payload"
+	case raw.Payload() == nil: // sent without a reason, as the CLI may
 	case converter.GetDefaultDataConverter().FromPayload(raw.Payload(), &h.reason) != nil:
 		h.dropped = "payload is not a string"
 	case len(h.reason) > signalReasonLimit:
