@@ -340,9 +340,9 @@ type RegisterOptions struct {
 //
 // NewWorker creates a worker and calls Register. A program that creates its
 // worker itself should size the SDK's sticky workflow cache as NewWorker
-// does: a worker keeps each workflow it has run in that cache, about 45 KB
-// and one goroutine per waiting order, and the SDK's default cache holds
-// 10,000 workflows (435 MiB measured with 10,000 orders waiting). Call
+// does: a worker keeps each workflow it has run in that cache, about 60 KB
+// and four goroutines per waiting order, and the SDK's default cache holds
+// 10,000 workflows (over 500 MiB with 10,000 orders waiting). Call
 // worker.SetStickyWorkflowCacheSize(orderflow.DefaultWorkflowCacheSize)
 // before creating the process's first worker; an evicted order is replayed
 // from its short history (five to eight events while it waits) when its

@@ -161,13 +161,12 @@
 //
 // NewWorker creates a worker with the workflow and activities registered,
 // and sizes the SDK's sticky workflow cache, which is the process's, to
-// DefaultWorkflowCacheSize: each cached order costs about 45 KB and a
-// goroutine, and an order waiting for approval need not stay cached, since
-// it is replayed from its short history (five to eight events) when its
-// decision comes. With
-// 10,000 orders waiting, the SDK's default cache of 10,000 workflows held
-// the worker at 435 MiB; the default of NewWorker held it at 88 MiB, and
-// approving them all ran as fast (examples/waitbench).
+// DefaultWorkflowCacheSize: each cached order costs about 60 KB and four
+// goroutines while it waits for approval, and an order waiting for
+// approval need not stay cached, since it is replayed from its short
+// history (five to eight events) when its decision comes. With 10,000
+// orders waiting, the default of NewWorker held the worker at 117.6 MiB
+// (examples/waitbench).
 // Register alone leaves the cache as the program set it.
 //
 // # Wire names

@@ -13,16 +13,15 @@ import (
 // process keep in memory between their workflow tasks (the SDK's sticky
 // workflow cache), unless WorkerOptions.WorkflowCacheSize says otherwise.
 //
-// An order waiting for approval costs the worker about 45 KB of memory and
-// one goroutine while it is cached, and the SDK's own default of 10,000
-// cached workflows let 10,000 waiting orders hold 435 MiB. An order that is
-// not cached is replayed from its history, five to eight events while it
-// waits, when its next task comes: its decision, its timeout, or a query.
-// So the cache is best sized to the orders that make progress at once, not
-// to those that wait.
-// examples/waitbench measures both: with 10,000 orders waiting, this default
-// held the worker at 88 MiB (the SDK's, 435 MiB), and approving them all ran
-// at 39.3 orders/s (39.8).
+// An order waiting for approval costs the worker about 60 KB of memory and
+// four goroutines (its own and three that keep its decisions in history
+// order) while it is cached, so the SDK's own default of 10,000 cached
+// workflows would let 10,000 waiting orders hold over 500 MiB. An order
+// that is not cached is replayed from its history, five to eight events
+// while it waits, when its next task comes: its decision, its timeout, or a
+// query. So the cache is best sized to the orders that make progress at
+// once, not to those that wait. examples/waitbench measures it: with 10,000
+// orders waiting, this default held the worker at 117.6 MiB.
 const DefaultWorkflowCacheSize = 1000
 
 // WorkerOptions configure NewWorker. The zero value is the recommended
