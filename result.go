@@ -57,10 +57,6 @@ const (
 	StepEmail        Step = "confirmation_email"
 	StepCompensation Step = "compensation"
 	StepDone         Step = "done"
-
-	// stepValidation is where an order stands before its first step; no
-	// query can see it, as handlers are registered after validation.
-	stepValidation Step = "validation"
 )
 
 // Approval is the approval state of an order.
