@@ -150,7 +150,14 @@ func (w *orderWorkflow) run(ctx, stepsCtx workflow.Context) {
 		}
 	}
 	if w.cancelled(ctx) {
-		w.compensate(ctx, nil, StatusCancelled, "")
+		// In the low-latency mode, an order that needs no approval runs its
+		// first steps in its first workflow task: a lost run of that task
+		// may have charged and reserved before this run saw the cancel.
+		var undo []undoStep
+		if !w.plan.RequiresApproval {
+			undo = w.withLostRuns(nil)
+		}
+		w.compensate(ctx, undo, StatusCancelled, "")
 		return
 	}
 	w.runSteps(ctx, stepsCtx)
