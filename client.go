@@ -180,10 +180,10 @@ func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error)
 // not be started or reached (ErrInvalidOrder, a server error, ctx).
 //
 // A retried call with the same order (same fields and items, once
-// normalized) attaches to it and gets the same answer; after the order has
-// ended, the answer comes from its result: CheckoutPaid only for an order
-// that completed. Another order under an existing ID is refused with
-// ErrOrderExists. An invalid order is refused with ErrInvalidOrder before
+// normalized) attaches to it and gets its answer as it stands now: the
+// first answer unless the order has since failed or been cancelled, and,
+// once it has ended, CheckoutPaid only if it completed. Another order under
+// an existing ID is refused with ErrOrderExists. An invalid order is refused with ErrInvalidOrder before
 // anything is sent.
 //
 // What Checkout waits for: the payment's outcome for an order under the
@@ -203,14 +203,14 @@ func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, er
 	so := c.startOptions(in)
 	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	op := c.tc.NewWithStartWorkflowOperation(so, WorkflowName, in)
-	// The Update's ID names the order's content: a retry is the same
-	// Update, which the server answers with the first answer; another
-	// order is another Update, which the workflow refuses.
-	fp := in.plan.Fingerprint
+	// Each call is its own Update (the SDK names it), answered from the
+	// order's state now: the server would answer a repeated Update ID with
+	// its first answer, even once the order has failed and refunded. The
+	// fingerprint lets the workflow refuse another order under this ID.
 	h, err := c.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateID: UpdateCheckout + "-" + fp,
-			UpdateName: UpdateCheckout, Args: []any{fp}, WaitForStage: client.WorkflowUpdateStageCompleted},
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: UpdateCheckout,
+			Args: []any{in.plan.Fingerprint}, WaitForStage: client.WorkflowUpdateStageCompleted},
 	})
 	var res CheckoutResult
 	if err == nil {

@@ -75,4 +75,52 @@ func TestCheckout(t *testing.T) {
 			t.Error("an invalid order was started")
 		}
 	})
+	t.Run("failed after the payment, asked again once ended", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, nil)
+		id := e.id("1")
+		e.p.Inventory.ReserveFaults.FailOrder(id, orderflow.ErrOutOfStock)
+		if _, err := e.orders.Checkout(e.ctx, smallOrder(id)); err != nil {
+			t.Fatalf("Checkout: %v", err) // paid: the stock is found short afterwards
+		}
+		e.result(id, orderflow.StatusFailed)
+		after, err := e.orders.Checkout(e.ctx, smallOrder(id))
+		if after == nil || after.Outcome != orderflow.CheckoutNotPaid || after.Payment != nil || after.Status != orderflow.StatusFailed {
+			t.Fatalf("Checkout after the refund = %+v, %v; want not paid, failed", after, err)
+		}
+		if e.charged(id) != 0 {
+			t.Fatalf("held %d; want the charge refunded", e.charged(id))
+		}
+	})
+	t.Run("another cart under the same order ID", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Delivery.Latency = time.Second })
+		id := e.id("1")
+		first, err := e.orders.Checkout(e.ctx, smallOrder(id))
+		if err != nil || first.Outcome != orderflow.CheckoutPaid {
+			t.Fatalf("Checkout = %+v, %v; want paid", first, err)
+		}
+		other := smallOrder(id)
+		other.Items[0].Quantity++
+		if res, err := e.orders.Checkout(e.ctx, other); !errors.Is(err, orderflow.ErrOrderExists) || res != nil {
+			t.Fatalf("Checkout of another cart while the order runs = %+v, %v; want ErrOrderExists", res, err)
+		}
+		if started, err := e.orders.StartIfAbsent(e.ctx, other); !errors.Is(err, orderflow.ErrOrderExists) || started {
+			t.Fatalf("StartIfAbsent of another cart = %v, %v; want ErrOrderExists", started, err)
+		}
+		if started, err := e.orders.StartIfAbsent(e.ctx, smallOrder(id)); err != nil || started {
+			t.Fatalf("StartIfAbsent of the same cart = %v, %v; want false, nil", started, err)
+		}
+		e.result(id, orderflow.StatusCompleted)
+		if res, err := e.orders.Checkout(e.ctx, other); !errors.Is(err, orderflow.ErrOrderExists) || res != nil {
+			t.Fatalf("Checkout of another cart once the order ended = %+v, %v; want ErrOrderExists", res, err)
+		}
+		again, err := e.orders.Checkout(e.ctx, smallOrder(id))
+		if err != nil || again.Outcome != orderflow.CheckoutPaid || again.Payment.TransactionID != first.Payment.TransactionID {
+			t.Fatalf("a retry once the order ended = %+v, %v; want the first answer", again, err)
+		}
+		if len(e.chargesOf(id)) != 1 {
+			t.Fatalf("charges %+v; want one", e.chargesOf(id))
+		}
+	})
 }
