@@ -334,6 +334,13 @@ func (w *orderWorkflow) stopped(ctx workflow.Context, undo []undoStep, step Step
 }
 
 func (w *orderWorkflow) fail(ctx workflow.Context, undo []undoStep, step Step, err error) {
+	if !isBusinessFailure(err) {
+		// The outcome is unknown (timed out, retries exhausted): a lost run
+		// of a low-latency task may have got further than this one.
+		// (After a provider's permanent answer it did not: providers answer
+		// a key the same way every time.)
+		undo = w.withLostRuns(undo)
+	}
 	w.stage, _ = next(w.stage, moveFail)
 	w.state.FailedStep = step
 	w.state.FailureType = failureType(err)
@@ -345,10 +352,11 @@ func (w *orderWorkflow) fail(ctx workflow.Context, undo []undoStep, step Step, e
 // withLostRuns returns undo with the payment and the reservation added, by
 // key, when it lacks them. In the low-latency mode the steps run inside
 // workflow tasks; a task the worker did not complete is run again, and the
-// rerun may see a cancel that the lost run did not, and stop earlier than
-// it. What the lost run charged or reserved is then undone by key: a
-// provider refunds or releases nothing when nothing was taken under the key.
-// (A failure needs none of this: providers answer a key the same way every
+// rerun may see a cancel that the lost run did not, or a call may time out
+// that answered the lost run, and stop earlier than it. What the lost run
+// charged or reserved is then undone by key: a provider refunds or releases
+// nothing when nothing was taken under the key. (A provider's permanent
+// failure needs none of this: providers answer a key the same way every
 // time, so a rerun fails where the lost run did. Delivery, which cannot be
 // undone, only starts after a checkpoint has recorded the steps before it.)
 func (w *orderWorkflow) withLostRuns(undo []undoStep) []undoStep {
@@ -446,7 +454,11 @@ func (w *orderWorkflow) callOptions(ctx workflow.Context, p *temporal.RetryPolic
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: w.plan.Settings.ActivityTimeout,
-			RetryPolicy:         p,
+			// The SDK bounds a local call with its retries by
+			// StartToCloseTimeout unless told otherwise: the policy's
+			// attempts bound it here, as an activity's.
+			ScheduleToCloseTimeout: localCallLimit,
+			RetryPolicy:            p,
 		})
 	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -456,6 +468,10 @@ func (w *orderWorkflow) callOptions(ctx workflow.Context, p *temporal.RetryPolic
 		WaitForCancellation: true,
 	})
 }
+
+// localCallLimit bounds a local call with all its retries: in effect no
+// bound, as an activity's schedule-to-close is unset.
+const localCallLimit = 10 * 365 * 24 * time.Hour
 
 // untilAnswered sets the options of a call that must not give up: delivery
 // and compensations, always regular activities, retried by the server with
