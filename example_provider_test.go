@@ -135,7 +135,7 @@ func Example_paymentProvider() {
 	retry, _ := p.Charge(ctx, req) // a retry after a lost reply
 	fmt.Println(first.TransactionID, retry.TransactionID, first.Message)
 
-	big := orderflow.ChargeRequest{IdempotencyKey: "order-workflow-ORD-9/process_payment", OrderID: "ORD-9",
+	big := orderflow.ChargeRequest{IdempotencyKey: "ORD-9/process_payment", OrderID: "ORD-9",
 		Amount: orderflow.USD(900000)}
 	_, err := p.Charge(ctx, big)
 	fmt.Println(errors.Is(err, orderflow.ErrPaymentDeclined))

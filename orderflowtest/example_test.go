@@ -20,7 +20,7 @@ func Example() {
 	providers.Inventory.SetStock("MOUSE-001", 1)
 
 	ctx := context.Background()
-	charge := orderflow.ChargeRequest{IdempotencyKey: "order-workflow-ORD-001/process_payment", OrderID: "ORD-001",
+	charge := orderflow.ChargeRequest{IdempotencyKey: "ORD-001/process_payment", OrderID: "ORD-001",
 		Amount: orderflow.USD(8995)}
 	if _, err := acts.Payment.Charge(ctx, charge); !errors.Is(err, orderflowtest.ErrTransient) {
 		log.Fatalf("want the injected transient failure, got %v", err)
@@ -31,11 +31,11 @@ func Example() {
 	}
 	fmt.Println(paid.TransactionID, paid.Message)
 
-	_, err = acts.Inventory.Reserve(ctx, orderflow.ReserveRequest{IdempotencyKey: "order-workflow-ORD-001/reserve_inventory",
+	_, err = acts.Inventory.Reserve(ctx, orderflow.ReserveRequest{IdempotencyKey: "ORD-001/reserve_inventory",
 		OrderID: "ORD-001", Items: []orderflow.Item{{ProductID: "MOUSE-001", Quantity: 2}}})
 	fmt.Println(errors.Is(err, orderflow.ErrOutOfStock))
 
-	shipped, err := acts.Delivery.Arrange(ctx, orderflow.DeliveryRequest{IdempotencyKey: "order-workflow-ORD-001/arrange_delivery",
+	shipped, err := acts.Delivery.Arrange(ctx, orderflow.DeliveryRequest{IdempotencyKey: "ORD-001/arrange_delivery",
 		OrderID: "ORD-001", Address: "123 Main St, Anytown, USA"})
 	if err != nil {
 		log.Fatal(err)
@@ -51,6 +51,6 @@ func Example() {
 	// true
 	// TRACK-0000000000000001 2025-03-17 Delivery scheduled to 123 Main St, Anytown, USA
 	// charged: $89.95
-	// Charge order-workflow-ORD-001/process_payment orderflowtest: transient failure
-	// Charge order-workflow-ORD-001/process_payment <nil>
+	// Charge ORD-001/process_payment orderflowtest: transient failure
+	// Charge ORD-001/process_payment <nil>
 }
