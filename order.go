@@ -463,8 +463,8 @@ func invalid(field, reason string) error { return &ValidationError{Field: field,
 // is the JSON path of the field ("items[1].quantity"), or nil. The rules, in
 // the order they are checked (lengths in bytes):
 //
-//   - order_id: as ValidateOrderID: 1 to MaxOrderIDLength bytes, no
-//     whitespace, control or format characters.
+//   - order_id: as ValidateOrderID: 1 to MaxOrderIDLength bytes of
+//     printable ASCII other than space ('!' to '~').
 //   - customer_name: required (not empty or only whitespace); at most
 //     MaxFieldLength bytes; one line of text.
 //   - customer_email: required; at most MaxEmailLength bytes; a plain
