@@ -461,6 +461,12 @@ func (w *orderWorkflow) callOptions(ctx workflow.Context, p *temporal.RetryPolic
 			RetryPolicy:            p,
 		})
 	}
+	return w.activityOptions(ctx, p)
+}
+
+// activityOptions sets the options of a provider call as a (regular)
+// activity with the retry policy p.
+func (w *orderWorkflow) activityOptions(ctx workflow.Context, p *temporal.RetryPolicy) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: w.plan.Settings.ActivityTimeout,
 		HeartbeatTimeout:    heartbeatTimeout(w.plan.Settings.ActivityTimeout),
@@ -480,12 +486,7 @@ const localCallLimit = 10 * 365 * 24 * time.Hour
 func (w *orderWorkflow) untilAnswered(ctx workflow.Context, r Retry) workflow.Context {
 	policy := r.policy()
 	policy.MaximumAttempts = 0
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: w.plan.Settings.ActivityTimeout,
-		HeartbeatTimeout:    heartbeatTimeout(w.plan.Settings.ActivityTimeout),
-		RetryPolicy:         policy,
-		WaitForCancellation: true,
-	})
+	return w.activityOptions(ctx, policy)
 }
 
 func (w *orderWorkflow) confirmation(key string) Email {
