@@ -3,6 +3,7 @@ package examples_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/png"
@@ -19,59 +20,75 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/conn"
 	"github.com/orderflow/orderflow/examples/internal/embedded"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/orderflow/orderflow/inbox"
 	"github.com/orderflow/orderflow/orderflowtest"
 	"go.temporal.io/sdk/worker"
 )
 
 // TestBrowserInbox has a real headless Chromium drive the approver inbox
-// (package inbox) against an embedded Temporal server, as two approvers,
-// alice and bob, would use it, each in a browser session of their own. It
-// asserts on what the pages show and on how the orders really end.
+// (package inbox) against an embedded Temporal server, as approvers would
+// use it, each in a browser session of their own: alice and bob at a
+// desktop, carol on a phone (390x844), dave on a phone with JavaScript off,
+// and kim by keyboard alone. It asserts on what the pages show, on how the
+// orders really end, and on what people need of the pages: they fit a
+// phone, keep a refused reason, isolate right-to-left and override text,
+// name each control's order, and keep text contrast at 4.5:1 or more in the
+// light and the dark scheme.
 //
 // It needs Chromium: $ORDERFLOW_CHROMIUM, else chromium, chromium-browser
 // or google-chrome on PATH. Without one it skips, or fails when
 // ORDERFLOW_REQUIRE_CHROMIUM is set (as in CI). With ORDERFLOW_SCREENSHOTS
 // set to a directory it writes the screenshots of the README there
-// (inbox-list.png, inbox-order.png).
+// (inbox-list.png, inbox-order.png, inbox-phone.png).
 func TestBrowserInbox(t *testing.T) {
 	chromium := chromiumPath(t)
 	t.Parallel()
-	// Everything, the browser included, ends within this.
-	root, cancelRoot := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancelRoot)
+	// Everything, the browser included, ends by the test's deadline.
+	root := testctx.Context(t)
 	site := newBrowserSite(t)
 
 	// The orders: one alice approves and bob then rejects, one whose
 	// customer name is markup, one a page of another site tries to approve,
-	// and one more for the list. One after the other, so oldest first is
-	// this order.
+	// one with Arabic text that dave's too long reason is refused for and
+	// kim approves by keyboard, and one with a Hebrew name (customer names
+	// may not hold direction overrides; reasons may). One after the other, so oldest first is this
+	// order.
 	const (
 		decidedID = "WEB-1"
 		xssID     = "WEB-2"
 		csrfID    = "WEB-3"
-		otherID   = "WEB-4"
+		arabicID  = "WEB-4"
+		hebrewID  = "WEB-5"
 		xssName   = "<script>alert(1)</script>"
+		arabic    = "فاطمة الزهراء"
+		hebrew    = "שרה כהן (VIP)"
 	)
-	ids := []string{decidedID, xssID, csrfID, otherID}
-	for i, name := range []string{"Dana Whitfield", xssName, "Carmen Ortiz", "Emil Novak"} {
+	ids := []string{decidedID, xssID, csrfID, arabicID, hebrewID}
+	for i, name := range []string{"Dana Whitfield", xssName, "Carmen Ortiz", arabic, hebrew} {
 		o := orderflowtest.LargeOrder(ids[i])
 		o.CustomerName = name
 		o.CustomerEmail = fmt.Sprintf("customer%d@example.com", i+1)
 		o.Items[1].Quantity += int64(i % 3)
+		if ids[i] == arabicID {
+			o.Items[0].ProductName = "حاسوب محمول"
+		}
 		site.start(o)
 	}
 
 	b := newBrowser(t, root, chromium)
-	alice := b.session("alice")
-	bob := b.session("bob")
+	alice := b.session("alice", desktop)
+	bob := b.session("bob", desktop)
 
 	// a. The orders appear in the list, with customer and total.
 	rows := alice.waitListed(site.url+"/", ids...)
@@ -83,6 +100,9 @@ func TestBrowserInbox(t *testing.T) {
 	}
 	if who := browse(t, alice.ctx, "read who is signed in", chromedp.Text(chromedp.CSS("header .who"))); who != "Signed in as alice" {
 		t.Errorf("alice's inbox says %q, want %q", who, "Signed in as alice")
+	}
+	if n := browse(t, alice.ctx, "count the waiting orders", chromedp.Text(chromedp.CSS("p.lede"))); n != "5 orders await a decision, oldest first." {
+		t.Errorf("the inbox counts %q", n)
 	}
 
 	// d. The customer name that is markup shows as text, in the inbox and
@@ -97,14 +117,115 @@ func TestBrowserInbox(t *testing.T) {
 		if len(cell) != 2 || cell[0] != xssName || !strings.Contains(cell[1], "&lt;script&gt;") {
 			t.Errorf("%s: the customer of %s shows as %q, want the text %q", what, xssID, cell, xssName)
 		}
-		if n := browse(t, s.ctx, what+": count scripts", chromedp.Evaluate[int](`document.querySelectorAll("script").length`)); n != 0 {
-			t.Errorf("%s: the page has %d script elements, want none", what, n)
+		// The one script a page may have is the inbox's reason counter.
+		if n := browse(t, s.ctx, what+": count scripts", chromedp.Evaluate[int](
+			`[...document.scripts].filter(s => !s.textContent.includes("data-max-bytes")).length`)); n != 0 {
+			t.Errorf("%s: the page has %d script elements besides the reason counter", what, n)
 		}
 	}
 	checkShownAsText(alice, "inbox", 1)
 
+	// People's text is isolated, and every control names its order.
+	alice.checkIsolated("the inbox")
+	alice.checkControlsNameTheirOrder("the inbox", len(ids))
+	alice.checkContrast("the inbox")
+
 	// f. The list, for the README.
 	listShot := browse(t, alice.ctx, "screenshot the list", chromedp.FullScreenshot(100))
+
+	// A phone: the list fits the screen, decisions and all.
+	carol := b.session("carol", phone)
+	carol.waitListed(site.url+"/", ids...)
+	carol.checkFits("the inbox on a phone")
+	carol.checkControlsNameTheirOrder("the inbox on a phone", len(ids))
+	phoneShot := browse(t, carol.ctx, "screenshot the list on a phone", chromedp.CaptureScreenshot())
+	if role := carol.role("table.orders"); role != "table" {
+		t.Errorf("on a phone, the list of orders is a %q to assistive technology, want a table", role)
+	}
+
+	// The reason's limit is the order service's, 1,024 bytes, counted as
+	// carol types: 600 Arabic letters are 1,200 bytes. A longer paste is
+	// not cut short.
+	arabicPage := site.url + "/orders/" + arabicID
+	browseResponse(t, carol.ctx, "carol opens "+arabicID, chromedp.Navigate(arabicPage))
+	carol.checkFits("the order page on a phone")
+	arabicReason := strings.Repeat("ع", 600)
+	carol.typeReason(arabicReason)
+	if got := carol.text("form.decide .count"); got != "Too long by 176 bytes: shorten the reason to send it." {
+		t.Errorf("with 600 Arabic letters the counter says %q", got)
+	}
+	held := browse(t, carol.ctx, "carol tries to approve", chromedp.Evaluate[[]any](`(() => {
+		const box = document.querySelector("form.decide textarea");
+		let refused = false;
+		box.addEventListener("invalid", () => { refused = true; }, {once: true});
+		box.form.requestSubmit(box.form.querySelector("button.approve"));
+		return [refused, box.getAttribute("aria-invalid"), box.value.length];
+	})()`))
+	if len(held) != 3 || held[0] != true || held[1] != "true" || held[2] != float64(600) {
+		t.Errorf("carol's approval with a reason 176 bytes too long: [held back, aria-invalid, length] = %v, want [true true 600]", held)
+	}
+	browse(t, carol.ctx, "carol clears the reason", chromedp.Evaluate[chromedp.Void](`document.querySelector("form.decide textarea").value = ""`))
+	carol.typeReason(strings.Repeat("x", 2000))
+	if n := browse(t, carol.ctx, "measure the pasted reason", chromedp.Evaluate[int](`document.querySelector("form.decide textarea").value.length`)); n != 2000 {
+		t.Errorf("a paste of 2,000 characters holds %d", n)
+	}
+	if got := carol.text("form.decide .count"); got != "Too long by 976 bytes: shorten the reason to send it." {
+		t.Errorf("with 2,000 characters the counter says %q", got)
+	}
+
+	// Without JavaScript the server refuses the reason, says why, and gives
+	// it back in the box.
+	dave := b.session("dave", phone, noScript)
+	browseResponse(t, dave.ctx, "dave opens "+arabicID, chromedp.Navigate(arabicPage))
+	dave.typeReason(arabicReason)
+	resp := browseResponse(t, dave.ctx, "dave approves", chromedp.Click(chromedp.CSS("form.decide button.approve")))
+	if resp.Status != http.StatusBadRequest {
+		t.Errorf("dave's approval with 1,200 bytes: status %d, want 400", resp.Status)
+	}
+	if n := dave.notice(); !strings.HasPrefix(n, "Not sent: the reason is 1200 bytes long; the limit is 1024. It has 600 characters") {
+		t.Errorf("after dave's refused approval the page says %q", n)
+	}
+	if role := dave.attr("p.notice", "role"); role != "alert" {
+		t.Errorf("the refusal is announced as %q, want alert", role)
+	}
+	if got := browse(t, dave.ctx, "read dave's reason", chromedp.Value(chromedp.CSS("form.decide textarea"))); got != arabicReason {
+		t.Errorf("the refused form comes back with a reason of %d characters, want dave's 600", len([]rune(got)))
+	}
+	dave.checkFits("the refused form on a phone")
+	dave.checkIsolated("the refused form")
+	if st, err := site.orders.State(site.ctx, arabicID); err != nil || st.Approval.Status != orderflow.ApprovalPending {
+		t.Errorf("after dave's refused approval, order %s: %+v, %v; want its approval still pending", arabicID, st, err)
+	}
+
+	// By keyboard alone: Tab to the reason of the Arabic order, type,
+	// Tab to its Approve button, Enter.
+	kim := b.session("kim", desktop)
+	kim.waitListed(site.url+"/", ids...)
+	kim.tabTo(`form.decide textarea`, arabicID)
+	browse(t, kim.ctx, "kim types a reason", chromedp.KeyEvent("Checked with the branch"))
+	kim.tabTo(`form.decide button.approve`, arabicID)
+	resp = browseResponse(t, kim.ctx, "kim presses Enter", chromedp.KeyEvent("\r"))
+	if resp.Status != http.StatusOK || !strings.HasSuffix(resp.URL, "/orders/"+arabicID+"?decided=approved") {
+		t.Errorf("kim's Enter leads to %s (status %d), want the order page confirming the approval", resp.URL, resp.Status)
+	}
+	if n := kim.notice(); n != "Decision recorded: this order was approved by kim." {
+		t.Errorf("after kim's approval the page says %q", n)
+	}
+	if role := kim.attr("p.notice", "role"); role != "status" {
+		t.Errorf("the confirmation is announced as %q, want status", role)
+	}
+	if res, err := site.orders.Result(site.ctx, arabicID); err != nil || res.Approval.Approver != "kim" || res.Approval.Reason != "Checked with the branch" {
+		t.Errorf("order %s: %+v, %v; want approved by kim with his reason", arabicID, res, err)
+	}
+	// The page, loaded again now that the order has completed, for the
+	// README.
+	browseResponse(t, kim.ctx, "kim reloads the order", chromedp.Reload())
+	if got := kim.text(".state .badge"); got != "Completed" {
+		t.Errorf("the order page shows status %q, want Completed", got)
+	}
+	kim.checkIsolated("the completed order")
+	kim.checkContrast("the completed order")
+	orderShot := browse(t, kim.ctx, "screenshot the order", chromedp.FullScreenshot(100))
 
 	// bob opens the order before alice decides it.
 	bobPage := browseResponse(t, bob.ctx, "bob opens "+decidedID, chromedp.Navigate(site.url+"/orders/"+decidedID))
@@ -113,14 +234,15 @@ func TestBrowserInbox(t *testing.T) {
 	}
 	browse(t, bob.ctx, "bob sees the decision form", chromedp.WaitVisible(chromedp.CSS("form.decide button.reject")))
 
-	// b. alice follows the order's link, gives a reason and approves.
-	resp := browseResponse(t, alice.ctx, "alice clicks "+decidedID,
+	// b. alice follows the order's link, gives a reason that ends in an
+	// unterminated right-to-left override, and approves.
+	resp = browseResponse(t, alice.ctx, "alice clicks "+decidedID,
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`table.orders a[href$="orders/%s"]`, decidedID))))
 	if want := site.url + "/orders/" + decidedID; resp.Status != http.StatusOK || resp.URL != want {
 		t.Fatalf("alice's click leads to %s (status %d), want %s", resp.URL, resp.Status, want)
 	}
-	const aliceReason = "Known customer, verified by phone"
-	browse(t, alice.ctx, "alice types a reason", chromedp.SendKeys(chromedp.CSS("form.decide textarea[name=reason]"), aliceReason))
+	const aliceReason = "Known customer, verified by phone \u202eevorppa"
+	alice.typeReason(aliceReason)
 	resp = browseResponse(t, alice.ctx, "alice approves", chromedp.Click(chromedp.CSS("form.decide button.approve")))
 	if resp.Status != http.StatusOK || !strings.HasSuffix(resp.URL, "/orders/"+decidedID+"?decided=approved") {
 		t.Fatalf("alice's approval leads to %s (status %d), want the order page confirming it", resp.URL, resp.Status)
@@ -137,19 +259,35 @@ func TestBrowserInbox(t *testing.T) {
 	if got := alice.fact("Approver"); got != "alice" {
 		t.Errorf("the order page shows approver %q, want alice", got)
 	}
-	if got := alice.fact("Status"); got != "completed" {
-		t.Errorf("the order page shows status %q, want completed", got)
+	if got := alice.text(".state .badge"); got != "Completed" {
+		t.Errorf("the order page shows status %q, want Completed", got)
 	}
-	orderShot := browse(t, alice.ctx, "screenshot the order", chromedp.FullScreenshot(100))
+	alice.checkIsolated("the order page")
 
 	// c. bob, on the page he loaded before alice decided, rejects: refused.
-	browse(t, bob.ctx, "bob types a reason", chromedp.SendKeys(chromedp.CSS("form.decide textarea[name=reason]"), "Too large for this customer"))
+	bob.typeReason("Too large for this customer")
 	resp = browseResponse(t, bob.ctx, "bob rejects", chromedp.Click(chromedp.CSS("form.decide button.reject")))
 	if resp.Status != http.StatusConflict {
 		t.Errorf("bob's late rejection: status %d, want 409", resp.Status)
 	}
 	if n := bob.notice(); !strings.Contains(n, "Not decided: this order was already approved by alice") || strings.Contains(n, "Decision recorded") {
 		t.Errorf("after bob's late rejection the page says %q, want that alice approved it already", n)
+	}
+	if role := bob.attr("p.notice", "role"); role != "alert" {
+		t.Errorf("the refusal is announced as %q, want alert", role)
+	}
+	// alice's override is isolated in the notice: the notice's own words
+	// after it, ").", still follow it on the right.
+	isolation := browse(t, bob.ctx, "read the notice's isolates", chromedp.Evaluate[[]any](`(() => {
+		const n = document.querySelector("p.notice");
+		const bdis = [...n.querySelectorAll("bdi")];
+		const last = n.lastChild, r = document.createRange();
+		r.selectNodeContents(last);
+		const tail = r.getBoundingClientRect(), reason = bdis[bdis.length - 1].getBoundingClientRect();
+		return [bdis.map(b => b.textContent).join("|"), last.textContent, tail.left >= reason.right - 1];
+	})()`))
+	if len(isolation) != 3 || isolation[0] != "alice|"+aliceReason || isolation[1] != ")." || isolation[2] != true {
+		t.Errorf("the notice's isolates [texts, tail, tail after the reason] = %q, want [alice|%s ). true]", isolation, aliceReason)
 	}
 	if body := browse(t, bob.ctx, "read bob's page", chromedp.Text(chromedp.CSS("main"))); strings.Contains(body, "Decision recorded") {
 		t.Errorf("bob's page shows success:\n%s", body)
@@ -162,9 +300,19 @@ func TestBrowserInbox(t *testing.T) {
 		t.Errorf("after bob's rejection, %v is held for %s, want $1899.97", held, decidedID)
 	}
 
-	// d, again: bob's list of all orders shows the name as text too.
-	bob.waitListed(site.url+"/orders", xssID)
+	// d, again: bob's list of all orders shows the name as text too, with
+	// statuses in words; on a phone it fits.
+	rows = bob.waitListed(site.url+"/orders", xssID, decidedID)
 	checkShownAsText(bob, "all orders", 2)
+	if got := rows[xssID]; len(got) < 2 || got[1] != "Waiting for approval" {
+		t.Errorf("all orders shows %s as %q, want Waiting for approval", xssID, got)
+	}
+	if got := rows[decidedID]; len(got) < 2 || got[1] != "Completed" {
+		t.Errorf("all orders shows %s as %q, want Completed", decidedID, got)
+	}
+	bob.checkIsolated("all orders")
+	carol.waitListed(site.url+"/orders", xssID)
+	carol.checkFits("all orders on a phone")
 
 	// e. A page of another site (another origin: localhost, not 127.0.0.1)
 	// posts a form to the inbox from alice's browser, which is signed in.
@@ -190,8 +338,10 @@ func TestBrowserInbox(t *testing.T) {
 	if got := alice.dialogs.messages(); !slices.Equal(got, []string{"control"}) {
 		t.Errorf("dialogs in alice's browser: %q, want only the control", got)
 	}
-	if got := bob.dialogs.messages(); len(got) != 0 {
-		t.Errorf("dialogs in bob's browser: %q, want none", got)
+	for _, s := range []*browserSession{bob, carol, dave, kim} {
+		if got := s.dialogs.messages(); len(got) != 0 {
+			t.Errorf("dialogs in %s's browser: %q, want none", s.name, got)
+		}
 	}
 
 	// f. The screenshots are PNGs of the viewport's width.
@@ -199,9 +349,16 @@ func TestBrowserInbox(t *testing.T) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	for name, shot := range map[string][]byte{"inbox-list.png": listShot, "inbox-order.png": orderShot} {
+	for name, shot := range map[string]struct {
+		png   []byte
+		width int
+	}{
+		"inbox-list.png":  {listShot, int(desktop.width)},
+		"inbox-order.png": {orderShot, int(desktop.width)},
+		"inbox-phone.png": {phoneShot, int(phone.width)},
+	} {
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, shot, 0o644); err != nil {
+		if err := os.WriteFile(path, shot.png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(path)
@@ -209,15 +366,15 @@ func TestBrowserInbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg, err := png.DecodeConfig(bytes.NewReader(b))
-		if err != nil || cfg.Width != browserWidth || cfg.Height < 200 {
-			t.Errorf("%s: %d bytes, %dx%d, %v; want a PNG %d pixels wide", path, len(b), cfg.Width, cfg.Height, err, browserWidth)
+		if err != nil || cfg.Width != shot.width || cfg.Height < 200 {
+			t.Errorf("%s: %d bytes, %dx%d, %v; want a PNG %d pixels wide", path, len(b), cfg.Width, cfg.Height, err, shot.width)
 		}
 	}
 
 	// No reason or customer data in a URL the browsers asked for, nor in
-	// the inbox's log.
+	// the inbox's log; and no error logged.
 	logs := site.log.String()
-	for _, pii := range []string{aliceReason, "Too large", "Dana", "Carmen", "alert(1)", "@example.com"} {
+	for _, pii := range []string{aliceReason, "Too large", "Checked with", "Dana", "Carmen", "alert(1)", "@example.com", arabic, arabicReason[:20]} {
 		for _, u := range site.requests() {
 			if strings.Contains(u, pii) || strings.Contains(u, url.QueryEscape(pii)) {
 				t.Errorf("request URL %q holds %q", u, pii)
@@ -229,6 +386,9 @@ func TestBrowserInbox(t *testing.T) {
 	}
 	if !strings.Contains(logs, "cross-origin request refused") {
 		t.Errorf("the inbox did not log the refused cross-origin POST:\n%s", logs)
+	}
+	if strings.Contains(logs, "level=ERROR") {
+		t.Errorf("the inbox logged an error:\n%s", logs)
 	}
 }
 
@@ -285,7 +445,7 @@ func newBrowserSite(t *testing.T) *browserSite {
 	}
 	t.Cleanup(srv.Stop)
 	acts, providers := orderflowtest.NewActivities()
-	w := worker.New(srv.Client, orderflow.DefaultTaskQueue, worker.Options{})
+	w := worker.New(srv.Client, "order-task-queue", worker.Options{})
 	if err := orderflow.Register(w, acts); err != nil {
 		t.Fatal(err)
 	}
@@ -297,9 +457,7 @@ func newBrowserSite(t *testing.T) *browserSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	s := &browserSite{t: t, ctx: ctx, orders: orders, providers: providers, log: new(syncBuffer)}
+	s := &browserSite{t: t, ctx: testctx.Context(t), orders: orders, providers: providers, log: new(syncBuffer)}
 	h, err := inbox.New(orders, inbox.Options{
 		Authenticate: func(r *http.Request) (string, error) {
 			if name := r.Header.Get(browserApproverHeader); name != "" {
@@ -360,11 +518,22 @@ func newCrossSitePage(t *testing.T, action string) string {
 	return "http://localhost:" + u.Port() + "/"
 }
 
-// browserWidth and browserHeight are the viewport of every session.
-const browserWidth, browserHeight = 1200, 800
+// viewport is the screen of a session.
+type viewport struct {
+	width, height int64
+	mobile        bool
+}
 
-// browserStep bounds every browser action.
-const browserStep = 20 * time.Second
+var (
+	desktop = viewport{1200, 800, false}
+	phone   = viewport{390, 844, true} // an iPhone 12 to 15's CSS pixels
+)
+
+// sessionOption changes how a session's tab runs.
+type sessionOption int
+
+// noScript runs a tab with JavaScript off.
+const noScript sessionOption = 1
 
 // headlessBrowser is a Chromium process.
 type headlessBrowser struct {
@@ -379,7 +548,7 @@ func newBrowser(t *testing.T, root context.Context, path string) *headlessBrowse
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // the tests run as root
 		chromedp.DisableGPU,
-		chromedp.WindowSize(browserWidth, browserHeight),
+		chromedp.WindowSize(int(desktop.width), int(desktop.height)),
 		chromedp.CombinedOutput(&output),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root, opts...)
@@ -408,7 +577,7 @@ type browserSession struct {
 	dialogs *dialogLog
 }
 
-func (b *headlessBrowser) session(approver string) *browserSession {
+func (b *headlessBrowser) session(approver string, vp viewport, opts ...sessionOption) *browserSession {
 	t := b.t
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
@@ -419,37 +588,44 @@ func (b *headlessBrowser) session(approver string) *browserSession {
 		t.Fatalf("open a tab for %s: %v", approver, err)
 	}
 	s := &browserSession{t: t, name: approver, ctx: ctx, dialogs: watchDialogs(ctx)}
-	browse(t, ctx, "set up "+approver+"'s tab", chromedp.Steps(
-		chromedp.EmulateViewport(browserWidth, browserHeight),
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+				Width: vp.width, Height: vp.height, DeviceScaleFactor: 1, Mobile: vp.mobile})
+			return err
+		}),
 		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tgt, network.SetExtraHTTPHeaders,
 				network.SetExtraHTTPHeadersParams{Headers: network.Headers{browserApproverHeader: approver}})
 			return err
 		}),
-	))
+	}
+	if slices.Contains(opts, noScript) {
+		steps = append(steps, chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+	}
+	browse(t, ctx, "set up "+approver+"'s tab", chromedp.Steps(steps...))
 	return s
 }
 
-// browse runs an action in a session, within browserStep, and fails t if it
-// fails.
+// browse runs an action in a session, and fails t if it fails. The test's
+// deadline bounds it.
 func browse[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, browserStep)
-	defer cancel()
-	v, err := chromedp.Run(sctx, a)
+	v, err := chromedp.Run(ctx, a)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 	return v
 }
 
-// browseResponse runs steps that load a page, within browserStep, and
-// returns the page's response.
+// browseResponse runs steps that load a page, and returns the page's
+// response.
 func browseResponse(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) *network.Response {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, browserStep)
-	defer cancel()
-	resp, err := chromedp.RunResponse(sctx, steps...)
+	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -462,7 +638,7 @@ func browseResponse(t *testing.T, ctx context.Context, what string, steps ...chr
 func (s *browserSession) waitListed(u string, ids ...string) map[string][]string {
 	t := s.t
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := testctx.Deadline(t)
 	for {
 		resp := browseResponse(t, s.ctx, s.name+" loads "+u, chromedp.Navigate(u))
 		if resp.Status != http.StatusOK {
@@ -481,7 +657,7 @@ func (s *browserSession) waitListed(u string, ids ...string) map[string][]string
 			return rows
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not list %v after 30s", u, missing)
+			t.Fatalf("%s does not list %v by the test's deadline", u, missing)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -530,13 +706,201 @@ func (d *dialogLog) messages() []string {
 	return slices.Clone(d.msgs)
 }
 
-// waitFor waits up to 10 s for a dialog saying msg.
+// waitFor waits for a dialog saying msg, until the test's deadline.
 func (d *dialogLog) waitFor(t *testing.T, msg string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !slices.Contains(d.messages(), msg); {
+	for deadline := testctx.Deadline(t); !slices.Contains(d.messages(), msg); {
 		if time.Now().After(deadline) {
-			t.Fatalf("no dialog %q within 10s; the dialog listener does not work (seen: %q)", msg, d.messages())
+			t.Fatalf("no dialog %q by the test's deadline; the dialog listener does not work (seen: %q)", msg, d.messages())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// text is the text content of the first element matching sel, or "".
+func (s *browserSession) text(sel string) string {
+	s.t.Helper()
+	return browse(s.t, s.ctx, "read "+sel, chromedp.Evaluate[string](fmt.Sprintf(
+		`document.querySelector(%q)?.textContent.trim() ?? ""`, sel)))
+}
+
+// attr is the attribute name of the first element matching sel, or "".
+func (s *browserSession) attr(sel, name string) string {
+	s.t.Helper()
+	return browse(s.t, s.ctx, "read "+sel+" "+name, chromedp.Evaluate[string](fmt.Sprintf(
+		`document.querySelector(%q)?.getAttribute(%q) ?? ""`, sel, name)))
+}
+
+// typeReason puts text into the page's first reason box as typing or a
+// paste does: through the browser's input, which works with JavaScript off
+// and which a maxlength would cut short.
+func (s *browserSession) typeReason(text string) {
+	s.t.Helper()
+	browse(s.t, s.ctx, s.name+" types a reason", chromedp.Steps(
+		chromedp.Focus(chromedp.CSS("form.decide textarea")),
+		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, input.InsertText, input.InsertTextParams{Text: text})
+			return err
+		}),
+	))
+}
+
+// checkFits fails the test unless the page fits the viewport's width: no
+// sideways scrolling, no zooming out.
+func (s *browserSession) checkFits(what string) {
+	s.t.Helper()
+	got := browse(s.t, s.ctx, "measure "+what, chromedp.Evaluate[[]int](
+		`[document.documentElement.scrollWidth, document.documentElement.clientWidth, window.innerWidth]`))
+	if len(got) != 3 || got[0] > got[1] || got[1] != got[2] {
+		s.t.Errorf("%s: [scrollWidth, clientWidth, innerWidth] = %v; want the page no wider than the screen", what, got)
+	}
+}
+
+// checkIsolated fails the test unless every piece of right-to-left or
+// direction-override text on the page sits in a bdi or an element with a
+// dir attribute, which keeps it from reordering the page's words around it.
+func (s *browserSession) checkIsolated(what string) {
+	s.t.Helper()
+	loose := browse(s.t, s.ctx, "look for loose right-to-left text on "+what, chromedp.Evaluate[[]string](`(() => {
+		const rtl = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\u202a-\u202e\u2066-\u2069]/;
+		const loose = [];
+		const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+		for (let n; (n = w.nextNode()); ) {
+			if (rtl.test(n.textContent) && !n.parentElement.closest("bdi, [dir]")) {
+				loose.push(n.parentElement.outerHTML.slice(0, 200));
+			}
+		}
+		let shown = 0;
+		w.currentNode = document.body;
+		for (let n; (n = w.nextNode()); ) { if (rtl.test(n.textContent)) shown++; }
+		return shown ? loose : ["no right-to-left text on the page to check"];
+	})()`))
+	if len(loose) > 0 {
+		s.t.Errorf("%s: right-to-left or override text outside an isolate: %q", what, loose)
+	}
+}
+
+// checkControlsNameTheirOrder fails the test unless the page has n
+// decision forms, and each of their text areas and buttons has an
+// accessible name, as the browser computes it for assistive technology,
+// that names its order.
+func (s *browserSession) checkControlsNameTheirOrder(what string, n int) {
+	s.t.Helper()
+	want := browse(s.t, s.ctx, "list the controls' orders on "+what, chromedp.Evaluate[[]string](`
+		[...document.querySelectorAll("form.decide textarea, form.decide button")].map(el =>
+			(el.closest("tr")?.querySelector("th.id") ?? document.querySelector("h1 bdi")).textContent)`))
+	names := browse(s.t, s.ctx, "read the controls' accessible names on "+what, chromedp.QueryAfter(
+		chromedp.CSSAll("form.decide textarea, form.decide button"),
+		func(ctx context.Context, tgt *chromedp.Target, nodes []*chromedp.Node) ([]string, error) {
+			var names []string
+			for _, node := range nodes {
+				res, err := cdp.Call(ctx, tgt, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{
+					BackendNodeID: node.BackendNodeID, FetchRelatives: new(bool)})
+				if err != nil {
+					return nil, err
+				}
+				name := ""
+				if len(res.Nodes) > 0 && res.Nodes[0].Name != nil {
+					if err := json.Unmarshal(res.Nodes[0].Name.Value, &name); err != nil {
+						return nil, err
+					}
+				}
+				names = append(names, name)
+			}
+			return names, nil
+		}))
+	if len(names) != 3*n || len(want) != len(names) {
+		s.t.Fatalf("%s: %d decision controls (%d orders), want 3 for each of %d orders", what, len(names), len(want), n)
+	}
+	seen := map[string]bool{}
+	for i, name := range names {
+		if !strings.Contains(name, want[i]) || seen[name] {
+			s.t.Errorf("%s: control %d is named %q, want a name of its own with its order %s", what, i, name, want[i])
+		}
+		seen[name] = true
+	}
+}
+
+// role is the role the browser gives the first element matching sel for
+// assistive technology.
+func (s *browserSession) role(sel string) string {
+	s.t.Helper()
+	return browse(s.t, s.ctx, "read the role of "+sel, chromedp.QueryAfter(chromedp.CSS(sel),
+		func(ctx context.Context, tgt *chromedp.Target, nodes []*chromedp.Node) (string, error) {
+			res, err := cdp.Call(ctx, tgt, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{
+				BackendNodeID: nodes[0].BackendNodeID, FetchRelatives: new(bool)})
+			if err != nil || len(res.Nodes) == 0 || res.Nodes[0].Role == nil {
+				return "", err
+			}
+			var role string
+			err = json.Unmarshal(res.Nodes[0].Role.Value, &role)
+			return role, err
+		}))
+}
+
+// tabTo presses Tab until the focus is on an element matching sel whose
+// accessible text names order id, as a person at the keyboard would; it
+// fails the test when the focus has gone round the page without finding
+// it.
+func (s *browserSession) tabTo(sel, id string) {
+	s.t.Helper()
+	check := fmt.Sprintf(`(() => {
+		const el = document.activeElement;
+		const text = el.labels?.[0]?.textContent ?? el.textContent;
+		return el.matches(%q) && text.includes(%q);
+	})()`, sel, id)
+	for range 200 {
+		browse(s.t, s.ctx, s.name+" presses Tab", chromedp.KeyEvent("\t"))
+		if browse(s.t, s.ctx, "read the focus", chromedp.Evaluate[bool](check)) {
+			return
+		}
+	}
+	s.t.Fatalf("%s: 200 presses of Tab did not reach %s of order %s", s.name, sel, id)
+}
+
+// checkContrast fails the test unless all the text on the page has a
+// contrast of at least 4.5:1 on its background (WCAG 1.4.3), in the light
+// and in the dark color scheme.
+func (s *browserSession) checkContrast(what string) {
+	s.t.Helper()
+	for _, scheme := range []string{"light", "dark"} {
+		browse(s.t, s.ctx, "prefer the "+scheme+" scheme", chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+			return err
+		}))
+		low := browse(s.t, s.ctx, "measure the contrast of "+what, chromedp.Evaluate[[]string](contrastScript))
+		if len(low) > 0 {
+			s.t.Errorf("%s, %s scheme: text under 4.5:1:\n%s", what, scheme, strings.Join(low, "\n"))
+		}
+	}
+	browse(s.t, s.ctx, "reset the scheme", chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tgt, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		return err
+	}))
+}
+
+// contrastScript lists the visible text of the page whose colour has a
+// contrast under 4.5:1 with the first opaque background behind it.
+const contrastScript = `(() => {
+	const rgb = c => { const m = c.match(/rgba?\(([^)]*)\)/); if (!m) return null;
+		const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+	const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+		return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+	const background = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && c[3] > 0) return c; }
+		return rgb(getComputedStyle(document.documentElement).backgroundColor) ?? [255, 255, 255, 1]; };
+	const low = [];
+	const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n; (n = w.nextNode()); ) {
+		const el = n.parentElement;
+		if (!n.textContent.trim() || el.closest(".vh, script")) continue;
+		const box = el.getBoundingClientRect(), st = getComputedStyle(el);
+		if (box.width === 0 || box.height === 0 || st.visibility === "hidden" || box.bottom < 0) continue;
+		const fg = rgb(st.color), bg = background(el);
+		if (!fg) { low.push("unreadable colour " + st.color); continue; }
+		const [a, b] = [lum(fg), lum(bg)];
+		const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+		if (ratio < 4.5) low.push(ratio.toFixed(2) + ": " + st.color + " on rgb(" + bg.slice(0, 3) + ") " + el.tagName + "." + el.className + " " + JSON.stringify(n.textContent.trim().slice(0, 40)));
+	}
+	return low;
+})()`

@@ -2,7 +2,6 @@ package examples_test
 
 import (
 	"bytes"
-	"context"
 	"debug/buildinfo"
 	"encoding/json"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,7 +65,6 @@ type cliRunner struct {
 	path               string
 	env                []string
 	address, namespace string
-	timeout            time.Duration
 }
 
 // run runs `temporal args… --address … --namespace …` and returns its
@@ -80,7 +79,7 @@ func (c *cliRunner) run(args ...string) string {
 // try runs a CLI command and returns its output and how it ended.
 func (c *cliRunner) try(args ...string) (stdout, stderr string, err error) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	ctx, cancel := testctx.Background(c.t)
 	defer cancel()
 	full := append(append([]string(nil), args...), "--address", c.address, "--namespace", c.namespace)
 	cmd := exec.CommandContext(ctx, c.path, full...)
@@ -89,7 +88,7 @@ func (c *cliRunner) try(args ...string) (stdout, stderr string, err error) {
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
 	if ctx.Err() != nil {
-		c.t.Fatalf("temporal %s did not end within %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), c.timeout, &out, &errOut)
+		c.t.Fatalf("temporal %s did not end by the test's deadline\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), &out, &errOut)
 	}
 	c.t.Logf("$ temporal %s (err %v)\n%s%s", strings.Join(args, " "), err, &out, &errOut)
 	return out.String(), errOut.String(), err
@@ -164,7 +163,7 @@ func TestTemporalCLI(t *testing.T) {
 	ts, env := serverEnv(t)
 	start(t, env, "Worker ready — polling", "worker", "-latency", "0")
 	cli := &cliRunner{
-		t: t, path: cliPath, timeout: time.Minute,
+		t: t, path: cliPath,
 		// The server comes from the flags only: no TEMPORAL_* environment, no temporal.toml.
 		env:     environ(t),
 		address: ts.GetFrontendHostPort(), namespace: ts.GetDefaultNamespace(),
@@ -300,7 +299,7 @@ func TestTemporalCLI(t *testing.T) {
 		largeID: "WORKFLOW_EXECUTION_STATUS_COMPLETED",
 	}
 	var statuses map[string]string
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := testctx.Deadline(t); ; {
 		var list []listed
 		cli.json(&list, "workflow", "list")
 		statuses = map[string]string{}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -72,10 +73,29 @@ type result struct {
 	code           int
 }
 
-// run runs an example program to its end, within timeout.
+// runProgram runs an example program to its end, or kills it at the test's
+// deadline (shortly before go test's -timeout).
+func runProgram(t *testing.T, env []string, name string, args ...string) result {
+	t.Helper()
+	return runUntil(t, testctx.Deadline(t), env, name, args...)
+}
+
+// run runs an example program to its end, within timeout (and the test's
+// deadline). Prefer runProgram: a budget sized for one machine fails on a
+// slower one.
 func run(t *testing.T, env []string, timeout time.Duration, name string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	return runUntil(t, time.Now().Add(timeout), env, name, args...)
+}
+
+// runUntil runs an example program to its end, killing it at deadline or
+// at the test's, whichever comes first.
+func runUntil(t *testing.T, deadline time.Time, env []string, name string, args ...string) result {
+	t.Helper()
+	if d := testctx.Deadline(t); d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
 	cmd.Env = env
@@ -91,7 +111,7 @@ func run(t *testing.T, env []string, timeout time.Duration, name string, args ..
 		t.Fatalf("run %s %v: %v", name, args, err)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("%s %v did not end within %v\nstdout:\n%s\nstderr:\n%s", name, args, timeout, &stdout, &stderr)
+		t.Fatalf("%s %v did not end by %v\nstdout:\n%s\nstderr:\n%s", name, args, deadline.Format(time.TimeOnly), &stdout, &stderr)
 	}
 	t.Logf("$ %s %s (exit %d)\n%s%s", name, strings.Join(args, " "), code, &stdout, &stderr)
 	return result{stdout.String(), stderr.String(), code}
@@ -136,13 +156,13 @@ func start(t *testing.T, env []string, ready, name string, args ...string) *proc
 			<-p.done
 		}
 	})
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(time.Until(testctx.Deadline(t)))
 	for !strings.Contains(p.output.String(), ready) {
 		select {
 		case err := <-p.done:
 			t.Fatalf("%s exited before %q (%v):\n%s", name, ready, err, p.output.String())
 		case <-deadline:
-			t.Fatalf("%s did not print %q within 30s:\n%s", name, ready, p.output.String())
+			t.Fatalf("%s did not print %q by the test's deadline:\n%s", name, ready, p.output.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -150,7 +170,7 @@ func start(t *testing.T, env []string, ready, name string, args ...string) *proc
 }
 
 // interrupt sends SIGINT and returns the exit code, failing t unless the
-// process ends within 10 seconds.
+// process ends by the test's deadline.
 func (p *process) interrupt(t *testing.T) int {
 	t.Helper()
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
@@ -162,8 +182,8 @@ func (p *process) interrupt(t *testing.T) int {
 		}
 		require.NoError(t, err)
 		return 0
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s did not stop within 10s of SIGINT:\n%s", p.cmd.Path, p.output.String())
+	case <-time.After(time.Until(testctx.Deadline(t))):
+		t.Fatalf("%s did not stop after SIGINT by the test's deadline:\n%s", p.cmd.Path, p.output.String())
 		return -1
 	}
 }
@@ -197,40 +217,38 @@ func TestPythonDemoWalkthrough(t *testing.T) {
 	ts, env := serverEnv(t)
 	worker := start(t, env, "Worker ready — polling", "worker", "-latency", "0")
 
-	small := run(t, env, time.Minute, "starter", "small")
+	small := runProgram(t, env, "starter", "small")
 	require.Equal(t, 0, small.code, small.stderr)
 	assertSmallResult(t, small.stdout, "ORD-001")
 
-	large := run(t, env, time.Minute, "starter", "large")
+	large := runProgram(t, env, "starter", "large")
 	require.Equal(t, 0, large.code, large.stderr)
 	assert.Contains(t, large.stdout, ruler+"⚠️  ORDER REQUIRES APPROVAL\n"+ruler+"Order ID: ORD-002\nAmount: $1899.97\n")
 	assert.Contains(t, large.stdout, "To approve this order, run:\n  go run ./examples/approve ORD-002 approve\n")
 	assert.Contains(t, large.stdout, "Workflow will wait up to 5 minutes for approval signal.\n")
 
 	// The wire names still work for tools that know nothing of orderflow.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	v, err := ts.GetDefaultClient().QueryWorkflow(ctx, "order-workflow-ORD-002", "", "get_approval_status")
+	v, err := ts.GetDefaultClient().QueryWorkflow(testctx.Context(t), "order-workflow-ORD-002", "", "get_approval_status")
 	require.NoError(t, err)
 	var status string
 	require.NoError(t, v.Get(&status))
 	assert.Equal(t, "pending", status)
 
-	approve := run(t, env, time.Minute, "approve", "ORD-002", "approve", "High-value customer - approved")
+	approve := runProgram(t, env, "approve", "ORD-002", "approve", "High-value customer - approved")
 	require.Equal(t, 0, approve.code, approve.stderr)
 	assert.Contains(t, approve.stdout, ruler+"✅ ORDER APPROVED\n"+ruler+"Order ID: ORD-002\nReason: High-value customer - approved\n"+ruler)
 	assert.Contains(t, approve.stdout, "\nWorkflow completed with status: completed\nMessage: Order processed successfully\n")
 
-	again := run(t, env, time.Minute, "approve", "ORD-002", "approve")
+	again := runProgram(t, env, "approve", "ORD-002", "approve")
 	assert.Equal(t, 1, again.code)
 	assert.Contains(t, again.stderr, "cannot approve order ORD-002: it is not awaiting approval")
 	assert.NotContains(t, again.stdout, "ORDER APPROVED")
 
-	missing := run(t, env, time.Minute, "approve", "ORD-404", "reject")
+	missing := runProgram(t, env, "approve", "ORD-404", "reject")
 	assert.Equal(t, 1, missing.code)
 	assert.Contains(t, missing.stderr, "no such order")
 
-	dup := run(t, env, time.Minute, "starter", "small")
+	dup := runProgram(t, env, "starter", "small")
 	assert.Equal(t, 1, dup.code)
 	assert.Contains(t, dup.stderr, "order already exists")
 	assert.NotContains(t, dup.stdout, "Order Result")
@@ -257,7 +275,7 @@ func assertDemoSmallLarge(t *testing.T, out, suffix string) {
 // flags, no server.
 func TestDemoEmbedded(t *testing.T) {
 	t.Parallel()
-	res := run(t, environ(t), 2*time.Minute, "demo")
+	res := runProgram(t, environ(t), "demo")
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "Started an embedded Temporal server")
 	assertDemoSmallLarge(t, res.stdout, "")
@@ -273,23 +291,27 @@ func TestDemoExistingServer(t *testing.T) {
 	env := environ(t, "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
 	addr := ts.GetFrontendHostPort()
 
-	first := run(t, env, 2*time.Minute, "demo", "-address", addr, "-latency", "0")
+	first := runProgram(t, env, "demo", "-address", addr, "-latency", "0")
 	require.Equal(t, 0, first.code, first.stderr)
 	suffix := regexp.MustCompile(`order ID: ORD-001(-[0-9A-F]{6}),`).FindStringSubmatch(first.stdout)
 	require.NotNil(t, suffix, "order IDs on an existing server carry a suffix")
 	assertDemoSmallLarge(t, first.stdout, suffix[1])
 
-	rest := run(t, env, 2*time.Minute, "demo", "-address", addr, "-latency", "0",
-		"-scenarios", "reject,timeout", "-approval-timeout", "2s")
-	require.Equal(t, 0, rest.code, rest.stderr)
-	assert.Contains(t, rest.stdout, "❌ ORDER REJECTED\n")
-	assert.Contains(t, rest.stdout, "Reason: Insufficient credit check\n")
-	assert.Contains(t, rest.stdout, "Workflow completed with status: rejected\nMessage: Order rejected: Insufficient credit check\n")
-	assert.Contains(t, rest.stdout, "Workflow will wait up to 2 seconds for approval signal.\n")
-	assert.Contains(t, rest.stdout, "Workflow completed with status: timed_out\nMessage: Order approval timed out after 2s; nothing was charged\n")
-	assert.NotContains(t, rest.stdout, "✓ payment processed", "a rejected or timed-out order was charged")
+	// The reject scenario on its own, with the default approval timeout: a
+	// short one would race the rejection on a slow machine.
+	rejected := runProgram(t, env, "demo", "-address", addr, "-latency", "0", "-scenarios", "reject")
+	require.Equal(t, 0, rejected.code, rejected.stderr)
+	assert.Contains(t, rejected.stdout, "❌ ORDER REJECTED\n")
+	assert.Contains(t, rejected.stdout, "Reason: Insufficient credit check\n")
+	assert.Contains(t, rejected.stdout, "Workflow completed with status: rejected\nMessage: Order rejected: Insufficient credit check\n")
+	assert.NotContains(t, rejected.stdout, "✓ payment processed", "a rejected order was charged")
+	timedOut := runProgram(t, env, "demo", "-address", addr, "-latency", "0", "-scenarios", "timeout", "-approval-timeout", "2s")
+	require.Equal(t, 0, timedOut.code, timedOut.stderr)
+	assert.Contains(t, timedOut.stdout, "Workflow will wait up to 2 seconds for approval signal.\n")
+	assert.Contains(t, timedOut.stdout, "Workflow completed with status: timed_out\nMessage: Order approval timed out after 2s; nothing was charged\n")
+	assert.NotContains(t, timedOut.stdout, "✓ payment processed", "a timed-out order was charged")
 
-	bad := run(t, env, time.Minute, "demo", "-address", addr, "-scenarios", "nosuch")
+	bad := runProgram(t, env, "demo", "-address", addr, "-scenarios", "nosuch")
 	assert.Equal(t, 1, bad.code)
 	assert.Contains(t, bad.stderr, `unknown scenario "nosuch"`)
 }
@@ -306,7 +328,7 @@ func TestDevServerKeepsOrdersAcrossRestart(t *testing.T) {
 
 	server := start(t, env, "Temporal dev server listening on "+addr, "devserver", devArgs...)
 	worker := start(t, env, "Worker ready — polling", "worker", "-latency", "0")
-	large := run(t, env, time.Minute, "starter", "large")
+	large := runProgram(t, env, "starter", "large")
 	require.Equal(t, 0, large.code, large.stderr)
 	require.Equal(t, 0, server.interrupt(t), "devserver exit code after SIGINT")
 
@@ -318,7 +340,7 @@ func TestDevServerKeepsOrdersAcrossRestart(t *testing.T) {
 	defer c.Close()
 	_, err = orderflow.NewClient(c, &orderflow.Options{Visibility: true})
 	require.NoError(t, err, "NewClient with Visibility against the devserver")
-	approve := run(t, env, time.Minute, "approve", "ORD-002", "approve")
+	approve := runProgram(t, env, "approve", "ORD-002", "approve")
 	require.Equal(t, 0, approve.code, approve.stderr)
 	assert.Contains(t, approve.stdout, "Reason: Approved by manager\n")
 	assert.Contains(t, approve.stdout, "Workflow completed with status: completed\n")

@@ -12,15 +12,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 )
 
-// uiClient fetches from the Web UI; no request should take long.
-var uiClient = &http.Client{Timeout: 10 * time.Second}
+// uiClient fetches from the Web UI. It has no timeout of its own: uiGet
+// bounds each request by the test's deadline.
+var uiClient = &http.Client{}
 
 // uiGet fetches url and returns the response's status, content type and body.
 func uiGet(t *testing.T, url string) (int, string, string) {
 	t.Helper()
-	resp, err := uiClient.Get(url)
+	req, err := http.NewRequestWithContext(testctx.Context(t), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := uiClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -80,11 +85,12 @@ type uiWorkflows struct {
 }
 
 // awaitUIWorkflow waits until the UI lists workflowID in namespace with the
-// given status (visibility lags the workflow a little).
+// given status (visibility lags the workflow a little), until the test's
+// deadline.
 func awaitUIWorkflow(t *testing.T, base, namespace, workflowID, status string) {
 	t.Helper()
 	var last uiWorkflows
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := testctx.Deadline(t)
 	for time.Now().Before(deadline) {
 		last = uiWorkflows{}
 		uiJSON(t, base+"/api/v1/namespaces/"+namespace+"/workflows", &last)
@@ -214,7 +220,9 @@ func TestUIDemo(t *testing.T) {
 	awaitUIWorkflow(t, base, ns[1], "order-workflow-ORD-002", "WORKFLOW_EXECUTION_STATUS_COMPLETED")
 
 	assert.Equal(t, 0, demo.interrupt(t), "demo exit code after SIGINT")
-	_, err := uiClient.Get(base + "/")
+	req, err := http.NewRequestWithContext(testctx.Context(t), http.MethodGet, base+"/", nil)
+	require.NoError(t, err)
+	_, err = uiClient.Do(req)
 	assert.Error(t, err, "the web UI outlives the demo")
 
 	// An existing server has its own UI, if any.

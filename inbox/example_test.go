@@ -1,6 +1,7 @@
 package inbox_test
 
 import (
+	"context"
 	"errors"
 	"log"
 	"net/http"
@@ -20,6 +21,12 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer tc.Close()
+	// The inbox lists orders through Temporal's visibility store: the
+	// namespace needs orderflow's search attributes (once; idempotent), and
+	// the Client Options.Visibility, without which inbox.New refuses it.
+	if err := orderflow.RegisterSearchAttributes(context.Background(), tc, "default"); err != nil {
+		log.Fatal(err)
+	}
 	orders, err := orderflow.NewClient(tc, &orderflow.Options{Visibility: true})
 	if err != nil {
 		log.Fatal(err)

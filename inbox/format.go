@@ -108,17 +108,19 @@ func stampOf(t time.Time) *stamp {
 	return &stamp{ISO: t.Format(time.RFC3339), Text: t.Format("2006-01-02 15:04:05 UTC")}
 }
 
-// itemLines are a summary's lines as text, and how many lines it leaves
-// out.
-func itemLines(s orderflow.OrderSummary) (lines []string, more int) {
+// item is an order line as the pages show it: the product's name (or its
+// ID when it has none) and its ID, each isolated as text of its own.
+type item struct {
+	Quantity        int64
+	Name, ProductID string
+}
+
+// itemsOf are a summary's lines, and how many lines it leaves out.
+func itemsOf(s orderflow.OrderSummary) (items []item, more int) {
 	for _, it := range s.Items {
-		name := it.ProductID
-		if it.ProductName != "" {
-			name = it.ProductName + " (" + it.ProductID + ")"
-		}
-		lines = append(lines, fmt.Sprintf("%d × %s", it.Quantity, name))
+		items = append(items, item{Quantity: it.Quantity, Name: it.ProductName, ProductID: it.ProductID})
 	}
-	return lines, max(s.ItemCount-len(s.Items), 0)
+	return items, max(s.ItemCount-len(s.Items), 0)
 }
 
 // money formats m, or "" for an unknown (zero) amount.
@@ -127,4 +129,130 @@ func money(m orderflow.Money) string {
 		return ""
 	}
 	return m.String()
+}
+
+// statusWords are the words people read for an order's status, on every
+// page.
+var statusWords = map[orderflow.Status]string{
+	orderflow.StatusAwaitingApproval: "Waiting for approval",
+	orderflow.StatusRunning:          "In progress",
+	orderflow.StatusCompleted:        "Completed",
+	orderflow.StatusRejected:         "Rejected",
+	orderflow.StatusTimedOut:         "Timed out",
+	orderflow.StatusCancelled:        "Cancelled",
+	orderflow.StatusFailed:           "Failed",
+	orderflow.StatusNeedsAttention:   "Needs attention",
+}
+
+// statusWord names status for people; a status it does not know, as it is.
+func statusWord(s orderflow.Status) string {
+	if w, ok := statusWords[s]; ok {
+		return w
+	}
+	return string(s)
+}
+
+// statusTone is the colour class of a status: "wait", "ok", "bad" or
+// "neutral".
+func statusTone(s orderflow.Status) string {
+	switch s {
+	case orderflow.StatusAwaitingApproval:
+		return "wait"
+	case orderflow.StatusCompleted:
+		return "ok"
+	case orderflow.StatusFailed, orderflow.StatusNeedsAttention:
+		return "bad"
+	}
+	return "neutral"
+}
+
+// approvalWord names an approval status for people.
+func approvalWord(s orderflow.ApprovalStatus) string {
+	switch s {
+	case orderflow.ApprovalNotRequired:
+		return "Not needed"
+	case orderflow.ApprovalPending:
+		return "Waiting for a decision"
+	case orderflow.ApprovalApproved:
+		return "Approved"
+	case orderflow.ApprovalRejected:
+		return "Rejected"
+	case orderflow.ApprovalTimedOut:
+		return "Timed out: nobody decided in time"
+	case "":
+		return "—"
+	}
+	return string(s)
+}
+
+// stepWord names a step of the order for people.
+func stepWord(s orderflow.Step) string {
+	switch s {
+	case orderflow.StepApproval:
+		return "Approval"
+	case orderflow.StepPayment:
+		return "Payment"
+	case orderflow.StepInventory:
+		return "Stock reservation"
+	case orderflow.StepDelivery:
+		return "Delivery"
+	case orderflow.StepEmail:
+		return "Confirmation email"
+	case orderflow.StepCompensation:
+		return "Undoing what was done"
+	case orderflow.StepDone:
+		return "Done"
+	case "":
+		return "—"
+	}
+	return string(s)
+}
+
+// activityWord names a provider call for people.
+func activityWord(a string) string {
+	switch a {
+	case orderflow.ActivityProcessPayment:
+		return "Charge the payment"
+	case orderflow.ActivityReserveInventory:
+		return "Reserve the stock"
+	case orderflow.ActivityArrangeDelivery:
+		return "Arrange the delivery"
+	case orderflow.ActivitySendConfirmation:
+		return "Send the confirmation email"
+	case orderflow.ActivityRefundPayment:
+		return "Refund the payment"
+	case orderflow.ActivityReleaseInventory:
+		return "Release the stock"
+	}
+	return a
+}
+
+// shownStatus is the status an order page shows: an order that waits for
+// a decision is "awaiting approval", as the listings say, also where the
+// state query reports it as running.
+func shownStatus(st *orderState) orderflow.Status {
+	if st.Status == orderflow.StatusRunning && st.Approval.Status == orderflow.ApprovalPending {
+		return orderflow.StatusAwaitingApproval
+	}
+	return st.Status
+}
+
+// thousands formats n with thousands separators: "1,024".
+func thousands[N int | int64](n N) string {
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	s := strconv.FormatInt(int64(n), 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// plural is one when n is 1, else many.
+func plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -1,8 +1,9 @@
 package inbox
 
 import (
+	"crypto/sha256"
 	"embed"
-	"errors"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -16,8 +17,10 @@ import (
 // zero.
 const DefaultPageSize = 25
 
-// maxBodyBytes bounds the body of a decision POST: a reason is at most
-// orderflow.MaxReasonLength bytes, form-encoded.
+// maxBodyBytes bounds the body of a decision POST. A reason is at most
+// orderflow.MaxReasonLength bytes, but a longer one must get through to be
+// refused with its text given back: 64 KiB holds, form-encoded, a reason of
+// over 5,000 characters of any script, five times the limit or more.
 const maxBodyBytes = 64 << 10
 
 // Options configure the handler. A zero Options is a read-only inbox.
@@ -35,8 +38,16 @@ type Options struct {
 	// names and the providers' messages (see the package doc).
 	Authenticate func(r *http.Request) (approver string, err error)
 	// PageSize is the number of orders per page: DefaultPageSize (25) if
-	// zero, at most orderflow.MaxPageSize.
+	// zero, at most 1000.
 	PageSize int
+	// PageKey signs the listings' page links ("Next page"), so that a link
+	// edited by hand is refused before it costs the order service any work.
+	// If nil, New makes a random key: a page link made by another process
+	// (another replica of the inbox behind the same address, or this one
+	// before a restart) is then refused too, and its reader is offered the
+	// first page. Replicas should share a secret key of at least 32 random
+	// bytes.
+	PageKey []byte
 	// Logger receives a record of each decision and each error; if nil,
 	// slog.Default(). It logs order IDs, decisions, approver names and
 	// errors, never customer names, emails, addresses or reasons.
@@ -51,36 +62,49 @@ var templateFS embed.FS
 //go:embed static/inbox.css
 var stylesheet []byte
 
+// reasonScript counts a reason's bytes as the person types (see
+// templates/layout.html). The pages inline it, and the Content-Security-Policy
+// allows it by its hash and no other script.
+//
+//go:embed static/reason.js
+var reasonScript string
+
 // handler serves the inbox's pages.
 type handler struct {
-	c     *orderflow.Client
-	opts  Options
-	log   *slog.Logger
-	pages map[string]*template.Template
+	svc    orderService
+	opts   Options
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	tokens tokenSigner
 }
 
-// New returns the inbox handler. It fails when c is nil or an option is
-// out of range.
+// New returns the inbox handler. It fails when c is nil, when c was made
+// without orderflow.Options.Visibility (the inbox lists orders through the
+// visibility store, and would show none), or when an option is out of
+// range.
 //
 // Mount it at "/" of its own server, or under a prefix with
 // http.StripPrefix (mux.Handle("/inbox/", http.StripPrefix("/inbox", h))):
 // every link, form action and redirect it writes is relative to the page
 // that holds it, so it works under any prefix.
 func New(c *orderflow.Client, opts Options) (http.Handler, error) {
-	if c == nil {
-		return nil, errors.New("inbox: new: orderflow client is nil")
+	if err := checkClient(c); err != nil {
+		return nil, err
 	}
 	switch {
-	case opts.PageSize < 0 || opts.PageSize > orderflow.MaxPageSize:
+	case opts.PageSize < 0 || opts.PageSize > maxPageSize:
 		return nil, fmt.Errorf("inbox: new: PageSize must be between 1 and %d, or 0 for %d; got %d",
-			orderflow.MaxPageSize, DefaultPageSize, opts.PageSize)
+			maxPageSize, DefaultPageSize, opts.PageSize)
 	case opts.PageSize == 0:
 		opts.PageSize = DefaultPageSize
+	}
+	if opts.PageKey != nil && len(opts.PageKey) < minPageKey {
+		return nil, fmt.Errorf("inbox: new: PageKey must be at least %d bytes; got %d", minPageKey, len(opts.PageKey))
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &handler{c: c, opts: opts, log: opts.Logger}
+	h := &handler{svc: orderService{c}, opts: opts, log: opts.Logger, tokens: newTokenSigner(opts.PageKey)}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -99,28 +123,36 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", h.inbox)
 	mux.HandleFunc("GET /orders", h.orders)
 	mux.HandleFunc("GET /orders/{id}", h.order)
-	mux.HandleFunc("POST /orders/{id}/approve", h.decide(orderflow.ApprovalApproved))
-	mux.HandleFunc("POST /orders/{id}/reject", h.decide(orderflow.ApprovalRejected))
+	mux.HandleFunc("POST /orders/{id}/approve", h.decide(true))
+	mux.HandleFunc("POST /orders/{id}/reject", h.decide(false))
 	// The same for the order IDs ".", ".." and "/", whose links carry
 	// them in the query (see orderLink).
 	mux.HandleFunc("GET /order", h.order)
-	mux.HandleFunc("POST /order/approve", h.decide(orderflow.ApprovalApproved))
-	mux.HandleFunc("POST /order/reject", h.decide(orderflow.ApprovalRejected))
+	mux.HandleFunc("POST /order/approve", h.decide(true))
+	mux.HandleFunc("POST /order/reject", h.decide(false))
 	mux.HandleFunc("GET /static/inbox.css", serveStylesheet)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, http.StatusNotFound, "There is no such page.")
+		h.fail(w, r, http.StatusNotFound, errorNotice("There is no such page."))
 	})
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("inbox: cross-origin request refused", "method", r.Method, "path", r.URL.Path)
-		h.fail(w, r, http.StatusForbidden, "Refused: this form was sent from another site.")
+		h.fail(w, r, http.StatusForbidden, errorNotice("Refused: this form was sent from another site."))
 	}))
 	return securityHeaders(cop.Handler(mux))
 }
 
-// contentSecurityPolicy allows the inbox's own stylesheet and forms, and
-// nothing else: no script, no framing.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// contentSecurityPolicy allows the inbox's own stylesheet, forms and
+// reason counter (by its hash), and nothing else: no other script, no
+// framing.
+var contentSecurityPolicy = "default-src 'none'; script-src '" + scriptHash(reasonScript) +
+	"'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// scriptHash is the CSP source that allows the inline script src.
+func scriptHash(src string) string {
+	sum := sha256.Sum256([]byte(src))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

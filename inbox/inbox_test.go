@@ -2,15 +2,18 @@ package inbox
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/orderflow/orderflow"
@@ -21,36 +24,60 @@ import (
 // tests (examples/integration/inbox_test.go) cover the rest against a real
 // server.
 
-// offlineClient returns a Client whose Temporal client never connects: a
-// test that reaches the server would fail.
+// offlineClient returns a Client with Options.Visibility whose Temporal
+// client never connects: a test that reaches the server gets an error.
 func offlineClient(t *testing.T) *orderflow.Client {
+	t.Helper()
+	return offlineClientWith(t, &orderflow.Options{Visibility: true, CallTimeout: 200 * time.Millisecond})
+}
+
+func offlineClientWith(t *testing.T, opts *orderflow.Options) *orderflow.Client {
 	t.Helper()
 	tc, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(tc.Close)
-	c, err := orderflow.NewClient(tc, &orderflow.Options{CallTimeout: 200 * time.Millisecond})
+	c, err := orderflow.NewClient(searchAttributesRegistered{tc}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
+// searchAttributesRegistered answers the count NewClient makes to check
+// that the namespace has the search attributes of Options.Visibility.
+type searchAttributesRegistered struct{ client.Client }
+
+func (searchAttributesRegistered) CountWorkflow(context.Context, *workflowservice.CountWorkflowExecutionsRequest) (*workflowservice.CountWorkflowExecutionsResponse, error) {
+	return &workflowservice.CountWorkflowExecutionsResponse{}, nil
+}
+
 func TestNewRefusesBadInput(t *testing.T) {
 	if h, err := New(nil, Options{}); err == nil || h != nil {
 		t.Errorf("New(nil) = %v, %v; want an error", h, err)
 	}
+	// A Client without Visibility: the inbox would list nothing.
+	noVisibility := offlineClientWith(t, nil)
+	if h, err := New(noVisibility, Options{}); err == nil || h != nil || !strings.Contains(err.Error(), "Options.Visibility") {
+		t.Errorf("New(Client without Visibility) = %v, %v; want an error naming Options.Visibility", h, err)
+	}
 	c := offlineClient(t)
-	for _, n := range []int{-1, orderflow.MaxPageSize + 1} {
+	for _, n := range []int{-1, maxPageSize + 1} {
 		if _, err := New(c, Options{PageSize: n}); err == nil {
 			t.Errorf("PageSize %d: no error", n)
 		}
 	}
-	for _, n := range []int{0, 1, orderflow.MaxPageSize} {
+	for _, n := range []int{0, 1, maxPageSize} {
 		if _, err := New(c, Options{PageSize: n}); err != nil {
 			t.Errorf("PageSize %d: %v", n, err)
 		}
+	}
+	if _, err := New(c, Options{PageKey: make([]byte, minPageKey-1)}); err == nil {
+		t.Errorf("PageKey of %d bytes: no error", minPageKey-1)
+	}
+	if _, err := New(c, Options{PageKey: make([]byte, minPageKey)}); err != nil {
+		t.Errorf("PageKey of %d bytes: %v", minPageKey, err)
 	}
 }
 
@@ -105,9 +132,11 @@ func TestAnswersWithoutTheServer(t *testing.T) {
 		{"cross-site", alice, crossSite, 403, "another site"},
 		{"unknown status", alice, httptest.NewRequest("GET", "/orders?status=lost", nil), 400, "Unknown status"},
 		{"long reason", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {strings.Repeat("é", 600)}}), 400, "1200 bytes long"},
+		{"long reason kept", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {strings.Repeat("ع", 600)}}), 400, strings.Repeat("ع", 600) + "</textarea>"},
 		{"control character", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {"a\x00b"}}), 400, "must be plain text"},
 		{"huge form", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {strings.Repeat("x", 65<<10)}}), 413, "too large"},
 		{"bad page token", alice, httptest.NewRequest("GET", "/?page=garbage", nil), 400, "start again from the first page"},
+		{"unsigned page token", alice, httptest.NewRequest("GET", "/orders?status=completed&page="+yearOneToken, nil), 400, "start again from the first page"},
 		{"no such page", alice, httptest.NewRequest("GET", "/nope", nil), 404, "no such page"},
 		{"GET of a decision", alice, httptest.NewRequest("GET", "/orders/ORD-1/approve", nil), 404, "no such page"},
 	} {
@@ -201,34 +230,75 @@ func TestRootAndPaths(t *testing.T) {
 	}
 }
 
+// yearOneToken is a page token of the oldest-first listing edited to start
+// at year 1: {"s":"awaiting_approval","t":"0001-01-01T00:00:01Z"}.
+var yearOneToken = "eyJzIjoiYXdhaXRpbmdfYXBwcm92YWwiLCJ0IjoiMDAwMS0wMS0wMVQwMDowMDowMVoifQ"
+
+func TestPageTokensAreSigned(t *testing.T) {
+	s := newTokenSigner(nil)
+	signed := s.sign(yearOneToken)
+	if got, ok := s.open(signed); !ok || got != yearOneToken {
+		t.Fatalf("open(sign(token)) = %q, %v", got, ok)
+	}
+	if got, ok := s.open(""); !ok || got != "" {
+		t.Errorf(`open("") = %q, %v; want "", true`, got, ok)
+	}
+	other := newTokenSigner(nil)
+	for _, bad := range []string{yearOneToken, yearOneToken + ".", "." + signed, other.sign(yearOneToken),
+		signed[:len(signed)-1], strings.Replace(signed, "eyJ", "eyK", 1)} {
+		if _, ok := s.open(bad); ok {
+			t.Errorf("open(%q) accepted a token this signer did not sign", bad)
+		}
+	}
+	// Replicas that share a key accept each other's links.
+	key := bytes.Repeat([]byte{7}, minPageKey)
+	if _, ok := newTokenSigner(key).open(newTokenSigner(key).sign(yearOneToken)); !ok {
+		t.Errorf("a token signed with a shared key is refused")
+	}
+}
+
+// An edited page link costs the order service nothing: it is refused
+// before any call, at once, where the offline client would take its
+// CallTimeout and answer 502.
+func TestEditedPageLinkIsRefusedUpFront(t *testing.T) {
+	var log bytes.Buffer
+	for _, target := range []string{"/?page=" + yearOneToken, "/?page=" + newTokenSigner(nil).sign(yearOneToken)} {
+		log.Reset()
+		resp := serve(t, Options{}, httptest.NewRequest("GET", target, nil), &log)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(log.String(), "not signed by this inbox") {
+			t.Errorf("GET %s: status %d, log:\n%s\nwant 400, refused as not signed", target, resp.StatusCode, log.String())
+		}
+	}
+}
+
 func TestRefusalNotice(t *testing.T) {
 	for _, c := range []struct {
-		st   orderflow.OrderResult
+		st   orderState
 		want string
 	}{
-		{orderflow.OrderResult{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice", Reason: "ok"}},
+		{orderState{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice", Reason: "ok"}},
 			"Not decided: this order was already approved by alice (reason: ok)."},
-		{orderflow.OrderResult{Status: orderflow.StatusRejected, Approval: orderflow.Approval{Status: orderflow.ApprovalRejected}},
+		{orderState{Status: orderflow.StatusRejected, Approval: orderflow.Approval{Status: orderflow.ApprovalRejected}},
 			"Not decided: this order was already rejected."},
-		{orderflow.OrderResult{Status: orderflow.StatusTimedOut, Approval: orderflow.Approval{Status: orderflow.ApprovalTimedOut}},
+		{orderState{Status: orderflow.StatusTimedOut, Approval: orderflow.Approval{Status: orderflow.ApprovalTimedOut}},
 			"Not decided: the approval timed out."},
-		{orderflow.OrderResult{Status: orderflow.StatusCancelled, CancelReason: "changed mind",
+		{orderState{Status: orderflow.StatusCancelled, CancelReason: "changed mind",
 			Approval: orderflow.Approval{Status: orderflow.ApprovalRejected, Reason: "order cancelled while awaiting approval"}},
 			"Not decided: the order was cancelled."},
-		{orderflow.OrderResult{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalNotRequired}},
+		{orderState{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalNotRequired}},
 			"Not decided: this order needs no approval."},
-		{orderflow.OrderResult{Status: orderflow.StatusRunning, Approval: orderflow.Approval{Status: orderflow.ApprovalPending}},
+		{orderState{Status: orderflow.StatusRunning, Approval: orderflow.Approval{Status: orderflow.ApprovalPending}},
 			"Not decided: the order is no longer awaiting a decision. Reload the page to see where it stands."},
 	} {
-		if got := refusalNotice(&c.st); got.Kind != "error" || got.Text != c.want {
+		if got := refusalNotice(&c.st); got.Kind != "error" || got.Text() != c.want {
 			t.Errorf("refusalNotice(%+v) = %+v, want %q", c.st, got, c.want)
 		}
 	}
 }
 
 func TestDecidedNoticeNeedsTheOrdersWord(t *testing.T) {
-	approved := &orderflow.OrderResult{Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice"}}
-	if n := decidedNotice(approved, orderflow.ApprovalApproved); n == nil || n.Text != "Decision recorded: this order was approved by alice." {
+	approved := &orderState{Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice"}}
+	if n := decidedNotice(approved, orderflow.ApprovalApproved); n == nil || n.Text() != "Decision recorded: this order was approved by alice." {
 		t.Errorf("decidedNotice(approved, approved) = %+v", n)
 	}
 	for _, claimed := range []orderflow.ApprovalStatus{orderflow.ApprovalRejected, "", "<b>approved</b>"} {
@@ -236,7 +306,7 @@ func TestDecidedNoticeNeedsTheOrdersWord(t *testing.T) {
 			t.Errorf("decidedNotice(approved, %q) = %+v, want none", claimed, n)
 		}
 	}
-	pending := &orderflow.OrderResult{Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}
+	pending := &orderState{Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}
 	if n := decidedNotice(pending, orderflow.ApprovalApproved); n != nil {
 		t.Errorf("a pending order confirms an approval: %+v", n)
 	}
@@ -249,7 +319,7 @@ func render(t *testing.T, name string, p page) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &handler{pages: pages, log: slog.New(slog.DiscardHandler)}
+	h := &handler{pages: pages, log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
 	rec := httptest.NewRecorder()
 	h.render(rec, 200, name, p)
 	return rec.Code, rec.Body.String()
@@ -262,24 +332,165 @@ func TestTemplatesEscapeAndLink(t *testing.T) {
 		StartedAt: now.Add(-4 * time.Minute), ApprovalDeadline: now.Add(time.Minute)}
 	for _, approver := range []string{"", "<b>alice</b>"} {
 		p := page{Title: "Inbox", Root: "./", Approver: approver, ReadOnly: approver == ""}
-		p.Content = inboxContent{Rows: []awaitingRow{p.awaitingRow(s, now)}, Pages: pagingOf("./", nil, "tok1", "tok2")}
+		p.Content = inboxContent{Rows: []awaitingRow{p.awaitingRow(s, now, "o1")}, Pages: pagingOf("./", nil, true, "tok2")}
 		code, out := render(t, "inbox", p)
 		if code != 200 || strings.Contains(out, "<script") || strings.Contains(out, "<i>") || strings.Contains(out, "<b>") {
 			t.Fatalf("status %d; unescaped markup:\n%s", code, out)
 		}
-		for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", `href="./orders/a%2Fb%3Cx%3E"`, "and 11 more",
+		for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", `href="./orders/a%2Fb%3Cx%3E"`, "and 11 more", "&lt;i&gt;Laptop&lt;/i&gt;",
 			"$1899.97", ">4m00s<", ">1m00s<", `href="./?page=tok2" rel="next"`, `href="./">First page`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("approver %q: the page lacks %q:\n%s", approver, want, out)
 			}
 		}
 		hasForm := strings.Contains(out, `action="./orders/a%2Fb%3Cx%3E/approve"`) &&
-			strings.Contains(out, `formaction="./orders/a%2Fb%3Cx%3E/reject"`) && strings.Contains(out, `maxlength="1024"`)
+			strings.Contains(out, `formaction="./orders/a%2Fb%3Cx%3E/reject"`) && strings.Contains(out, `data-max-bytes="1024"`)
 		if hasForm != (approver != "") {
 			t.Errorf("approver %q: decision form shown = %v", approver, hasForm)
 		}
 		if readOnly := strings.Contains(out, "Read-only view"); readOnly != (approver == "") {
 			t.Errorf("approver %q: read-only shown = %v", approver, readOnly)
+		}
+	}
+}
+
+// testWriter writes to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// rlo is RIGHT-TO-LEFT OVERRIDE, which shows "evorppa" as "approve" and,
+// left open, reverses the text after it.
+const rlo = "\u202e"
+
+// Every piece of user text on the pages is isolated, so that it cannot
+// reorder the inbox's own words around it.
+func TestUserTextIsIsolated(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	id := "ORD-" + rlo + "1"
+	s := orderflow.OrderSummary{OrderID: id, CustomerName: rlo + "evorppa", Total: orderflow.USD(189997),
+		ItemCount: 1, Items: []orderflow.SummaryItem{{ProductID: "P-" + rlo, ProductName: "حاسوب " + rlo, Quantity: 1}},
+		StartedAt: now.Add(-time.Minute), ApprovalDeadline: now.Add(time.Minute)}
+	p := page{Title: "Waiting for approval", Root: "./", Approver: "مدير" + rlo}
+	p.Content = inboxContent{Waiting: 1, Rows: []awaitingRow{p.awaitingRow(s, now, "o1")}}
+	p.Notice = refusalNotice(&orderState{Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "bob" + rlo, Reason: rlo + "evorppa"}})
+	_, out := render(t, "inbox", p)
+	for _, want := range []string{
+		`<bdi><a href="./orders/ORD-%E2%80%AE1">ORD-` + rlo + `1</a></bdi>`,
+		`<bdi>` + rlo + `evorppa</bdi>`,
+		`<bdi>حاسوب ` + rlo + `</bdi> <span class="sku">(<bdi>P-` + rlo + `</bdi>)</span>`,
+		`Signed in as <bdi><strong>مدير` + rlo + `</strong></bdi>`,
+		`already approved by <bdi>bob` + rlo + `</bdi> (reason: <bdi>` + rlo + `evorppa</bdi>).`,
+		`for order <bdi>ORD-` + rlo + `1</bdi>`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the page lacks %q:\n%s", want, out)
+		}
+	}
+	// No override outside an isolate: each one the test put in sits in a
+	// bdi (or in an attribute or URL, where it does not show).
+	visible := regexp.MustCompile(`<[^>]*>`).Split(out, -1)
+	shown := strings.Count(strings.Join(visible, ""), rlo)
+	isolated := 0
+	for _, m := range regexp.MustCompile(`(?s)<bdi>(.*?)</bdi>`).FindAllStringSubmatch(out, -1) {
+		isolated += strings.Count(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(m[1], ""), rlo)
+	}
+	if shown != isolated {
+		t.Errorf("%d direction overrides show on the page, %d of them isolated:\n%s", shown, isolated, out)
+	}
+}
+
+// Each decision control's accessible name names its order, and the reason
+// box agrees with the order service on the limit: bytes, not characters,
+// and no maxlength, which cuts a paste short without a word.
+func TestDecisionFormNamesItsOrder(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p := page{Title: "Waiting for approval", Root: "./", Approver: "alice", Script: true}
+	var rows []awaitingRow
+	for i, id := range []string{"ORD-1", "ORD-2"} {
+		rows = append(rows, p.awaitingRow(orderflow.OrderSummary{OrderID: id, StartedAt: now}, now, "o"+string(rune('1'+i))))
+	}
+	p.Content = inboxContent{Waiting: 2, Rows: rows}
+	_, out := render(t, "inbox", p)
+	for _, id := range []string{"ORD-1", "ORD-2"} {
+		for _, want := range []string{
+			`Reason<span class="vh"> for order <bdi>` + id + `</bdi></span>`,
+			`Approve<span class="vh"> order <bdi>` + id + `</bdi></span>`,
+			`Reject<span class="vh"> order <bdi>` + id + `</bdi></span>`,
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the page lacks %q:\n%s", want, out)
+			}
+		}
+	}
+	for _, want := range []string{`<label for="o1-reason">`, `<textarea id="o1-reason"`, `<label for="o2-reason">`, `<textarea id="o2-reason"`,
+		`data-max-bytes="1024"`, `aria-describedby="o1-limit o1-count"`, `<script>` + reasonScript + `</script>`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the page lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "maxlength") {
+		t.Errorf("a reason box has a maxlength, which cuts pastes short silently:\n%s", out)
+	}
+}
+
+// The inline script runs under the Content-Security-Policy by its hash,
+// and no other script does.
+func TestPolicyAllowsTheReasonCounterOnly(t *testing.T) {
+	if want := "script-src '" + scriptHash(reasonScript) + "'"; !strings.Contains(contentSecurityPolicy, want) ||
+		strings.Contains(contentSecurityPolicy, "unsafe") {
+		t.Errorf("Content-Security-Policy %q does not allow the reason counter by its hash alone", contentSecurityPolicy)
+	}
+	if strings.Contains(reasonScript, "</") {
+		t.Errorf("the reason counter contains \"</\", which would end its script element")
+	}
+}
+
+// A refused reason comes back in the order's form, with what is wrong.
+func TestRefusedReasonComesBack(t *testing.T) {
+	reason := strings.Repeat("ع", 600) + "\nسطر"
+	p := page{Root: "../../", Approver: "alice", Notice: &notice{Kind: "error", Parts: reasonProblem(reason)}}
+	f := p.decisionForm("ORD-1", "decide")
+	f.Reason, f.Problem = reason, p.Notice.Text()
+	p.Content = orderContent{R: &orderState{OrderID: "ORD-1", Status: orderflow.StatusRunning,
+		Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}, Status: orderflow.StatusAwaitingApproval, Form: f}
+	_, out := render(t, "order", p)
+	for _, want := range []string{
+		`role="alert">Not sent: the reason is 1207 bytes long; the limit is 1024. It has 604 characters`,
+		`Shorten it by 183 bytes`,
+		`aria-invalid="true" autofocus>` + reason + `</textarea>`,
+		`class="count over">Too long by 183 bytes`,
+		`Waiting for approval`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the page lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestStatusWordsAreForPeople(t *testing.T) {
+	for _, s := range statuses[1:] {
+		if w := statusWord(s); strings.Contains(w, "_") || w == string(s) {
+			t.Errorf("statusWord(%q) = %q", s, w)
+		}
+	}
+	for _, a := range []orderflow.ApprovalStatus{orderflow.ApprovalNotRequired, orderflow.ApprovalPending,
+		orderflow.ApprovalApproved, orderflow.ApprovalRejected, orderflow.ApprovalTimedOut} {
+		if w := approvalWord(a); strings.Contains(w, "_") || w == string(a) {
+			t.Errorf("approvalWord(%q) = %q", a, w)
+		}
+	}
+	running := &orderState{Status: orderflow.StatusRunning, Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}
+	if got := statusWord(shownStatus(running)); got != "Waiting for approval" {
+		t.Errorf("a running order that waits for a decision shows as %q, want as the list shows it", got)
+	}
+	for n, want := range map[int64]string{0: "0", 999: "999", 1024: "1,024", 1234567: "1,234,567", -1024: "-1,024"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

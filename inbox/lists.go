@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,7 +21,7 @@ var statuses = []orderflow.Status{"", orderflow.StatusAwaitingApproval, orderflo
 type awaitingRow struct {
 	ID, Href        string
 	Customer, Total string
-	Items           []string
+	Items           []item
 	More            int
 	Started         *stamp
 	Waiting         string
@@ -46,46 +47,63 @@ type inboxContent struct {
 
 // inbox serves GET /: the orders awaiting approval, oldest first.
 func (h *handler) inbox(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.begin(w, r, "Orders awaiting approval")
+	p, ok := h.begin(w, r, "Waiting for approval", "inbox")
 	if !ok {
 		return
 	}
-	token := r.FormValue("page")
-	res, err := h.c.ListOrders(r.Context(), orderflow.ListOptions{
-		Status: orderflow.StatusAwaitingApproval, PageSize: h.opts.PageSize, PageToken: token})
+	token, ok := h.pageToken(w, r)
+	if !ok {
+		return
+	}
+	res, err := h.svc.list(r.Context(), orderflow.StatusAwaitingApproval, h.opts.PageSize, token)
 	if err != nil {
 		h.listFailed(w, r, err, token)
 		return
 	}
 	now := h.opts.Now()
-	c := inboxContent{Pages: pagingOf(p.Root, nil, token, res.NextPageToken)}
-	if c.Waiting, err = h.c.CountOrders(r.Context(), orderflow.StatusAwaitingApproval); err != nil {
-		h.log.Warn("inbox: count of waiting orders failed", "error", err)
+	c := inboxContent{Pages: pagingOf(p.Root, nil, token != "", h.tokens.sign(res.NextPageToken))}
+	if c.Waiting, err = h.svc.count(r.Context(), orderflow.StatusAwaitingApproval); err != nil {
+		h.logFailure(r, slog.LevelWarn, "inbox: count of waiting orders failed", "error", err)
 		c.Waiting = -1
 	}
-	for _, s := range res.Orders {
-		c.Rows = append(c.Rows, p.awaitingRow(s, now))
+	for i, s := range res.Orders {
+		c.Rows = append(c.Rows, p.awaitingRow(s, now, "o"+strconv.Itoa(i+1)))
 	}
 	p.Content = c
+	p.Script = p.Approver != "" && len(c.Rows) > 0
 	h.render(w, http.StatusOK, "inbox", p)
 }
 
-func (p page) awaitingRow(s orderflow.OrderSummary, now time.Time) awaitingRow {
+// awaitingRow is the row of s; key makes its form's element IDs unique.
+func (p page) awaitingRow(s orderflow.OrderSummary, now time.Time, key string) awaitingRow {
 	row := awaitingRow{
 		ID: s.OrderID, Href: orderLink(p.Root, s.OrderID, "", nil),
 		Customer: s.CustomerName, Total: money(s.Total),
 		Started: stampOf(s.StartedAt), Waiting: duration(s.Waiting(now)),
 		TimeLeft: timeLeft(s, now), Deadline: stampOf(s.ApprovalDeadline),
-		Form: p.decisionForm(s.OrderID),
+		Form: p.decisionForm(s.OrderID, key),
 	}
 	row.Overdue = row.TimeLeft == "overdue"
-	row.Items, row.More = itemLines(s)
+	row.Items, row.More = itemsOf(s)
 	return row
 }
 
+// pageToken returns the listing's page token that the request's page
+// parameter carries, signed by this inbox. When it returns false the
+// parameter was not one the inbox made, and the request was answered.
+func (h *handler) pageToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+	token, ok := h.tokens.open(r.FormValue("page"))
+	if !ok {
+		h.log.Warn("inbox: list orders: page link not signed by this inbox", "path", r.URL.Path)
+		h.fail(w, r, http.StatusBadRequest, errorNotice("This link to a page of orders is not valid (old or edited): start again from the first page."))
+	}
+	return token, ok
+}
+
 // pagingOf returns the links of a listing at path, whose other query
-// parameters are fixed, on the page of token.
-func pagingOf(path string, fixed url.Values, token, next string) paging {
+// parameters are fixed, on a page after the first (paged) or not, whose
+// next page is at the signed token next.
+func pagingOf(path string, fixed url.Values, paged bool, next string) paging {
 	link := func(tok string) string {
 		q := url.Values{}
 		for k, v := range fixed {
@@ -103,26 +121,25 @@ func pagingOf(path string, fixed url.Values, token, next string) paging {
 	if next != "" {
 		pg.Next = link(next)
 	}
-	if token != "" {
+	if paged {
 		pg.First = link("")
 	}
 	return pg
 }
 
-// listFailed answers a listing that failed. ListOrders does not tell a bad
-// page token from a failed call, so the message covers both.
+// listFailed answers a listing that failed.
 func (h *handler) listFailed(w http.ResponseWriter, r *http.Request, err error, token string) {
 	if errors.Is(err, orderflow.ErrInvalidListOptions) {
 		h.log.Warn("inbox: list orders: bad request", "path", r.URL.Path, "error", err)
-		h.fail(w, r, http.StatusBadRequest, "This link to a page of orders is not valid (old or edited): start again from the first page.")
+		h.fail(w, r, http.StatusBadRequest, errorNotice("This link to a page of orders is not valid (old or edited): start again from the first page."))
 		return
 	}
-	h.log.Error("inbox: list orders", "path", r.URL.Path, "error", err)
+	h.logFailure(r, slog.LevelError, "inbox: list orders", "path", r.URL.Path, "error", err)
 	msg := "Could not reach the order service. Try again in a moment."
 	if token != "" {
 		msg = "Could not list this page of orders. Try again in a moment, or start again from the first page."
 	}
-	h.fail(w, r, http.StatusBadGateway, msg)
+	h.fail(w, r, http.StatusBadGateway, errorNotice(msg))
 }
 
 // orderRow is a row of the all-orders listing.
@@ -140,8 +157,9 @@ type ordersContent struct {
 	Pages    paging
 }
 
+// statusChoice is a link of the status filter.
 type statusChoice struct {
-	Value    orderflow.Status
+	Href     string
 	Label    string
 	Selected bool
 }
@@ -149,7 +167,7 @@ type statusChoice struct {
 // orders serves GET /orders?status=…&page=…: all orders, or those under
 // one status.
 func (h *handler) orders(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.begin(w, r, "All orders")
+	p, ok := h.begin(w, r, "All orders", "orders")
 	if !ok {
 		return
 	}
@@ -158,12 +176,15 @@ func (h *handler) orders(w http.ResponseWriter, r *http.Request) {
 		status = ""
 	}
 	if !slices.Contains(statuses, status) {
-		h.fail(w, r, http.StatusBadRequest, "Unknown status "+strconv.Quote(string(status))+
-			": choose one of awaiting_approval, running, completed, rejected, timed_out, cancelled, failed, needs_attention, or all.")
+		h.fail(w, r, http.StatusBadRequest, errorNotice("Unknown status ", user(strconv.Quote(string(status))),
+			": choose one of awaiting_approval, running, completed, rejected, timed_out, cancelled, failed, needs_attention, or all."))
 		return
 	}
-	token := r.FormValue("page")
-	res, err := h.c.ListOrders(r.Context(), orderflow.ListOptions{Status: status, PageSize: h.opts.PageSize, PageToken: token})
+	token, ok := h.pageToken(w, r)
+	if !ok {
+		return
+	}
+	res, err := h.svc.list(r.Context(), status, h.opts.PageSize, token)
 	if err != nil {
 		h.listFailed(w, r, err, token)
 		return
@@ -171,11 +192,15 @@ func (h *handler) orders(w http.ResponseWriter, r *http.Request) {
 	fixed := url.Values{}
 	if status != "" {
 		fixed.Set("status", string(status))
-		p.Title = "Orders: " + string(status)
+		p.Title = "Orders: " + statusWord(status)
 	}
-	c := ordersContent{Status: status, Pages: pagingOf(p.Root+"orders", fixed, token, res.NextPageToken)}
+	c := ordersContent{Status: status, Pages: pagingOf(p.Root+"orders", fixed, token != "", h.tokens.sign(res.NextPageToken))}
 	for _, s := range statuses {
-		c.Statuses = append(c.Statuses, statusChoice{Value: s, Label: statusLabel(s), Selected: s == status})
+		href := p.Root + "orders"
+		if s != "" {
+			href += "?status=" + url.QueryEscape(string(s))
+		}
+		c.Statuses = append(c.Statuses, statusChoice{Href: href, Label: statusLabel(s), Selected: s == status})
 	}
 	for _, s := range res.Orders {
 		c.Rows = append(c.Rows, orderRow{ID: s.OrderID, Href: orderLink(p.Root, s.OrderID, "", nil),
@@ -189,7 +214,7 @@ func (h *handler) orders(w http.ResponseWriter, r *http.Request) {
 // statusLabel names a status in the filter.
 func statusLabel(s orderflow.Status) string {
 	if s == "" {
-		return "all"
+		return "All"
 	}
-	return string(s)
+	return statusWord(s)
 }

@@ -120,7 +120,7 @@ func TestOrderIDsRoundTripThroughURLs(t *testing.T) {
 
 			// The order page's decision form, as rendered for that page.
 			pageReq := httptest.NewRequest("GET", strings.TrimPrefix(orderPage.RequestURI(), "/inbox"), nil)
-			form := page{Root: rootOf(pageReq), Approver: "alice"}.decisionForm(id)
+			form := page{Root: rootOf(pageReq), Approver: "alice"}.decisionForm(id, "decide")
 			for _, action := range []string{form.Approve, form.Reject} {
 				target := resolve(orderPage, action)
 				if !strings.HasPrefix(target.EscapedPath(), "/inbox/order") {

@@ -8,8 +8,9 @@
 //
 // The reason is the remaining arguments joined by spaces; it defaults to
 // "Approved by manager" or "Rejected by manager". After the decision took,
-// Approve prints the "ORDER APPROVED" (or "ORDER REJECTED") block, waits up
-// to -wait for the order to end and prints its final status and message.
+// Approve prints the "ORDER APPROVED" (or "ORDER REJECTED") block, waits for
+// the order to end (or at most -wait, when given) and prints its final
+// status and message. Interrupting the wait leaves the order running.
 //
 // The decision is checked by the workflow itself, atomically: when the order
 // is not awaiting approval (it needs none, was already decided, timed out or
@@ -20,7 +21,7 @@
 //
 //	-address host:port  Temporal server (default $TEMPORAL_ADDRESS, else localhost:7233)
 //	-namespace name     Temporal namespace (default $TEMPORAL_NAMESPACE, else "default")
-//	-wait d             how long to wait for the order to end (default 30s)
+//	-wait d             wait at most d for the order to end (default 0: until it ends)
 //	-v                  log the Temporal SDK at DEBUG level (default: warnings only)
 package main
 
@@ -55,7 +56,10 @@ func usage() {
 func run() error {
 	var cf conn.Flags
 	cf.Register(flag.CommandLine)
-	wait := flag.Duration("wait", 30*time.Second, "how long to wait for the order to end")
+	// No budget by default: how long the rest of an order takes depends on
+	// its providers and the machine, not on this program; Ctrl-C stops
+	// waiting.
+	wait := flag.Duration("wait", 0, "wait at most this long for the order to end (0: until it ends)")
 	flag.Usage = usage
 	flag.Parse()
 
@@ -78,7 +82,11 @@ func run() error {
 		return err
 	}
 	defer tc.Close()
-	orders, err := orderflow.NewClient(tc, nil)
+	// A decision waits for a worker to run a workflow task: milliseconds on
+	// an idle machine, seconds on a loaded one. The library's default call
+	// budget (10 s) is sized for services; a person waits longer, and still
+	// learns in a minute that no worker is polling.
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{CallTimeout: time.Minute})
 	if err != nil {
 		return err
 	}
@@ -93,7 +101,10 @@ func run() error {
 	}
 	scenario.PrintDecision(os.Stdout, orderID, approval)
 
-	waitCtx, cancel := context.WithTimeout(ctx, *wait)
+	waitCtx, cancel := context.WithCancel(ctx)
+	if *wait > 0 {
+		waitCtx, cancel = context.WithTimeout(ctx, *wait)
+	}
 	defer cancel()
 	res, err := orders.Result(waitCtx, orderID)
 	switch {

@@ -72,7 +72,8 @@
 //	-business r      share of orders with a business failure (0.15)
 //	-refuse r        share of orders whose refund or release is refused (0.03)
 //	-seed n          replay a run (default: from the clock; always printed)
-//	-wait d          how long after the last start every order must have ended (3m)
+//	-wait d          how long after the last start every order must have ended
+//	                 (default: until a minute before go test's -timeout)
 //	-print-orders    print every order: plan, calls, outcome
 //	-dump dir        write the event histories of orders with violations to dir
 //	-verbose         show the SDK's, the worker's and the server's logs

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 )
 
 // The run's flags; see the package documentation.
@@ -21,7 +23,7 @@ var (
 	flagBusiness    = flag.Float64("business", 0.15, "share of orders with a business failure (declined, out of stock, undeliverable)")
 	flagRefuse      = flag.Float64("refuse", 0.03, "share of orders whose refund or release is refused for good")
 	flagSeed        = flag.Uint64("seed", 0, "seed of the run's random choices (default: from the clock, printed)")
-	flagWait        = flag.Duration("wait", 3*time.Minute, "how long after the last start every order must have ended")
+	flagWait        = flag.Duration("wait", 0, "how long after the last start every order must have ended (default: until shortly before go test's -timeout)")
 	flagVerbose     = flag.Bool("verbose", false, "show the worker's, the server's and the SDK's logs")
 	flagDump        = flag.String("dump", "", "directory to write the event histories of orders with violations to")
 	flagPrint       = flag.Bool("print-orders", false, "print every order: its plan, its calls and how it ended")
@@ -44,6 +46,12 @@ func TestMain(m *testing.M) {
 // every order against the providers' books.
 func TestCrashAndFault(t *testing.T) {
 	cfg := configFromFlags()
+	if cfg.Wait == 0 {
+		// No budget sized for one machine: the orders may take until the
+		// test's deadline, less a minute to settle the books (calls in
+		// flight land within seconds) and report.
+		cfg.Until = testctx.Deadline(t).Add(-time.Minute)
+	}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}

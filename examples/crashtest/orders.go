@@ -64,9 +64,6 @@ type driver struct {
 	// mode) or a low-latency one, by the run's -mode. Decisions and
 	// results go through orders: a Client's options matter at start only.
 	starter func(order orderflow.Order) *orderflow.Client
-	// patience is how long a call is retried while the server does not
-	// answer (it may be restarting).
-	patience time.Duration
 }
 
 // callTimeout bounds one attempt of a Client call. An Update waits for a
@@ -74,8 +71,11 @@ type driver struct {
 const callTimeout = 30 * time.Second
 
 // drive runs one order: it starts it at its time, sends its decisions, and
-// waits for its result until resultsBy.
+// waits for its result until resultsBy. Calls the server does not answer
+// (it, or the worker, is restarting) are retried until resultsBy too.
 func (d *driver) drive(ctx context.Context, o *orderRun, runStart, resultsBy time.Time) {
+	ctx, cancel := context.WithDeadline(ctx, resultsBy)
+	defer cancel()
 	if !sleepUntil(ctx, runStart.Add(o.StartAt)) {
 		o.startErr = ctx.Err()
 		return
@@ -163,14 +163,13 @@ func (d *driver) await(o *orderRun, by time.Time) {
 }
 
 // retry calls fn, each attempt bounded by callTimeout, until the server
-// answers or patience runs out.
+// answers or ctx ends.
 func (d *driver) retry(ctx context.Context, fn func(context.Context) error) error {
-	deadline := time.Now().Add(d.patience)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		err := fn(cctx)
 		cancel()
-		if !unreachable(err) || ctx.Err() != nil || time.Now().After(deadline) {
+		if !unreachable(err) || ctx.Err() != nil {
 			return err
 		}
 		sleepUntil(ctx, time.Now().Add(500*time.Millisecond))

@@ -16,8 +16,11 @@ type config struct {
 	Orders, Kills, ServerKills int
 	Rates                      rates
 	Business, Refuse           float64 // shares of orders
-	Wait                       time.Duration
-	Verbose                    bool
+	// Wait is how long after the last start every order must have ended;
+	// when it is zero, every order must have ended by Until.
+	Wait    time.Duration
+	Until   time.Time
+	Verbose bool
 	// Mode is which mode the orders run in: "default", "low-latency"
 	// (Options.LowLatency: local activities) or "mixed" (every other
 	// order in each).
@@ -32,7 +35,7 @@ func (c config) validate() error {
 		return fmt.Errorf("-kills and -server-kills must not be negative")
 	case c.Business < 0 || c.Business > 1 || c.Refuse < 0 || c.Refuse > 1:
 		return fmt.Errorf("-business and -refuse must be between 0 and 1")
-	case c.Wait <= 0:
+	case c.Wait < 0 || (c.Wait == 0 && c.Until.IsZero()):
 		return fmt.Errorf("-wait must be positive")
 	case c.Mode != "default" && c.Mode != "low-latency" && c.Mode != "mixed":
 		return fmt.Errorf("-mode must be default, low-latency or mixed, got %q", c.Mode)
@@ -48,8 +51,8 @@ const (
 	startEvery      = 150 * time.Millisecond
 	activityTimeout = 2 * time.Second
 	approvalTimeout = 8 * time.Second
-	// patience is how long a Client call is retried while the server does
-	// not answer.
+	// patience is how long a restarted worker process tries to connect to
+	// the server (which may be restarting too).
 	patience = 2 * time.Minute
 	// workerDown is the longest pause before a killed worker restarts.
 	workerDown = time.Second
@@ -151,7 +154,7 @@ func (w *world) run(cfg config) *outcome {
 	for i, p := range plans {
 		lowLatency[p.Order.OrderID] = cfg.Mode == "low-latency" || (cfg.Mode == "mixed" && i%2 == 1)
 	}
-	d := &driver{orders: orders, patience: patience, starter: func(o orderflow.Order) *orderflow.Client {
+	d := &driver{orders: orders, starter: func(o orderflow.Order) *orderflow.Client {
 		if lowLatency[o.OrderID] {
 			return fast
 		}
@@ -164,9 +167,13 @@ func (w *world) run(cfg config) *outcome {
 	var chaosDone sync.WaitGroup
 	w.scheduleKills(chaos, cfg, start, lastStart+approvalTimeout, out, &chaosDone)
 
+	by := cfg.Until
+	if cfg.Wait > 0 {
+		by = start.Add(lastStart + cfg.Wait)
+	}
 	var drivers sync.WaitGroup
 	for _, o := range out.runs {
-		drivers.Go(func() { d.drive(context.Background(), o, start, start.Add(lastStart+cfg.Wait)) })
+		drivers.Go(func() { d.drive(context.Background(), o, start, by) })
 	}
 	drivers.Wait()
 	stopChaos()

@@ -133,11 +133,14 @@ func run() error {
 	}
 	defer srv.Stop()
 
+	// Ctrl-C stops the server whenever it comes, while it starts too.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	address := fmt.Sprintf("%s:%d", o.ip, o.port)
-	if err := awaitReady(address, o.namespace); err != nil {
+	if err := awaitReady(ctx, address, o.namespace); err != nil {
 		return fmt.Errorf("%w (rerun with -v to see the server's log)", err)
 	}
-	if err := registerSearchAttributes(address, o.namespace); err != nil {
+	if err := registerSearchAttributes(ctx, address, o.namespace); err != nil {
 		return err
 	}
 	var ui *webui.Server
@@ -158,8 +161,6 @@ func run() error {
 	}
 	fmt.Println("Press Ctrl-C to stop.")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	fmt.Println("Stopping the Temporal dev server...")
 	return nil
@@ -167,10 +168,10 @@ func run() error {
 
 // registerSearchAttributes registers the search attributes of
 // orderflow.Options.Visibility in namespace, so that orders can be listed
-// by status (a state file from an earlier run has them already).
-func registerSearchAttributes(address, namespace string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// by status (a state file from an earlier run has them already). It waits
+// as long as the server takes, until ctx ends (Ctrl-C): how long a server
+// takes to start depends on the machine.
+func registerSearchAttributes(ctx context.Context, address, namespace string) error {
 	c, err := client.Dial(client.Options{HostPort: address, Namespace: namespace,
 		Logger: conn.NewLogger(io.Discard, slog.LevelError)})
 	if err != nil {
@@ -180,10 +181,9 @@ func registerSearchAttributes(address, namespace string) error {
 	return orderflow.RegisterSearchAttributes(ctx, c, namespace)
 }
 
-// awaitReady waits until a client can connect to address and reach namespace.
-func awaitReady(address, namespace string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// awaitReady waits until a client can connect to address and reach
+// namespace, however long the machine takes, until ctx ends (Ctrl-C).
+func awaitReady(ctx context.Context, address, namespace string) error {
 	for {
 		nc, err := client.NewNamespaceClient(client.Options{HostPort: address,
 			Logger: conn.NewLogger(io.Discard, slog.LevelError)})

@@ -30,8 +30,9 @@
 //	-task-queue name      the orders' task queue (default "order-task-queue")
 //	-latency scale        simulated provider latency, times the Python demo's
 //	                      (payment 2 s, inventory 1.5 s, delivery 1 s, email 0.5 s) (default 0.25)
-//	-address host:port    use this Temporal server instead of an embedded one (also
-//	                      $TEMPORAL_ADDRESS); the program registers the search
+//	-address host:port    use this Temporal server instead of an embedded one (default
+//	                      $TEMPORAL_ADDRESS; without either, the program starts an
+//	                      embedded server); the program registers the search
 //	                      attributes the inbox needs in the namespace first
 //	-namespace name       namespace on that server (default $TEMPORAL_NAMESPACE, else "default")
 //	-v                    log the Temporal SDK at DEBUG level (default: warnings only)
@@ -105,12 +106,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	var c config
 	c.conn.Register(fs)
+	// Without an address this program embeds its own server, rather than
+	// dialing localhost:7233 as the other programs do.
+	fs.Lookup("address").Usage = "use the Temporal server at this host:port instead of starting an embedded one (default $TEMPORAL_ADDRESS; without either, an embedded server)"
+	fs.Lookup("namespace").Usage = "namespace on the -address server (default $TEMPORAL_NAMESPACE, else \"default\"); the embedded server has its own"
 	fs.StringVar(&c.httpAddr, "http", "localhost:8080", "listen address of the inbox")
 	fs.IntVar(&c.waiting, "waiting", 5, "large orders to start that await approval")
 	fs.IntVar(&c.finished, "finished", 3, "small orders to start that complete, plus one large order that is rejected (0: none)")
 	fs.DurationVar(&c.approvalTimeout, "approval-timeout", 30*time.Minute, "how long the demo orders wait for a decision")
 	fs.BoolVar(&c.readOnly, "read-only", false, "serve a read-only inbox: no authentication, no decisions")
-	fs.StringVar(&c.taskQueue, "task-queue", orderflow.DefaultTaskQueue, "task queue of the orders and the worker")
+	fs.StringVar(&c.taskQueue, "task-queue", "order-task-queue", "task queue of the orders and the worker")
 	fs.Float64Var(&c.latency, "latency", 0.25, "simulated provider latency, times the Python demo's; 0 disables it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -243,9 +248,14 @@ var customers = []string{"Bob Johnson", "Carmen Ortiz", "Dmitri Volkov", "Emma S
 
 const xssName = "<script>alert(1)</script>"
 
-// startDemoOrders starts cfg.waiting large orders that await approval, and
-// cfg.finished small ones that complete plus one large one that it rejects,
-// and prints their IDs.
+// startDemoOrders starts cfg.finished small orders that complete and one
+// large one that it rejects, then cfg.waiting large orders that await
+// approval, and prints their IDs.
+//
+// The order to reject goes first, and the program waits for it to await a
+// decision for as long as ctx lasts: started after a thousand others, it
+// would wait behind their first workflow tasks, for however long this
+// machine takes.
 func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config, stdout io.Writer) error {
 	suffix := randomSuffix()
 	n := 0
@@ -253,9 +263,8 @@ func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config,
 		n++
 		return fmt.Sprintf("INBOX-%d%s", n, suffix)
 	}
-	var waiting, completed []string
-	st := &starter{orders: orders, sem: make(chan struct{}, 16)}
-	for i := range cfg.waiting {
+	waiting := make([]orderflow.Order, cfg.waiting)
+	for i := range waiting {
 		o := orderflowtest.LargeOrder(nextID())
 		o.CustomerName = customers[i%len(customers)]
 		if i == min(1, cfg.waiting-1) {
@@ -263,7 +272,20 @@ func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config,
 		}
 		o.CustomerEmail = fmt.Sprintf("customer%d@example.com", i+1)
 		o.Items[1].Quantity += int64(i % 3) // a few different totals
-		waiting = append(waiting, o.OrderID)
+		waiting[i] = o
+	}
+	var completed, rejected []string
+	if cfg.finished > 0 {
+		small, r, err := startFinished(ctx, orders, cfg.finished, nextID)
+		if err != nil {
+			return err
+		}
+		completed, rejected = small, []string{r}
+	}
+	var ids []string
+	st := &starter{orders: orders, sem: make(chan struct{}, 16)}
+	for i, o := range waiting {
+		ids = append(ids, o.OrderID)
 		if i < 10 { // one by one: the inbox lists the first ones in this order
 			if err := orders.Start(ctx, o); err != nil {
 				return err
@@ -275,35 +297,36 @@ func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config,
 	if err := st.wait(); err != nil {
 		return err
 	}
-	if cfg.finished == 0 {
-		printIDs(stdout, "Awaiting approval", waiting)
-		return nil
+	printIDs(stdout, "Awaiting approval", ids)
+	printIDs(stdout, "Small orders (complete by themselves)", completed)
+	printIDs(stdout, "Rejected by demo", rejected)
+	return nil
+}
+
+// startFinished starts n small orders, which complete by themselves, and
+// one large order, which it rejects once the order awaits a decision. It
+// returns their IDs.
+func startFinished(ctx context.Context, orders *orderflow.Client, n int, nextID func() string) (completed []string, rejected string, err error) {
+	r := orderflowtest.LargeOrder(nextID())
+	r.CustomerName = "Hana Kimura"
+	r.CustomerEmail = "hana@example.com"
+	if err := orders.Start(ctx, r); err != nil {
+		return nil, "", err
 	}
-	for range cfg.finished {
+	for range n {
 		o := orderflowtest.SmallOrder(nextID())
 		if err := orders.Start(ctx, o); err != nil {
-			return err
+			return nil, "", err
 		}
 		completed = append(completed, o.OrderID)
 	}
-	rejected := orderflowtest.LargeOrder(nextID())
-	rejected.CustomerName = "Hana Kimura"
-	rejected.CustomerEmail = "hana@example.com"
-	if err := orders.Start(ctx, rejected); err != nil {
-		return err
+	if err := scenario.WaitForApproval(ctx, orders, r.OrderID); err != nil {
+		return nil, "", err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := scenario.WaitForApproval(wctx, orders, rejected.OrderID); err != nil {
-		return err
+	if _, err := orders.RejectAs(ctx, r.OrderID, "demo", "Insufficient credit check"); err != nil {
+		return nil, "", err
 	}
-	if _, err := orders.RejectAs(ctx, rejected.OrderID, "demo", "Insufficient credit check"); err != nil {
-		return err
-	}
-	printIDs(stdout, "Awaiting approval", waiting)
-	printIDs(stdout, "Small orders (complete by themselves)", completed)
-	printIDs(stdout, "Rejected by demo", []string{rejected.OrderID})
-	return nil
+	return completed, r.OrderID, nil
 }
 
 // starter starts orders 16 at a time, so that a thousand take seconds,

@@ -4,10 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/orderflow/orderflow"
-	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 // cancelNatively cancels the order's workflow the way the Temporal CLI and
@@ -39,11 +37,12 @@ func TestNativeCancel(t *testing.T) {
 	})
 	t.Run("during payment", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 1500 * time.Millisecond })
+		e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepPayment)
 		e.cancelNatively(id)
+		held[0].open()
 		res, _ := e.result(id, orderflow.StatusCancelled)
 		// The charge's outcome was unknown when it was cancelled, so it is
 		// refunded by key whether or not it landed.
@@ -54,11 +53,12 @@ func TestNativeCancel(t *testing.T) {
 	})
 	t.Run("during inventory", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Inventory.Latency = 1500 * time.Millisecond })
+		e, held := newEnvHolding(t, nil, orderflow.StepInventory)
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepInventory)
 		e.cancelNatively(id)
+		held[0].open()
 		res, _ := e.result(id, orderflow.StatusCancelled)
 		assertCompensated(t, e, res, id, orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment)
 		if len(e.chargesOf(id)) != 1 || len(e.p.Payment.Refunds()) != 1 {
@@ -70,11 +70,12 @@ func TestNativeCancel(t *testing.T) {
 	})
 	t.Run("after delivery started", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Delivery.Latency = 1500 * time.Millisecond })
+		e, held := newEnvHolding(t, nil, orderflow.StepDelivery)
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepDelivery)
 		e.cancelNatively(id)
+		held[0].open()
 		res, _ := e.result(id, orderflow.StatusCompleted)
 		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "cancel") {
 			t.Errorf("warnings %q; want one noting the late cancel", res.Warnings)
@@ -102,8 +103,9 @@ func (l landsDespiteCancel) Reserve(ctx context.Context, req orderflow.ReserveRe
 // racing it by key.
 func TestCancelWaitsForTheStepInFlight(t *testing.T) {
 	t.Parallel()
-	e := newEnvWithoutWorker(t, nil, func(p *orderflowtest.Providers) { p.Inventory.Latency = 2 * time.Second })
-	e.acts.Inventory = landsDespiteCancel{e.p.Inventory}
+	e := newEnvWithoutWorker(t, nil, nil)
+	held := e.hold(orderflow.StepInventory)
+	e.acts.Inventory = landsDespiteCancel{e.acts.Inventory} // held, then lands
 	e.startWorker()
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
@@ -111,6 +113,7 @@ func TestCancelWaitsForTheStepInFlight(t *testing.T) {
 	if err := e.orders.Cancel(e.ctx, id, "changed my mind"); err != nil {
 		t.Fatalf("Cancel: %v", err)
 	}
+	held.open()
 	res, _ := e.result(id, orderflow.StatusCancelled)
 	assertCompensated(t, e, res, id, orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment)
 	reservations := e.p.Inventory.Reservations()

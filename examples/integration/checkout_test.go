@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/orderflow/orderflow"
-	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 // TestCheckout checks the checkout call on a real server: it answers once
@@ -17,7 +15,7 @@ func TestCheckout(t *testing.T) {
 	t.Parallel()
 	t.Run("paid", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Delivery.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepDelivery)
 		id := e.id("1")
 		res, err := e.orders.Checkout(e.ctx, smallOrder(id))
 		if err != nil || res.Outcome != orderflow.CheckoutPaid || res.Payment == nil {
@@ -30,6 +28,7 @@ func TestCheckout(t *testing.T) {
 		if err != nil || again.Payment == nil || again.Payment.TransactionID != res.Payment.TransactionID {
 			t.Errorf("retried Checkout = %+v, %v; want the first answer %+v", again, err, res.Payment)
 		}
+		held[0].open()
 		e.result(id, orderflow.StatusCompleted)
 		if len(e.chargesOf(id)) != 1 {
 			t.Errorf("charges %+v; want one", e.chargesOf(id))
@@ -94,7 +93,7 @@ func TestCheckout(t *testing.T) {
 	})
 	t.Run("another cart under the same order ID", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Delivery.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepDelivery)
 		id := e.id("1")
 		first, err := e.orders.Checkout(e.ctx, smallOrder(id))
 		if err != nil || first.Outcome != orderflow.CheckoutPaid {
@@ -111,6 +110,7 @@ func TestCheckout(t *testing.T) {
 		if started, err := e.orders.StartIfAbsent(e.ctx, smallOrder(id)); err != nil || started {
 			t.Fatalf("StartIfAbsent of the same cart = %v, %v; want false, nil", started, err)
 		}
+		held[0].open()
 		e.result(id, orderflow.StatusCompleted)
 		if res, err := e.orders.Checkout(e.ctx, other); !errors.Is(err, orderflow.ErrOrderExists) || res != nil {
 			t.Fatalf("Checkout of another cart once the order ended = %+v, %v; want ErrOrderExists", res, err)

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/orderflow/orderflow"
-	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 // TestNewClientValidation checks that NewClient refuses a missing Temporal
@@ -228,10 +227,7 @@ func TestExecuteAndStatusAfterCompletion(t *testing.T) {
 // full-state query.
 func TestStatusWhileRunning(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) {
-		p.Payment.Latency = time.Second
-		p.Inventory.Latency = time.Second
-	})
+	e, held := newEnvHolding(t, nil, orderflow.StepPayment, orderflow.StepInventory)
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
 
@@ -243,6 +239,7 @@ func TestStatusWhileRunning(t *testing.T) {
 	if st.Status != orderflow.StatusRunning || len(st.Done) != 0 || st.Payment != nil || st.Total != orderflow.USD(smallTotal) {
 		t.Errorf("Status during payment = %+v; want running, nothing done", st)
 	}
+	held[0].open()
 
 	e.waitForStep(id, orderflow.StepInventory)
 	st, err = e.orders.State(e.ctx, id)
@@ -253,6 +250,7 @@ func TestStatusWhileRunning(t *testing.T) {
 		st.Payment.Amount != orderflow.USD(smallTotal) {
 		t.Errorf("Status during inventory = %+v; want running with payment done", st)
 	}
+	held[1].open()
 	e.result(id, orderflow.StatusCompleted)
 }
 
@@ -260,7 +258,7 @@ func TestStatusWhileRunning(t *testing.T) {
 // after it ended, without an error and without a second charge.
 func TestStartIfAbsent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 500 * time.Millisecond })
+	e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 	id := e.id("1")
 	order := smallOrder(id)
 	if started, err := e.orders.StartIfAbsent(e.ctx, order); !started || err != nil {
@@ -269,6 +267,7 @@ func TestStartIfAbsent(t *testing.T) {
 	if started, err := e.orders.StartIfAbsent(e.ctx, order); started || err != nil {
 		t.Fatalf("StartIfAbsent while running = %v, %v; want false, nil", started, err)
 	}
+	held[0].open()
 	e.result(id, orderflow.StatusCompleted)
 	if started, err := e.orders.StartIfAbsent(e.ctx, order); started || err != nil {
 		t.Fatalf("StartIfAbsent after completion = %v, %v; want false, nil", started, err)
@@ -410,13 +409,14 @@ func TestClientCancel(t *testing.T) {
 	})
 	t.Run("during inventory", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Inventory.Latency = 1500 * time.Millisecond })
+		e, held := newEnvHolding(t, nil, orderflow.StepInventory)
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepInventory)
 		if err := e.orders.Cancel(e.ctx, id, "fraud suspected"); err != nil {
 			t.Fatalf("Cancel: %v", err)
 		}
+		held[0].open()
 		res, _ := e.result(id, orderflow.StatusCancelled)
 		assertCompensated(t, e, res, id, orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment)
 		if len(e.p.Delivery.Calls()) != 0 {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 )
 
 // xorCodec stands in for an encryption codec: it wraps each payload, XORed,
@@ -66,9 +66,7 @@ func (xorCodec) Decode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
 func TestListingDecodesMemosWithTheClientsCodec(t *testing.T) {
 	t.Parallel()
 	ns, plain := newNamespace(t, "codec")
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	if err := orderflow.RegisterSearchAttributes(ctx, plain, ns); err != nil {
+	if err := orderflow.RegisterSearchAttributes(testctx.Context(t), plain, ns); err != nil {
 		t.Fatalf("RegisterSearchAttributes: %v", err)
 	}
 	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), xorCodec{})

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/scenario"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -58,7 +58,9 @@ func TestFiftyConcurrentOrders(t *testing.T) {
 				return
 			}
 			if p.decide != "" {
-				if err := waitForPending(e, id); err != nil {
+				// From the order's history: querying 23 orders every few
+				// milliseconds would load the very worker that runs them.
+				if err := scenario.AwaitApproval(e.ctx, e.tc, id); err != nil {
 					errs[i] = err
 					return
 				}
@@ -192,22 +194,6 @@ func TestIdempotencyKeys(t *testing.T) {
 	}
 }
 
-// waitForPending polls until the order awaits approval. Unlike
-// env.waitForApproval it does not fail the test, so goroutines may call it.
-func waitForPending(e *env, id string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		s, err := e.orders.ApprovalStatus(e.ctx, id)
-		if err == nil && s == orderflow.ApprovalPending {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("order %s never awaited approval: status %q, %v", id, s, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestDecisionInFirstWorkflowTask sends a decision right after Start, before
 // any worker has run the order, so that the Update reaches the workflow with
 // its first task. The decision must count exactly as a later one would.
@@ -217,6 +203,7 @@ func TestDecisionInFirstWorkflowTask(t *testing.T) {
 		t.Run(decision, func(t *testing.T) {
 			t.Parallel()
 			e := newEnvWithoutWorker(t, nil, nil)
+			watch := e.watchUpdates()
 			id := e.id("1")
 			e.mustStart(largeOrder(id))
 			done := make(chan error, 1)
@@ -232,7 +219,10 @@ func TestDecisionInFirstWorkflowTask(t *testing.T) {
 				}
 				done <- err
 			}()
-			time.Sleep(300 * time.Millisecond) // let the Update reach the server first
+			// The Update reaches the server first.
+			if err := watch.AwaitAdmitted(e.ctx, 1); err != nil {
+				t.Fatal(err)
+			}
 			e.startWorker()
 			if err := <-done; err != nil {
 				t.Fatalf("%s right after Start: %v", decision, err)

@@ -106,7 +106,7 @@ func TestWorkflowRejectsInvalidInput(t *testing.T) {
 // TestErrOrderExists starts an order twice while it runs and after it ended.
 func TestErrOrderExists(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 500 * time.Millisecond })
+	e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 	id := e.id("1")
 	order := smallOrder(id)
 	e.mustStart(order)
@@ -117,6 +117,7 @@ func TestErrOrderExists(t *testing.T) {
 	if res, err := e.orders.Execute(e.ctx, other); res != nil || !errors.Is(err, orderflow.ErrOrderExists) {
 		t.Errorf("Execute with a running order's ID = %+v, %v; want ErrOrderExists", res, err)
 	}
+	held[0].open()
 	e.result(id, orderflow.StatusCompleted)
 	if err := e.orders.Start(e.ctx, order); !errors.Is(err, orderflow.ErrOrderExists) {
 		t.Errorf("Start after completion: %v, want ErrOrderExists", err)
@@ -157,7 +158,7 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 	t.Parallel()
 	t.Run("small order", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepPayment) // running, so the validator answers
@@ -167,6 +168,7 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 		if _, err := e.orders.Reject(e.ctx, id, "no"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 			t.Errorf("Reject of a small order: %v, want ErrNotAwaitingApproval", err)
 		}
+		held[0].open()
 		res, _ := e.result(id, orderflow.StatusCompleted)
 		if res.Approval.Status != orderflow.ApprovalNotRequired || e.charged(id) != smallTotal {
 			t.Errorf("approval %+v, charged %d; want not_required and charged", res.Approval, e.charged(id))
@@ -174,7 +176,7 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 	})
 	t.Run("approve twice", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 		id := e.id("1")
 		e.mustStart(largeOrder(id))
 		e.waitForApproval(id, orderflow.ApprovalPending)
@@ -187,6 +189,7 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 		if _, err := e.orders.Reject(e.ctx, id, "changed my mind"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 			t.Errorf("Reject after approval: %v, want ErrNotAwaitingApproval", err)
 		}
+		held[0].open()
 		res, _ := e.result(id, orderflow.StatusCompleted)
 		if res.Approval.Reason != "first" || e.charged(id) != largeTotal || len(e.chargesOf(id)) != 1 {
 			t.Errorf("approval %+v, charged %d; want the first decision and one charge", res.Approval, e.charged(id))
@@ -231,13 +234,14 @@ func TestErrNotAwaitingApproval(t *testing.T) {
 // the order completed.
 func TestErrTooLateToCancel(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Delivery.Latency = 1500 * time.Millisecond })
+	e, held := newEnvHolding(t, nil, orderflow.StepDelivery)
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
 	e.waitForStep(id, orderflow.StepDelivery)
 	if err := e.orders.Cancel(e.ctx, id, "too late"); !errors.Is(err, orderflow.ErrTooLateToCancel) {
 		t.Errorf("Cancel during delivery: %v, want ErrTooLateToCancel", err)
 	}
+	held[0].open()
 	res, _ := e.result(id, orderflow.StatusCompleted)
 	if e.charged(id) != smallTotal || len(res.Compensations) != 0 || res.Delivery == nil {
 		t.Errorf("result %+v, charged %d; want completed and charged, nothing undone", res, e.charged(id))
@@ -254,7 +258,7 @@ func TestErrTooLateToCancel(t *testing.T) {
 // being carried out (the payment call holds the order).
 func TestErrAlreadyCancelled(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 1500 * time.Millisecond })
+	e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
 	e.waitForStep(id, orderflow.StepPayment)
@@ -264,6 +268,7 @@ func TestErrAlreadyCancelled(t *testing.T) {
 	if err := e.orders.Cancel(e.ctx, id, "second"); !errors.Is(err, orderflow.ErrAlreadyCancelled) {
 		t.Errorf("second Cancel: %v, want ErrAlreadyCancelled", err)
 	}
+	held[0].open()
 	res, _ := e.result(id, orderflow.StatusCancelled)
 	if res.CancelReason != "first" {
 		t.Errorf("cancel reason %q, want the first one", res.CancelReason)

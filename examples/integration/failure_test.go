@@ -10,6 +10,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -49,23 +50,59 @@ func pendingWithoutWorker(t *testing.T, opts *orderflow.Options) (*env, string) 
 // waitForTimerFired waits until the order's approval timer fired in history.
 func (e *env) waitForTimerFired(id string) {
 	e.t.Helper()
-	e.waitFor("the approval timer to fire", 30*time.Second, func() (bool, error) {
+	e.waitFor("the approval timer to fire", func() (bool, error) {
 		return countEvents(e.history(id), enumspb.EVENT_TYPE_TIMER_FIRED) == 1, nil
 	})
 }
 
 func TestSignalBeforeTimerInOneTaskWins(t *testing.T) {
 	t.Parallel()
-	e, id := pendingWithoutWorker(t, &orderflow.Options{ApprovalTimeout: 2 * time.Second})
-	if err := e.tc.SignalWorkflow(e.ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "in time"); err != nil {
-		t.Fatal(err)
+	e := newEnv(t, nil, nil)
+	// The signal must be in history before the timer fires, while no worker
+	// runs: the worker is stopped and the signal sent within the approval
+	// timeout. A machine too slow for that timeout gets the order again
+	// with twice the timeout, rather than a failure.
+	for attempt, timeout := 1, 2*time.Second; ; attempt, timeout = attempt+1, 2*timeout {
+		opts := e.orders.Options()
+		opts.ApprovalTimeout = timeout
+		orders, err := orderflow.NewClient(e.tc, &opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := e.id(fmt.Sprint(attempt))
+		if err := orders.Start(e.ctx, largeOrder(id)); err != nil {
+			t.Fatal(err)
+		}
+		e.waitForApproval(id, orderflow.ApprovalPending)
+		e.stopWorker()
+		if err := e.tc.SignalWorkflow(e.ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "in time"); err != nil {
+			t.Fatal(err)
+		}
+		e.waitForTimerFired(id)
+		e.resumeWorker()
+		events := e.history(id)
+		if firstOf(events, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, enumspb.EVENT_TYPE_TIMER_FIRED) == enumspb.EVENT_TYPE_TIMER_FIRED {
+			t.Logf("the %v approval timer fired before the signal was sent; again with %v", timeout, 2*timeout)
+			e.result(id, orderflow.StatusTimedOut)
+			continue
+		}
+		res, _ := e.result(id, orderflow.StatusCompleted)
+		if res.Approval.Reason != "in time" {
+			t.Errorf("approval %+v, want the signal's", res.Approval)
+		}
+		return
 	}
-	e.waitForTimerFired(id) // after the signal, in history
-	e.resumeWorker()
-	res, _ := e.result(id, orderflow.StatusCompleted)
-	if res.Approval.Reason != "in time" {
-		t.Errorf("approval %+v, want the signal's", res.Approval)
+}
+
+// firstOf returns which of a and b comes first in events, or
+// EVENT_TYPE_UNSPECIFIED when neither is there.
+func firstOf(events []*historypb.HistoryEvent, a, b enumspb.EventType) enumspb.EventType {
+	for _, ev := range events {
+		if t := ev.GetEventType(); t == a || t == b {
+			return t
+		}
 	}
+	return enumspb.EVENT_TYPE_UNSPECIFIED
 }
 
 func TestTimerBeforeSignalInOneTaskWins(t *testing.T) {
@@ -83,14 +120,19 @@ func TestTimerBeforeSignalInOneTaskWins(t *testing.T) {
 }
 
 // decideConcurrently sends the decisions at once, while no worker runs,
-// resumes the worker, and returns each call's error.
+// waits until the server holds them all, resumes the worker, and returns
+// each call's error. Each call sends one Update through e.orders.
 func decideConcurrently(e *env, id string, calls ...func() error) []error {
+	e.t.Helper()
+	watch := e.watchUpdates()
 	errs := make([]error, len(calls))
 	var wg sync.WaitGroup
 	for i, call := range calls {
 		wg.Go(func() { errs[i] = call() })
 	}
-	time.Sleep(500 * time.Millisecond) // let the Updates reach the server
+	if err := watch.AwaitAdmitted(e.ctx, len(calls)); err != nil {
+		e.t.Fatal(err)
+	}
 	e.resumeWorker()
 	wg.Wait()
 	return errs
@@ -145,7 +187,7 @@ func TestSignalBeforeUpdateInOneTaskWins(t *testing.T) {
 
 func TestRetriedCallsGetTheFirstAnswer(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = 2 * time.Second })
+	e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 	id := e.id("1")
 	e.mustStart(largeOrder(id))
 	e.waitForApproval(id, orderflow.ApprovalPending)
@@ -165,6 +207,7 @@ func TestRetriedCallsGetTheFirstAnswer(t *testing.T) {
 			t.Fatalf("Cancel #%d = %v; want success", i+1, err)
 		}
 	}
+	held[0].open()
 	e.result(id, orderflow.StatusCancelled)
 	// After the order ended, a retry still gets the first answer.
 	if a, err := e.orders.Approve(e.ctx, id, "High-value customer"); err != nil || a.Status != orderflow.ApprovalApproved {
@@ -235,7 +278,7 @@ func TestDeliveryWhoseRepliesComeTooLateIsNotRefunded(t *testing.T) {
 	e.mustStart(smallOrder(id))
 
 	// While it retries, Client.State shows the attempts and the last error.
-	e.waitFor("delivery's second attempt to show", 30*time.Second, func() (bool, error) {
+	e.waitFor("delivery's second attempt to show", func() (bool, error) {
 		st, err := e.orders.State(e.ctx, id)
 		if err != nil || st.Current == nil {
 			return false, err
@@ -254,22 +297,48 @@ func TestDeliveryWhoseRepliesComeTooLateIsNotRefunded(t *testing.T) {
 	}
 }
 
+// heldRefund holds the nth Refund call at its gate, before the provider
+// sees it.
+type heldRefund struct {
+	orderflow.PaymentProvider
+	n     int32
+	calls atomic.Int32
+	g     *gate
+}
+
+func (h *heldRefund) Refund(ctx context.Context, req orderflow.RefundRequest) error {
+	if h.calls.Add(1) == h.n {
+		if err := h.g.wait(ctx); err != nil {
+			return fmt.Errorf("refund held: %w", err)
+		}
+	}
+	return h.PaymentProvider.Refund(ctx, req)
+}
+
 func TestRefundRetriesPastTheOldLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, &orderflow.Options{
+	e := newEnvWithoutWorker(t, &orderflow.Options{
 		Retry: fastRetry(), CompensationRetry: fastRetry()}, func(p *orderflowtest.Providers) {
 		p.Inventory.SetStock("MOUSE-001", 0)
 		p.Payment.RefundFaults.FailNext(11, nil) // the previous release gave up after 10 attempts
 	})
+	// The third attempt waits until the test has seen the retries: fast
+	// retries would leave it a window sized for one machine.
+	third := &heldRefund{PaymentProvider: e.acts.Payment, n: 3,
+		g: &gate{step: "refund", entered: make(chan struct{}), opened: make(chan struct{})}}
+	t.Cleanup(third.g.open)
+	e.acts.Payment = third
+	e.startWorker()
 	id := e.id("1")
 	e.mustStart(smallOrder(id))
-	e.waitFor("the refund to be retried", 30*time.Second, func() (bool, error) {
+	e.waitFor("the refund to be retried", func() (bool, error) {
 		st, err := e.orders.State(e.ctx, id)
 		if err != nil || st.Current == nil {
 			return false, err
 		}
 		return st.Current.Activity == orderflow.ActivityRefundPayment && st.Current.Attempt >= 2, nil
 	})
+	third.g.open()
 	res, err := e.orders.Result(e.ctx, id)
 	if res == nil || res.Status != orderflow.StatusFailed || !errors.Is(err, orderflow.ErrOutOfStock) {
 		t.Fatalf("Result = %+v, %v; want failed out of stock", res, err)

@@ -26,6 +26,8 @@ import (
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/scenario"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
+	"github.com/orderflow/orderflow/examples/internal/updatewatch"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -52,7 +54,7 @@ func TestMain(m *testing.M) {
 	temporalClient = server.GetDefaultClient()
 	// Orders started with Options.Visibility need these; the others run
 	// alongside them unchanged.
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := testctx.Main()
 	if err := orderflow.RegisterSearchAttributes(ctx, temporalClient, server.GetDefaultNamespace()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -62,9 +64,6 @@ func TestMain(m *testing.M) {
 	server.Stop()
 	os.Exit(code)
 }
-
-// testTimeout bounds every call a test makes to the server.
-const testTimeout = 60 * time.Second
 
 // env is one test's world: a task queue with its own worker and providers,
 // and the typed Client that starts orders on it.
@@ -104,9 +103,7 @@ func newEnvWithoutWorker(t testing.TB, opts *orderflow.Options, configure func(*
 func newListingEnv(t testing.TB, opts *orderflow.Options, configure func(*orderflowtest.Providers)) *env {
 	t.Helper()
 	ns, tc := newNamespace(t, "listing")
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	if err := orderflow.RegisterSearchAttributes(ctx, tc, ns); err != nil {
+	if err := orderflow.RegisterSearchAttributes(testctx.Context(t), tc, ns); err != nil {
 		t.Fatalf("RegisterSearchAttributes: %v", err)
 	}
 	var o orderflow.Options
@@ -122,8 +119,9 @@ func newListingEnv(t testing.TB, opts *orderflow.Options, configure func(*orderf
 // newEnvOn is newEnvWithoutWorker on the namespace of tc.
 func newEnvOn(t testing.TB, tc client.Client, opts *orderflow.Options, configure func(*orderflowtest.Providers)) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
+	// Every call and wait of the test ends with the test, or shortly before
+	// go test's -timeout: never at a budget sized for one machine.
+	ctx := testctx.Context(t)
 
 	taskQueue := "it-" + sanitize(t.Name())
 	acts, providers := orderflowtest.NewActivities()
@@ -225,11 +223,11 @@ func (e *env) result(orderID string, want orderflow.Status) (*orderflow.OrderRes
 	return res, err
 }
 
-// waitFor polls cond every 20 ms until it holds, failing the test after
-// timeout. what names the condition in the failure.
-func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, error)) {
+// waitFor polls cond every 20 ms until it holds, failing the test when the
+// test's context ends (shortly before go test's -timeout). what names the
+// condition in the failure.
+func (e *env) waitFor(what string, cond func() (bool, error)) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
 	var lastErr error
 	for {
 		ok, err := cond()
@@ -237,17 +235,18 @@ func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, err
 			return
 		}
 		lastErr = err
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %v waiting for %s (last error: %v)", timeout, what, lastErr)
+		select {
+		case <-e.ctx.Done():
+			e.t.Fatalf("gave up waiting for %s at the test's deadline (last error: %v)", what, lastErr)
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // waitForStep waits until the full-state query reports the order at step.
 func (e *env) waitForStep(orderID string, step orderflow.Step) {
 	e.t.Helper()
-	e.waitFor(fmt.Sprintf("order %s to reach step %q", orderID, step), 15*time.Second, func() (bool, error) {
+	e.waitFor(fmt.Sprintf("order %s to reach step %q", orderID, step), func() (bool, error) {
 		st, err := e.orders.State(e.ctx, orderID)
 		if err != nil {
 			return false, err
@@ -256,16 +255,44 @@ func (e *env) waitForStep(orderID string, step orderflow.Step) {
 	})
 }
 
-// waitForApproval waits until the order's approval status is want.
+// waitForApproval waits until the order's approval status is want. Pending
+// is waited for in the order's history (scenario.AwaitApproval), which
+// loads the server alone; other statuses by query.
 func (e *env) waitForApproval(orderID string, want orderflow.ApprovalStatus) {
 	e.t.Helper()
-	e.waitFor(fmt.Sprintf("order %s approval status %q", orderID, want), 15*time.Second, func() (bool, error) {
+	if want == orderflow.ApprovalPending {
+		if err := scenario.AwaitApproval(e.ctx, e.tc, orderID); err != nil {
+			e.t.Fatal(err)
+		}
+		return
+	}
+	e.waitFor(fmt.Sprintf("order %s approval status %q", orderID, want), func() (bool, error) {
 		got, err := e.orders.ApprovalStatus(e.ctx, orderID)
 		if err != nil {
 			return false, err
 		}
 		return got == want, fmt.Errorf("approval status is %q", got)
 	})
+}
+
+// watchUpdates replaces the test's Client by one that reports the Updates
+// it sends to the returned Watch, so that the test can wait until the
+// server holds them. Only for tests on the package's namespace.
+func (e *env) watchUpdates() *updatewatch.Watch {
+	e.t.Helper()
+	if e.tc != temporalClient {
+		e.t.Fatal("watchUpdates: the test's client is not the package's")
+	}
+	w, wc, err := updatewatch.New(e.tc, server.GetDefaultNamespace())
+	if err != nil {
+		e.t.Fatalf("updatewatch.New: %v", err)
+	}
+	e.t.Cleanup(wc.Close)
+	opts := e.orders.Options()
+	if e.orders, err = orderflow.NewClient(wc, &opts); err != nil {
+		e.t.Fatalf("NewClient: %v", err)
+	}
+	return w
 }
 
 // history returns the events of the order's workflow.

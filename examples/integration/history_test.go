@@ -9,7 +9,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/orderflow/orderflow"
-	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 var updateEventTypes = []enumspb.EventType{
@@ -37,7 +36,7 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 	t.Parallel()
 	t.Run("small order", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepPayment)
@@ -46,6 +45,7 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 				t.Fatalf("Approve of a small order: %v, want ErrNotAwaitingApproval", err)
 			}
 		}
+		held[0].open()
 		e.result(id, orderflow.StatusCompleted)
 		events := e.history(id)
 		for _, typ := range updateEventTypes {
@@ -56,7 +56,7 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 	})
 	t.Run("second decision", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 		id := e.id("1")
 		e.mustStart(largeOrder(id))
 		e.waitForApproval(id, orderflow.ApprovalPending)
@@ -69,6 +69,7 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 		if _, err := e.orders.Approve(e.ctx, id, "refused two"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 			t.Fatalf("second Approve: %v, want ErrNotAwaitingApproval", err)
 		}
+		held[0].open()
 		e.result(id, orderflow.StatusCompleted)
 		events := e.history(id)
 		accepted := acceptedUpdates(events)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/orderflow/orderflow/inbox"
 )
 
@@ -153,10 +154,10 @@ var (
 
 // inboxFindListed walks the listing that starts at start, following its Next
 // links, until a page shows order id; it polls, as visibility trails the
-// orders, and fails the test after 30 s. It returns that page.
+// orders, and fails the test at its deadline. It returns that page.
 func inboxFindListed(t *testing.T, start, id string, header ...string) inboxPage {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := testctx.Deadline(t)
 	for {
 		for u := start; u != ""; {
 			p := inboxGet(t, u, header...)
@@ -172,7 +173,7 @@ func inboxFindListed(t *testing.T, start, id string, header ...string) inboxPage
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("order %s not listed from %s after 30 s", id, start)
+			t.Fatalf("order %s not listed from %s by the test's deadline", id, start)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -214,12 +215,21 @@ func inboxStillAwaiting(e *env, id string) {
 func TestInboxListsAwaitingOrders(t *testing.T) {
 	t.Parallel()
 	e := newInboxEnv(t, nil)
-	srv := serveInbox(t, e, inbox.Options{Authenticate: inboxAs("alice")})
 	big, small := e.id("big"), e.id("small")
 	e.mustStart(largeOrder(big))
 	inboxCancelAtEnd(e, big)
 	e.mustStart(smallOrder(small))
 	e.result(small, orderflow.StatusCompleted)
+	// The inbox's clock is pinned to the order's own times: the seconds a
+	// slow machine takes between starting the order and reading the inbox
+	// show nowhere.
+	e.waitForApproval(big, orderflow.ApprovalPending)
+	sum, err := e.orders.Summary(e.ctx, big)
+	if err != nil || sum.ApprovalDeadline.IsZero() {
+		t.Fatalf("Summary(%s) = %+v, %v; want its approval deadline", big, sum, err)
+	}
+	srv := serveInbox(t, e, inbox.Options{Authenticate: inboxAs("alice"),
+		Now: func() time.Time { return sum.ApprovalDeadline.Add(-4*time.Minute - 30*time.Second) }})
 
 	p := inboxFindListed(t, srv.URL+"/", big)
 	row := inboxRowOf(p.body, big)
@@ -243,7 +253,7 @@ func TestInboxListsAwaitingOrders(t *testing.T) {
 	}
 
 	// Seen six minutes later, the order is overdue.
-	later := serveInbox(t, e, inbox.Options{Now: func() time.Time { return time.Now().Add(6 * time.Minute) }})
+	later := serveInbox(t, e, inbox.Options{Now: func() time.Time { return sum.StartedAt.Add(6 * time.Minute) }})
 	row = inboxRowOf(inboxFindListed(t, later.URL+"/", big).body, big)
 	if !strings.Contains(row, `<td class="overdue">`) || !strings.Contains(row, ">overdue</time>") || !strings.Contains(row, ">6m0") {
 		t.Errorf("six minutes on, the row of %s shows no 6m wait and no overdue:\n%s", big, row)

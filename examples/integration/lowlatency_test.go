@@ -2,9 +2,9 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -62,13 +62,14 @@ func TestLowLatencyOrderRunsItsCallsInTheWorkflowTask(t *testing.T) {
 	if version != 0 {
 		t.Errorf("a Client-started order records %d version markers; want none", version)
 	}
-	if len(events) > 14 {
-		t.Errorf("history of %d events, want at most 14", len(events))
+	if n := ownEvents(events); n > 14 {
+		t.Errorf("history of %d events (besides retried workflow tasks), want at most 14", n)
 	}
 }
 
 // cancelDuringReserve cancels the order from inside its inventory call,
-// which then lasts: the cancel is in flight while the call is.
+// which lasts until the order has taken the cancel: the cancel is taken
+// while the call is in flight, however long the worker takes to let it in.
 type cancelDuringReserve struct {
 	orderflow.InventoryProvider
 	e      *env
@@ -76,8 +77,14 @@ type cancelDuringReserve struct {
 }
 
 func (c cancelDuringReserve) Reserve(ctx context.Context, req orderflow.ReserveRequest) (orderflow.InventoryResult, error) {
-	go func() { c.cancel <- c.e.orders.Cancel(c.e.ctx, req.OrderID, "changed my mind") }()
-	time.Sleep(12 * time.Second)
+	taken := make(chan error, 1)
+	go func() { taken <- c.e.orders.Cancel(c.e.ctx, req.OrderID, "changed my mind") }()
+	select {
+	case err := <-taken:
+		c.cancel <- err
+	case <-ctx.Done(): // the call timed out first: the test fails on its outcome
+		c.cancel <- fmt.Errorf("the cancel was not taken while the call ran: %w", ctx.Err())
+	}
 	return c.InventoryProvider.Reserve(ctx, req)
 }
 
@@ -85,8 +92,8 @@ func (c cancelDuringReserve) Reserve(ctx context.Context, req orderflow.ReserveR
 // returns: what it did is undone, never overtaken. Updates (and queries)
 // reach an order between workflow tasks; a local call that lasts holds its
 // task open, which the worker heartbeats about every 8 s (80 % of the 10 s
-// workflow task timeout): the call here lasts past one such heartbeat, so
-// the cancel is taken while it runs.
+// workflow task timeout): the call here lasts until the cancel is taken,
+// at such a heartbeat, while it runs.
 func TestLowLatencyCancelWaitsForTheCallInFlight(t *testing.T) {
 	t.Parallel()
 	e := newEnvWithoutWorker(t, lowLatency, nil)
@@ -170,9 +177,9 @@ func TestOrdersStartedByTheClientNeedNoVersionMarker(t *testing.T) {
 		t.Fatalf("history has %d version markers and %d upserts; want none", version,
 			countEvents(events, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES))
 	}
-	if len(events) > 29 || sideEffects(events) != 0 {
-		t.Errorf("a small order's history has %d events and %d recorded plans; want at most 29 and none",
-			len(events), sideEffects(events))
+	if ownEvents(events) > 29 || sideEffects(events) != 0 {
+		t.Errorf("a small order's history has %d events (besides retried workflow tasks) and %d recorded plans; want at most 29 and none",
+			ownEvents(events), sideEffects(events))
 	}
 }
 
@@ -187,7 +194,25 @@ func TestOrdersStartedWithoutAPlanRecordIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.result(id, orderflow.StatusCompleted)
-	if events := e.history(id); sideEffects(events) != 1 || len(events) > 30 {
-		t.Fatalf("history of %d events with %d recorded plans; want at most 30 and 1", len(events), sideEffects(events))
+	if events := e.history(id); sideEffects(events) != 1 || ownEvents(events) > 30 {
+		t.Fatalf("history of %d events (besides retried workflow tasks) with %d recorded plans; want at most 30 and 1", ownEvents(events), sideEffects(events))
 	}
+}
+
+// ownEvents counts the events of a history less those of workflow tasks
+// that timed out and were scheduled again: a busy or slow machine's worker
+// misses the sticky queue's 5 s schedule-to-start timeout, or the 10 s task
+// timeout, and the server records the task again; the workflow asked for
+// none of it.
+func ownEvents(events []*historypb.HistoryEvent) int {
+	n := len(events)
+	for _, ev := range events {
+		if a := ev.GetWorkflowTaskTimedOutEventAttributes(); a != nil {
+			n -= 2 // the timed-out task's scheduled event, and this one
+			if a.GetStartedEventId() != 0 {
+				n--
+			}
+		}
+	}
+	return n
 }

@@ -130,7 +130,6 @@ func TestOrderIDsOutsidePrintableASCIIAreRefused(t *testing.T) {
 	marker := e.id("after")
 	e.mustStart(smallOrder(marker))
 	e.result(marker, orderflow.StatusCompleted)
-	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := e.tc.ListWorkflow(e.ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			Query: "TaskQueue = '" + e.taskQueue + "'"})
@@ -147,10 +146,11 @@ func TestOrderIDsOutsidePrintableASCIIAreRefused(t *testing.T) {
 			}
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the marker order is not listed after 30 s: %q", listed)
+		select {
+		case <-e.ctx.Done():
+			t.Fatalf("the marker order is not listed by the test's deadline: %q", listed)
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	if n := len(e.p.Payment.Calls()); n != 1 {
 		t.Errorf("%d payment calls; want 1, the marker order's", n)

@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -73,14 +71,12 @@ func TestVersioningBehaviorOfRegister(t *testing.T) {
 	// version from the worker's polls, so retry until it has), then run an
 	// order on it.
 	handle := e.tc.WorkerDeploymentClient().GetHandle(deployment)
-	e.waitFor("the deployment version to become current", 30*time.Second, func() (bool, error) {
+	e.waitFor("the deployment version to become current", func() (bool, error) {
 		_, err := handle.SetCurrentVersion(e.ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: "1"})
 		return err == nil, err
 	})
 	id := e.id("pinned")
-	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
-	defer cancel()
-	res, err := e.orders.Execute(ctx, smallOrder(id))
+	res, err := e.orders.Execute(e.ctx, smallOrder(id))
 	if err != nil || res.Status != orderflow.StatusCompleted {
 		t.Fatalf("Execute on the versioned worker = %+v, %v; want completed", res, err)
 	}

@@ -15,13 +15,13 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 )
 
 // listed waits until ListOrders under status shows every one of ids, and
 // returns their rows by ID.
 func (e *env) listed(status orderflow.Status, ids ...string) map[string]orderflow.OrderSummary {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	for {
 		rows := map[string]orderflow.OrderSummary{}
 		for o, err := range e.orders.Orders(e.ctx, status) {
@@ -35,10 +35,11 @@ func (e *env) listed(status orderflow.Status, ids ...string) map[string]orderflo
 		if len(rows) == len(ids) {
 			return rows
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("Orders(%q) shows %d of %v after 30 s", status, len(rows), ids)
+		select {
+		case <-e.ctx.Done():
+			e.t.Fatalf("Orders(%q) shows %d of %v at the test's deadline", status, len(rows), ids)
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -77,10 +78,16 @@ func TestOrdersAreListedByStatus(t *testing.T) {
 	if row.Items[0].ProductID != want.Items[0].ProductID || row.Items[0].Quantity != want.Items[0].Quantity {
 		t.Fatalf("row items: %+v, want the order's %+v", row.Items, want.Items)
 	}
-	if left := row.TimeLeft(time.Now()); left <= 4*time.Minute || left > orderflow.DefaultApprovalTimeout {
-		t.Fatalf("time left %v, want just under the 5m approval timeout", left)
+	// The approval timer started after the order did and before now: the
+	// bounds follow from how long this test took so far, on any machine
+	// (with a second for the server's and the workflow's clocks to differ).
+	now := time.Now()
+	elapsed := now.Sub(before)
+	if left := row.TimeLeft(now); left < orderflow.DefaultApprovalTimeout-elapsed-time.Second || left > orderflow.DefaultApprovalTimeout {
+		t.Fatalf("time left %v, want just under the 5m approval timeout (%v since the start)", left, elapsed)
 	}
-	if row.StartedAt.Before(before.Add(-time.Minute)) || row.ApprovalDeadline.Sub(row.StartedAt).Round(time.Second) != orderflow.DefaultApprovalTimeout {
+	if d := row.ApprovalDeadline.Sub(row.StartedAt); row.StartedAt.Before(before.Add(-time.Minute)) ||
+		d < orderflow.DefaultApprovalTimeout-time.Second || d > orderflow.DefaultApprovalTimeout+elapsed+time.Second {
 		t.Fatalf("started %v, deadline %v", row.StartedAt, row.ApprovalDeadline)
 	}
 
@@ -117,8 +124,7 @@ func TestOrdersAreListedByStatus(t *testing.T) {
 // search attributes, and returns a client connected to it.
 func newNamespace(t testing.TB, prefix string) (string, client.Client) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
+	ctx := testctx.Context(t)
 	ns := prefix + "-" + fmt.Sprint(time.Now().UnixNano())
 	nc, err := client.NewNamespaceClient(client.Options{HostPort: server.GetFrontendHostPort()})
 	if err != nil {
@@ -147,8 +153,7 @@ func newNamespace(t testing.TB, prefix string) (string, client.Client) {
 
 func TestVisibilityNeedsTheSearchAttributes(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
+	ctx := testctx.Context(t)
 	ns, c := newNamespace(t, "no-attrs")
 
 	// Without the feature the Client does not care.
@@ -263,16 +268,14 @@ func TestAwaitingOrdersComeOldestFirstAtScale(t *testing.T) {
 	// A namespace of its own, so that other tests' listings stay short, and
 	// no worker: the orders wait as started, which is all a listing reads.
 	ns, c := newNamespace(t, "scale")
-	if err := orderflow.RegisterSearchAttributes(context.Background(), c, ns); err != nil {
+	if err := orderflow.RegisterSearchAttributes(testctx.Context(t), c, ns); err != nil {
 		t.Fatal(err)
 	}
 	orders, err := orderflow.NewClient(c, &orderflow.Options{Visibility: true, TaskQueue: "no-worker"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	e := &env{t: t, ctx: ctx, tc: c, orders: orders}
+	e := &env{t: t, ctx: testctx.Context(t), tc: c, orders: orders}
 	const n = 1200
 	ids := make([]string, n)
 	var wg sync.WaitGroup

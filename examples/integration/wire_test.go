@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/orderflow/orderflow"
-	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 // pythonOrder is an order as the Python demo's starter and the Temporal CLI
@@ -63,7 +61,7 @@ func (e *env) queryString(id, query string) string {
 
 func (e *env) waitForQuery(id, query, want string) {
 	e.t.Helper()
-	e.waitFor(fmt.Sprintf("%s of %s to be %q", query, id, want), 15*time.Second, func() (bool, error) {
+	e.waitFor(fmt.Sprintf("%s of %s to be %q", query, id, want), func() (bool, error) {
 		got := e.queryString(id, query)
 		return got == want, fmt.Errorf("it is %q", got)
 	})
@@ -122,7 +120,7 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 	})
 	t.Run("large order approved by signal", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 		id := e.id("ORD-002")
 		run := e.startRaw(id, pythonOrder(id, true))
 		e.waitForQuery(id, "get_approval_status", "pending")
@@ -134,6 +132,7 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 		// A decision that arrives when none is pending is ignored.
 		e.waitForStep(id, orderflow.StepPayment)
 		e.signal(id, "reject_order", "Rejected by manager")
+		held[0].open()
 		_, res := rawResult(t, e, run)
 		if res.Status != orderflow.StatusCompleted || !decided(res.Approval, orderflow.Approval{Status: "approved", Reason: "Approved by manager"}) {
 			t.Errorf("result = %+v; want completed with the signalled approval", res)
@@ -170,12 +169,13 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 	})
 	t.Run("signal to an order needing no approval", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, nil, func(p *orderflowtest.Providers) { p.Payment.Latency = time.Second })
+		e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 		id := e.id("ORD-004")
 		run := e.startRaw(id, pythonOrder(id, false))
 		e.waitForStep(id, orderflow.StepPayment)
 		e.signal(id, "reject_order", "Rejected by manager")
 		e.signal(id, "approve_order", "")
+		held[0].open()
 		_, res := rawResult(t, e, run)
 		if res.Status != orderflow.StatusCompleted || res.Approval.Status != orderflow.ApprovalNotRequired {
 			t.Errorf("result = %+v; want completed, approval not_required", res)

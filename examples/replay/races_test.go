@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -21,6 +20,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
+	"github.com/orderflow/orderflow/examples/internal/updatewatch"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -38,21 +39,23 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 	acts, p := orderflowtest.NewActivities()
 	register := func(r worker.Registry) { require.NoError(t, orderflow.Register(r, acts)) }
 	// orders' approval timer fires soon; patient's does not within a test.
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{TaskQueue: queue, ApprovalTimeout: 4 * time.Second,
-		CallTimeout: time.Minute})
+	// The Clients send their Updates through wtc, which tells watch, so
+	// that the test can wait until the server holds them.
+	watch, wtc, err := updatewatch.New(tc, srv.GetDefaultNamespace())
 	require.NoError(t, err)
-	patient, err := orderflow.NewClient(tc, &orderflow.Options{TaskQueue: queue, ApprovalTimeout: time.Hour,
-		CallTimeout: time.Minute})
+	defer wtc.Close()
+	ctx := testctx.Context(t)
+	orders, err := orderflow.NewClient(wtc, &orderflow.Options{TaskQueue: queue, ApprovalTimeout: 4 * time.Second})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	patient, err := orderflow.NewClient(wtc, &orderflow.Options{TaskQueue: queue, ApprovalTimeout: time.Hour})
+	require.NoError(t, err)
 
 	// race starts order id, stops the worker once it awaits approval, runs
 	// send without a worker, and starts a worker again.
 	race := func(t *testing.T, orders *orderflow.Client, id string, send func(id string)) *orderflow.OrderResult {
 		w := srv.NewWorker(queue, register)
 		require.NoError(t, orders.Start(ctx, order(id, 189998)))
-		waitPending(t, ctx, orders, id)
+		waitPending(t, ctx, tc, id)
 		w.Stop()
 		send(id)
 		w = srv.NewWorker(queue, register)
@@ -64,15 +67,13 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 		return res
 	}
 	timerFired := func(id string) {
-		require.Eventually(t, func() bool {
-			return hasEvent(history(t, ctx, tc, orderflow.WorkflowID(id)), enumspb.EVENT_TYPE_TIMER_FIRED)
-		}, 20*time.Second, 50*time.Millisecond, "the approval timer never fired")
+		awaitEvent(t, ctx, tc, orderflow.WorkflowID(id), enumspb.EVENT_TYPE_TIMER_FIRED)
 	}
 	// async sends an Update and waits until the server has it.
 	async := func(f func() error) <-chan error {
 		done := make(chan error, 1)
 		go func() { done <- f() }()
-		time.Sleep(500 * time.Millisecond)
+		require.NoError(t, watch.AwaitAdmitted(ctx, 1))
 		return done
 	}
 
@@ -204,15 +205,6 @@ func firstOf(h *historypb.History, a, b enumspb.EventType) enumspb.EventType {
 		}
 	}
 	return enumspb.EVENT_TYPE_UNSPECIFIED
-}
-
-func hasEvent(h *historypb.History, typ enumspb.EventType) bool {
-	for _, e := range h.Events {
-		if e.GetEventType() == typ {
-			return true
-		}
-	}
-	return false
 }
 
 // record writes a new recording to ORDERFLOW_RECORD_HISTORIES, if set.

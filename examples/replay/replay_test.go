@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -31,6 +32,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/scenario"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -61,8 +64,7 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		CompensationRetry: orderflow.Retry{InitialInterval: 10 * time.Millisecond},
 	})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	// Listed orders (Options.Visibility): their search attribute and memo
 	// upserts are commands that replay must match.
 	require.NoError(t, orderflow.RegisterSearchAttributes(ctx, tc, srv.GetDefaultNamespace()))
@@ -89,18 +91,18 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	}{
 		{"small_completed", order("ORD-SMALL", 8994), nil, orderflow.StatusCompleted},
 		{"large_approved_by_update", order("ORD-APPROVED", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			_, err := orders.Approve(ctx, id, "ok")
 			require.NoError(t, err)
 		}, orderflow.StatusCompleted},
 		{"large_rejected_by_signal", order("ORD-REJECTED", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalReject, "no"))
 		}, orderflow.StatusRejected},
 		{"large_timed_out", order("ORD-TIMEOUT", 189998), nil, orderflow.StatusTimedOut},
 		{"out_of_stock_compensated", outOfStock, nil, orderflow.StatusFailed},
 		{"cancelled_awaiting_approval", order("ORD-CANCEL", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			require.NoError(t, orders.Cancel(ctx, id, "customer asked"))
 		}, orderflow.StatusCancelled},
 		{"email_failed_warning", order("ORD-MAILFAIL", 1000), nil, orderflow.StatusCompleted},
@@ -108,12 +110,12 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		{"refund_refused_needs_attention", refused, nil, orderflow.StatusNeedsAttention},
 		{"delivery_unknown_needs_attention", order("ORD-CARRIER", 1000), nil, orderflow.StatusNeedsAttention},
 		{"bad_signal_then_approved_by_signal", order("ORD-BADSIGNAL", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, 42))
 			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "ok"))
 		}, orderflow.StatusCompleted},
 		{"cancelled_after_approval", order("ORD-APPROVED-CANCEL", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			p.Payment.ChargeFaults.FailOrder(id, errors.New("gateway slow")) // keeps the order before delivery
 			_, err := orders.Approve(ctx, id, "ok")
 			require.NoError(t, err)
@@ -122,35 +124,35 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		}, orderflow.StatusCancelled},
 		{"listed_small_completed", order("ORD-LISTED-SMALL", 8994), nil, orderflow.StatusCompleted},
 		{"listed_approved_by_approver", order("ORD-LISTED-APPROVED", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			_, err := listed.ApproveAs(ctx, id, "alice", "ok")
 			require.NoError(t, err)
 		}, orderflow.StatusCompleted},
 		{"listed_started_raw_rejected", order("ORD-LISTED-RAW", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			_, err := listed.RejectAs(ctx, id, "bob", "no")
 			require.NoError(t, err)
 		}, orderflow.StatusRejected},
 		{"raw_started_small_completed", order("ORD-RAW-SMALL", 8994), nil, orderflow.StatusCompleted},
 		{"raw_started_large_approved_by_signal", order("ORD-RAW-LARGE", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			require.NoError(t, tc.SignalWorkflow(ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "ok"))
 		}, orderflow.StatusCompleted},
 		{"lowlatency_small_completed", order("ORD-FAST-SMALL", 8994), nil, orderflow.StatusCompleted},
 		{"lowlatency_out_of_stock_compensated", noStock, nil, orderflow.StatusFailed},
 		{"lowlatency_large_approved", order("ORD-FAST-APPROVED", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			_, err := fast.ApproveAs(ctx, id, "alice", "ok")
 			require.NoError(t, err)
 		}, orderflow.StatusCompleted},
 		{"lowlatency_large_rejected", order("ORD-FAST-REJECTED", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			_, err := fast.RejectAs(ctx, id, "bob", "no")
 			require.NoError(t, err)
 		}, orderflow.StatusRejected},
 		{"lowlatency_large_timed_out", order("ORD-FAST-TIMEOUT", 189998), nil, orderflow.StatusTimedOut},
 		{"lowlatency_cancelled_after_approval", order("ORD-FAST-APPROVED-CANCEL", 189998), func(id string) {
-			waitPending(t, ctx, orders, id)
+			waitPending(t, ctx, tc, id)
 			p.Inventory.ReserveFaults.FailOrder(id, errors.New("warehouse slow")) // keeps the order before delivery
 			_, err := fast.Approve(ctx, id, "ok")
 			require.NoError(t, err)
@@ -217,12 +219,25 @@ func orderflowWorkflowOptions() (o workflow.RegisterOptions) {
 	return o
 }
 
-func waitPending(t *testing.T, ctx context.Context, orders *orderflow.Client, id string) {
+// waitPending waits until the order awaits approval, from its history.
+func waitPending(t *testing.T, ctx context.Context, tc client.Client, id string) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		s, err := orders.ApprovalStatus(ctx, id)
-		return err == nil && s == orderflow.ApprovalPending
-	}, 10*time.Second, 20*time.Millisecond, fmt.Sprintf("order %s never awaited approval", id))
+	require.NoError(t, scenario.AwaitApproval(ctx, tc, id))
+}
+
+// awaitEvent waits until the workflow's history holds an event of type typ,
+// with a long poll of the history: as long as ctx allows.
+func awaitEvent(t *testing.T, ctx context.Context, tc client.Client, workflowID string, typ enumspb.EventType) {
+	t.Helper()
+	it := tc.GetWorkflowHistory(ctx, workflowID, "", true, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err, "waiting for %v in the history of %s", typ, workflowID)
+		if ev.GetEventType() == typ {
+			return
+		}
+	}
+	t.Fatalf("%s ended without a %v event", workflowID, typ)
 }
 
 func history(t *testing.T, ctx context.Context, tc client.Client, workflowID string) *historypb.History {
