@@ -36,10 +36,10 @@
 //
 // # Outcomes
 //
-// Every business outcome is an OrderResult with a Status: completed,
+// Every business outcome is an OrderState with a Status: completed,
 // rejected, timed_out, cancelled, failed or needs_attention, and a message
 // for people. A failed order also names the step that failed and how
-// (FailureType), and lists the compensations that ran. OrderResult.Err and
+// (FailureType), and lists the compensations that ran. OrderState.Err and
 // Client.Result turn a failure into an error that wraps the provider's
 // sentinel. StatusNeedsAttention (ErrNeedsAttention) says that a person must
 // act: a refund or release was refused for good, or delivery failed without
@@ -50,7 +50,7 @@
 // A provider reports a permanent business failure by returning an error that
 // wraps ErrPaymentDeclined, ErrOutOfStock, ErrUndeliverable or ErrPermanent.
 // The activity then fails at once with a non-retryable error of a stable type
-// (ErrorTypePaymentDeclined, …). Such an error promises that the call did
+// (errorTypePaymentDeclined, …). Such an error promises that the call did
 // nothing: the step is not undone. Any other error is transient and retried:
 // by default 1 s initial interval, ×2 backoff, 30 s maximum interval, 3
 // attempts, each attempt limited to 30 s.
@@ -81,7 +81,7 @@
 // disconnected context, so they also run after a cancellation, and they do
 // not give up: they are retried without an attempt limit, with
 // Options.CompensationRetry's backoff. While a call is retried, Client.State
-// shows it (OrderResult.Current) with its attempts and last error.
+// shows it (OrderState.Current) with its attempts and last error.
 //
 // A confirmation email that cannot be sent does not undo a delivered order:
 // the order completes with a warning.

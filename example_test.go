@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/orderflowtest"
@@ -33,12 +34,14 @@ func quietEnv() (*testsuite.TestWorkflowEnvironment, *orderflowtest.Providers) {
 }
 
 // An order under the approval threshold runs straight through. This is how
-// to test code around orderflow with the SDK's test environment.
+// to test code around orderflow with the SDK's test environment: the
+// workflow takes the order itself and runs it with the default Options
+// (orderflowtest.WorkflowInput gives it options of your own).
 func Example() {
 	env, providers := quietEnv()
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, smallOrder("ORD-001"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func Example_approval() {
 		_ = status.Get(&s)
 		fmt.Println("Approval status:", s)
 		// The reason, and the approver's name (optional): what
-		// Client.ApproveAs sends.
+		// Client.Approve sends for a Decision.
 		env.UpdateWorkflow(orderflow.UpdateApprove, "decision-1", &testsuite.TestUpdateCallback{
 			OnAccept: func() {},
 			OnReject: func(err error) { fmt.Println("refused:", err) },
@@ -79,9 +82,9 @@ func Example_approval() {
 			},
 		}, "High-value customer - approved", "alice@example.com")
 	}, time.Minute)
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, largeOrder("ORD-002"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -97,9 +100,9 @@ func Example_approval() {
 func Example_compensation() {
 	env, providers := quietEnv()
 	providers.Inventory.SetStock("MOUSE-001", 1) // the order wants 2
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, smallOrder("ORD-001"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -118,17 +121,17 @@ func Example_compensation() {
 
 // A test can mock a step's provider call with the SDK's OnActivity. The
 // mock's error does not pass through orderflow's activity code, so give it
-// the form that code would: ProviderError makes a permanent failure fail the
+// the form that code would: orderflowtest.ProviderError makes a permanent failure fail the
 // step at once, as a real provider's would. The order also runs under its own
 // workflow ID here, as it would through the Client.
 func Example_mockedStep() {
 	env, providers := quietEnv()
 	env.OnActivity(orderflow.ActivityReserveInventory, mock.Anything, mock.Anything).
-		Return(orderflow.InventoryResult{}, orderflow.ProviderError(fmt.Errorf("sold out: %w", orderflow.ErrOutOfStock)))
+		Return(orderflow.InventoryResult{}, orderflowtest.ProviderError(fmt.Errorf("sold out: %w", orderflow.ErrOutOfStock)))
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: orderflow.WorkflowID("ORD-001")})
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, smallOrder("ORD-001"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -142,7 +145,8 @@ func Example_mockedStep() {
 }
 
 // A decision the order refuses comes back from the test environment as a
-// Temporal error; FromTemporal gives it the sentinel a Client caller sees.
+// Temporal error; orderflowtest.WorkflowError gives it the sentinel a
+// Client caller sees.
 func Example_refusedDecision() {
 	env, _ := quietEnv()
 	env.RegisterDelayedCallback(func() {
@@ -151,14 +155,14 @@ func Example_refusedDecision() {
 				OnAccept:   func() {},
 				OnComplete: func(a any, err error) { fmt.Printf("%s: %s\n", reason, a.(orderflow.Approval).Status) },
 				OnReject: func(err error) {
-					err = orderflow.FromTemporal(err)
+					err = orderflowtest.WorkflowError(err)
 					fmt.Printf("%s: refused: %v\n", reason, errors.Is(err, orderflow.ErrNotAwaitingApproval))
 					fmt.Println(err)
 				},
 			}, reason)
 		}
 	}, time.Minute)
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, largeOrder("ORD-002"))
 	// Output:
 	// VIP: approved
 	// a second approver: refused: true
@@ -179,7 +183,7 @@ func ExampleOrder_Validate() {
 func ExampleOrder_RequiresApproval() {
 	for _, o := range []orderflow.Order{smallOrder("ORD-001"), largeOrder("ORD-002")} {
 		total, _ := o.Total()
-		needs, _ := o.RequiresApproval(orderflow.DefaultApprovalThreshold)
+		needs, _ := o.RequiresApproval(orderflow.USD(100000)) // the default threshold, $1000.00
 		fmt.Println(o.OrderID, total, needs)
 	}
 	// Output:
@@ -210,11 +214,15 @@ func ExampleNewClient() {
 	}
 	defer tc.Close()
 
-	acts, _ := orderflowtest.NewActivities() // your providers here
-	// The workflow and activities registered, and the SDK's workflow cache
-	// sized for orders that wait (orderflow.DefaultWorkflowCacheSize).
-	w, err := orderflow.NewWorker(tc, acts, nil)
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: 10 * time.Minute})
 	if err != nil {
+		log.Fatal(err)
+	}
+	// The worker polls the Client's task queue, with the workflow and
+	// activities registered.
+	w := worker.New(tc, orders.Options().TaskQueue, worker.Options{})
+	acts, _ := orderflowtest.NewActivities() // your providers here
+	if err := orderflow.Register(w, acts); err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Start(); err != nil {
@@ -222,19 +230,22 @@ func ExampleNewClient() {
 	}
 	defer w.Stop()
 
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: 10 * time.Minute})
-	if err != nil {
-		log.Fatal(err)
-	}
 	ctx := context.Background()
+	// Starting the same order again attaches to it; another order under
+	// the same ID is refused.
 	if err := orders.Start(ctx, largeOrder("ORD-002")); errors.Is(err, orderflow.ErrOrderExists) {
-		fmt.Println("already started")
+		fmt.Println("the ID is taken by another order")
 	} else if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := orders.Approve(ctx, "ORD-002", "VIP customer"); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+	d := orderflow.Decision{Approver: "alice@example.com", Reason: "VIP customer"}
+	if _, err := orders.Approve(ctx, "ORD-002", d); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 		fmt.Println("someone decided first")
 	}
+	// Every call gives up after Options.CallTimeout unless ctx has a
+	// deadline: give Result one to wait for the order.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	res, err := orders.Result(ctx, "ORD-002")
 	if errors.Is(err, orderflow.ErrPaymentDeclined) {
 		fmt.Println("card declined")
@@ -270,16 +281,12 @@ func ExampleClient_Orders() {
 		}
 		fmt.Println(o.OrderID, o.CustomerName, o.Total, o.ItemCount, o.TimeLeft(time.Now()).Round(time.Second))
 	}
-	// Or a page at a time, for a web page: pass NextPageToken back.
-	page, err := orders.ListOrders(ctx, orderflow.ListOptions{Status: orderflow.StatusNeedsAttention, PageSize: 20})
+	// Or a page at a time, for a web page: pass the next page's token back.
+	page, next, err := orders.ListOrders(ctx, orderflow.ListOptions{Status: orderflow.StatusNeedsAttention, PageSize: 20})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(page.Orders), "orders need a person; more:", page.NextPageToken != "")
-	// An authenticated approver's decision records the name.
-	if _, err := orders.ApproveAs(ctx, "ORD-002", "alice@example.com", "VIP customer"); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
-		fmt.Println("someone decided first")
-	}
+	fmt.Println(len(page), "orders need a person; more:", next != "")
 }
 
 // The low-latency mode, for providers that answer in milliseconds: the
@@ -292,24 +299,24 @@ func ExampleOptions_lowLatency() {
 		log.Fatal(err)
 	}
 	defer tc.Close()
-	acts, _ := orderflowtest.NewActivities() // your providers here
-	// The workflow and activities registered, and the SDK's workflow cache
-	// sized for orders that wait (orderflow.DefaultWorkflowCacheSize).
-	w, err := orderflow.NewWorker(tc, acts, nil)
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{LowLatency: true})
 	if err != nil {
+		log.Fatal(err)
+	}
+	w := worker.New(tc, orders.Options().TaskQueue, worker.Options{})
+	acts, _ := orderflowtest.NewActivities() // your providers here
+	if err := orderflow.Register(w, acts); err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Start(); err != nil {
 		log.Fatal(err)
 	}
 	defer w.Stop()
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{LowLatency: true})
-	if err != nil {
-		log.Fatal(err)
-	}
 	co, err := orders.Checkout(context.Background(), orderflowtest.SmallOrder("ORD-001"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(co.Outcome, co.Payment.TransactionID)
+	if co.Paid() {
+		fmt.Println(co.Message, co.Payment.TransactionID)
+	}
 }

@@ -100,7 +100,7 @@ func (h *handler) decisionFailed(w http.ResponseWriter, r *http.Request, p page,
 }
 
 // refusalNotice says why the order refused a decision, from its state.
-func refusalNotice(st *orderflow.OrderResult) *notice {
+func refusalNotice(st *orderflow.OrderState) *notice {
 	a := st.Approval
 	cancelled := st.Status == orderflow.StatusCancelled || st.CancelReason != ""
 	text := "Not decided: the order is no longer awaiting a decision. Reload the page to see where it stands."

@@ -203,21 +203,21 @@ func TestRootAndPaths(t *testing.T) {
 
 func TestRefusalNotice(t *testing.T) {
 	for _, c := range []struct {
-		st   orderflow.OrderResult
+		st   orderflow.OrderState
 		want string
 	}{
-		{orderflow.OrderResult{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice", Reason: "ok"}},
+		{orderflow.OrderState{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice", Reason: "ok"}},
 			"Not decided: this order was already approved by alice (reason: ok)."},
-		{orderflow.OrderResult{Status: orderflow.StatusRejected, Approval: orderflow.Approval{Status: orderflow.ApprovalRejected}},
+		{orderflow.OrderState{Status: orderflow.StatusRejected, Approval: orderflow.Approval{Status: orderflow.ApprovalRejected}},
 			"Not decided: this order was already rejected."},
-		{orderflow.OrderResult{Status: orderflow.StatusTimedOut, Approval: orderflow.Approval{Status: orderflow.ApprovalTimedOut}},
+		{orderflow.OrderState{Status: orderflow.StatusTimedOut, Approval: orderflow.Approval{Status: orderflow.ApprovalTimedOut}},
 			"Not decided: the approval timed out."},
-		{orderflow.OrderResult{Status: orderflow.StatusCancelled, CancelReason: "changed mind",
+		{orderflow.OrderState{Status: orderflow.StatusCancelled, CancelReason: "changed mind",
 			Approval: orderflow.Approval{Status: orderflow.ApprovalRejected, Reason: "order cancelled while awaiting approval"}},
 			"Not decided: the order was cancelled."},
-		{orderflow.OrderResult{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalNotRequired}},
+		{orderflow.OrderState{Status: orderflow.StatusCompleted, Approval: orderflow.Approval{Status: orderflow.ApprovalNotRequired}},
 			"Not decided: this order needs no approval."},
-		{orderflow.OrderResult{Status: orderflow.StatusRunning, Approval: orderflow.Approval{Status: orderflow.ApprovalPending}},
+		{orderflow.OrderState{Status: orderflow.StatusRunning, Approval: orderflow.Approval{Status: orderflow.ApprovalPending}},
 			"Not decided: the order is no longer awaiting a decision. Reload the page to see where it stands."},
 	} {
 		if got := refusalNotice(&c.st); got.Kind != "error" || got.Text != c.want {
@@ -227,7 +227,7 @@ func TestRefusalNotice(t *testing.T) {
 }
 
 func TestDecidedNoticeNeedsTheOrdersWord(t *testing.T) {
-	approved := &orderflow.OrderResult{Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice"}}
+	approved := &orderflow.OrderState{Approval: orderflow.Approval{Status: orderflow.ApprovalApproved, Approver: "alice"}}
 	if n := decidedNotice(approved, orderflow.ApprovalApproved); n == nil || n.Text != "Decision recorded: this order was approved by alice." {
 		t.Errorf("decidedNotice(approved, approved) = %+v", n)
 	}
@@ -236,7 +236,7 @@ func TestDecidedNoticeNeedsTheOrdersWord(t *testing.T) {
 			t.Errorf("decidedNotice(approved, %q) = %+v, want none", claimed, n)
 		}
 	}
-	pending := &orderflow.OrderResult{Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}
+	pending := &orderflow.OrderState{Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}
 	if n := decidedNotice(pending, orderflow.ApprovalApproved); n != nil {
 		t.Errorf("a pending order confirms an approval: %+v", n)
 	}

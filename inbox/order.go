@@ -10,7 +10,7 @@ import (
 // orderContent is the order page's data: the order's state, with its
 // instants formatted.
 type orderContent struct {
-	R *orderflow.OrderResult
+	R *orderflow.OrderState
 	// Customer and Items come from the order's listing row; empty for an
 	// order started without orderflow.Options.Visibility.
 	Customer    string
@@ -33,14 +33,14 @@ func (h *handler) order(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	decided := orderflow.ApprovalStatus(r.FormValue("decided"))
-	h.showOrder(w, r, p, orderIDOf(r), http.StatusOK, func(st *orderflow.OrderResult) *notice {
+	h.showOrder(w, r, p, orderIDOf(r), http.StatusOK, func(st *orderflow.OrderState) *notice {
 		return decidedNotice(st, decided)
 	})
 }
 
 // decidedNotice confirms a decision the inbox redirected from, if the
 // order's approval bears it out.
-func decidedNotice(st *orderflow.OrderResult, decided orderflow.ApprovalStatus) *notice {
+func decidedNotice(st *orderflow.OrderState, decided orderflow.ApprovalStatus) *notice {
 	a := st.Approval
 	if (decided != orderflow.ApprovalApproved && decided != orderflow.ApprovalRejected) || a.Status != decided {
 		return nil
@@ -57,7 +57,7 @@ func decidedNotice(st *orderflow.OrderResult, decided orderflow.ApprovalStatus) 
 // client error (code 4xx) and the order's state cannot be had, it renders
 // that notice on the error page instead.
 func (h *handler) showOrder(w http.ResponseWriter, r *http.Request, p page, id string, code int,
-	notes func(*orderflow.OrderResult) *notice) {
+	notes func(*orderflow.OrderState) *notice) {
 	st, err := h.c.State(r.Context(), id)
 	if err != nil && p.Notice != nil && code >= 400 && code < 500 {
 		// The page was to say what is wrong with the request; say it

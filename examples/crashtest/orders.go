@@ -46,7 +46,7 @@ type orderRun struct {
 	mu         sync.Mutex
 	calls      []callRecord
 	startErr   error
-	result     *orderflow.OrderResult
+	result     *orderflow.OrderState
 	resultErr  error
 	lastStatus string // the Status of an order without a result
 }

@@ -320,7 +320,7 @@ func (d *demo) startLarge(ctx context.Context, orders *orderflow.Client, orderID
 }
 
 // expect checks that the scenario's order ended with status want.
-func expect(name, orderID string, res *orderflow.OrderResult, err error, want orderflow.Status) error {
+func expect(name, orderID string, res *orderflow.OrderState, err error, want orderflow.Status) error {
 	switch {
 	case res == nil && err != nil:
 		return fmt.Errorf("scenario %s: order %s: %w", name, orderID, err)

@@ -10,6 +10,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/orderflowtest"
@@ -28,9 +29,9 @@ func TestNewClientValidation(t *testing.T) {
 		"negative ActivityTimeout":       {ActivityTimeout: -time.Second},
 		"negative threshold":             {ApprovalThreshold: orderflow.USD(-1)},
 		"lower-case threshold currency":  {ApprovalThreshold: orderflow.Money{Amount: 100, Currency: "usd"}},
-		"backoff below 1":                {Retry: orderflow.Retry{BackoffCoefficient: 0.5}},
-		"negative retry interval":        {Retry: orderflow.Retry{InitialInterval: -time.Second}},
-		"negative compensation attempts": {CompensationRetry: orderflow.Retry{MaximumAttempts: -1}},
+		"backoff below 1":                {Retry: &temporal.RetryPolicy{BackoffCoefficient: 0.5}},
+		"negative retry interval":        {Retry: &temporal.RetryPolicy{InitialInterval: -time.Second}},
+		"negative compensation attempts": {CompensationRetry: &temporal.RetryPolicy{MaximumAttempts: -1}},
 		"activity timeout of 1ns":        {ActivityTimeout: time.Nanosecond},
 		"blank task queue":               {TaskQueue: " "},
 		"negative CallTimeout":           {CallTimeout: -time.Second},
@@ -140,7 +141,7 @@ func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 
 	custom := &orderflow.Options{
 		TaskQueue: e.taskQueue + "-nobody", ApprovalTimeout: 2 * time.Minute, ApprovalThreshold: orderflow.USD(5000),
-		Retry: orderflow.Retry{MaximumAttempts: 7}}
+		Retry: &temporal.RetryPolicy{MaximumAttempts: 7}}
 	c, err := orderflow.NewClient(e.tc, custom)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestStartAndResultSmallOrder(t *testing.T) {
 	if s := e.p.Delivery.Shipments(); len(s) != 1 || s[0].OrderID != id || s[0].TrackingNumber != res.Delivery.TrackingNumber {
 		t.Errorf("shipments = %+v", s)
 	}
-	if m := e.p.Email.Sent(); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != orderflow.EmailConfirmation ||
+	if m := e.p.Email.Sent(); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != "order_confirmation" ||
 		!strings.Contains(m[0].Body, res.Delivery.TrackingNumber) {
 		t.Errorf("mail sent = %+v", m)
 	}
@@ -428,7 +429,7 @@ func TestClientCancel(t *testing.T) {
 // assertCompensated checks that the order was charged, then refunded in
 // full, that nothing stays reserved, and that res lists the compensations
 // wanted, in order, all successful.
-func assertCompensated(t *testing.T, e *env, res *orderflow.OrderResult, id string, want ...string) {
+func assertCompensated(t *testing.T, e *env, res *orderflow.OrderState, id string, want ...string) {
 	t.Helper()
 	if got := e.charged(id); got != 0 {
 		t.Errorf("%d cents still held; want everything refunded", got)

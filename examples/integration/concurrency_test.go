@@ -47,7 +47,7 @@ func TestFiftyConcurrentOrders(t *testing.T) {
 		}
 	}
 
-	results := make([]*orderflow.OrderResult, len(plans))
+	results := make([]*orderflow.OrderState, len(plans))
 	errs := make([]error, len(plans))
 	var wg sync.WaitGroup
 	for i, p := range plans {

@@ -281,7 +281,7 @@ func TestProviderFailures(t *testing.T) {
 		id := e.id("1")
 		e.p.Payment.ChargeFaults.FailOrder(id, orderflow.ErrPaymentDeclined)
 		res, err := e.orders.Execute(e.ctx, smallOrder(id))
-		assertFailed(t, res, err, orderflow.ErrPaymentDeclined, orderflow.StepPayment, orderflow.ErrorTypePaymentDeclined)
+		assertFailed(t, res, err, orderflow.ErrPaymentDeclined, orderflow.StepPayment, "orderflow.PaymentDeclined")
 		if res != nil && len(res.Compensations) != 0 {
 			t.Errorf("compensations %+v for a declined payment; want none", res.Compensations)
 		}
@@ -298,7 +298,7 @@ func TestProviderFailures(t *testing.T) {
 		id := e.id("1")
 		e.mustStart(smallOrder(id))
 		res, err := e.orders.Result(e.ctx, id)
-		assertFailed(t, res, err, orderflow.ErrOutOfStock, orderflow.StepInventory, orderflow.ErrorTypeOutOfStock)
+		assertFailed(t, res, err, orderflow.ErrOutOfStock, orderflow.StepInventory, "orderflow.OutOfStock")
 		if res != nil {
 			assertCompensated(t, e, res, id, orderflow.ActivityRefundPayment)
 		}
@@ -315,7 +315,7 @@ func TestProviderFailures(t *testing.T) {
 		id := e.id("1")
 		e.p.Delivery.ArrangeFaults.FailOrder(id, orderflow.ErrUndeliverable)
 		res, err := e.orders.Execute(e.ctx, smallOrder(id))
-		assertFailed(t, res, err, orderflow.ErrUndeliverable, orderflow.StepDelivery, orderflow.ErrorTypeUndeliverable)
+		assertFailed(t, res, err, orderflow.ErrUndeliverable, orderflow.StepDelivery, "orderflow.Undeliverable")
 		if res != nil {
 			assertCompensated(t, e, res, id, orderflow.ActivityReleaseInventory, orderflow.ActivityRefundPayment)
 			if len(res.Compensations) == 2 && (res.Compensations[0].Reference != res.Inventory.ReservationID ||
@@ -344,8 +344,8 @@ func TestProviderFailures(t *testing.T) {
 				t.Errorf("a transient failure maps to %v", s)
 			}
 		}
-		if res.FailureType != orderflow.ErrorTypeRetriesExhausted || res.FailedStep != orderflow.StepInventory {
-			t.Errorf("failure %s at %s; want %s at inventory", res.FailureType, res.FailedStep, orderflow.ErrorTypeRetriesExhausted)
+		if res.FailureType != "orderflow.RetriesExhausted" || res.FailedStep != orderflow.StepInventory {
+			t.Errorf("failure %s at %s; want %s at inventory", res.FailureType, res.FailedStep, "orderflow.RetriesExhausted")
 		}
 		if n := len(callsOf(e.p.Inventory.Calls(), "Reserve", id)); n != int(orderflow.DefaultRetry().MaximumAttempts) {
 			t.Errorf("%d Reserve attempts, want %d", n, orderflow.DefaultRetry().MaximumAttempts)
@@ -372,14 +372,14 @@ func TestProviderFailures(t *testing.T) {
 }
 
 // assertFailed checks a failed order's result and the error a caller gets.
-func assertFailed(t *testing.T, res *orderflow.OrderResult, err, sentinel error, step orderflow.Step, typ string) {
+func assertFailed(t *testing.T, res *orderflow.OrderState, err, sentinel error, step orderflow.Step, typ string) {
 	t.Helper()
 	if !errors.Is(err, sentinel) || !errors.Is(err, orderflow.ErrOrderFailed) {
 		t.Errorf("err = %v, want %v and ErrOrderFailed", err, sentinel)
 	}
-	var fe *orderflow.OrderFailedError
+	var fe *orderflow.OrderError
 	if !errors.As(err, &fe) || fe.Step != step || fe.Type != typ {
-		t.Errorf("err = %#v, want an OrderFailedError at %s of type %s", err, step, typ)
+		t.Errorf("err = %#v, want an OrderError at %s of type %s", err, step, typ)
 	}
 	if res == nil {
 		t.Fatalf("no result with the error")

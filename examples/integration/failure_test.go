@@ -312,7 +312,7 @@ func TestOrderRunAgainAfterCompensationNeverShipsUnpaid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := run.Get(e.ctx, &res); err != nil {
 		t.Fatal(err)
 	}

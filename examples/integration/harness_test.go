@@ -210,7 +210,7 @@ func (e *env) mustStart(order orderflow.Order) {
 
 // result waits for the order's result and fails the test unless it ended
 // with want. A failed order's error is expected and returned.
-func (e *env) result(orderID string, want orderflow.Status) (*orderflow.OrderResult, error) {
+func (e *env) result(orderID string, want orderflow.Status) (*orderflow.OrderState, error) {
 	e.t.Helper()
 	res, err := e.orders.Result(e.ctx, orderID)
 	if res == nil {

@@ -77,15 +77,15 @@ func (e *env) signal(id, name, reason string) {
 }
 
 // rawResult waits for the run and returns its result as JSON fields, to
-// check the wire form, and as an OrderResult.
-func rawResult(t *testing.T, e *env, run client.WorkflowRun) (map[string]any, *orderflow.OrderResult) {
+// check the wire form, and as an OrderState.
+func rawResult(t *testing.T, e *env, run client.WorkflowRun) (map[string]any, *orderflow.OrderState) {
 	t.Helper()
 	var fields map[string]any
 	if err := run.Get(e.ctx, &fields); err != nil {
 		t.Fatalf("result of %s: %v", run.GetID(), err)
 	}
 	b, _ := json.Marshal(fields)
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 
 	// race starts order id, stops the worker once it awaits approval, runs
 	// send without a worker, and starts a worker again.
-	race := func(t *testing.T, orders *orderflow.Client, id string, send func(id string)) *orderflow.OrderResult {
+	race := func(t *testing.T, orders *orderflow.Client, id string, send func(id string)) *orderflow.OrderState {
 		w := srv.NewWorker(queue, register)
 		require.NoError(t, orders.Start(ctx, order(id, 189998)))
 		waitPending(t, ctx, orders, id)
