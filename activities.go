@@ -34,7 +34,6 @@ const (
 	UpdateReject  = "reject"
 	UpdateCancel  = "cancel_order"
 
-
 	// QueryApprovalStatus returns the ApprovalStatus as a string,
 	// QueryApprovalReason the approval's reason, and QueryOrderState the
 	// whole OrderState.
