@@ -285,7 +285,7 @@ func newBrowserSite(t *testing.T) *browserSite {
 	}
 	t.Cleanup(srv.Stop)
 	acts, providers := orderflowtest.NewActivities()
-	w := worker.New(srv.Client, orderflow.DefaultTaskQueue, worker.Options{})
+	w := worker.New(srv.Client, "order-task-queue", worker.Options{})
 	if err := orderflow.Register(w, acts); err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 // decide returns the handler of POST /orders/{id}/approve (decision
 // ApprovalApproved) or /reject (ApprovalRejected).
 func (h *handler) decide(decision orderflow.ApprovalStatus) http.HandlerFunc {
-	send := (*orderflow.Client).ApproveAs
+	send := (*orderflow.Client).Approve
 	if decision == orderflow.ApprovalRejected {
-		send = (*orderflow.Client).RejectAs
+		send = (*orderflow.Client).Reject
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if h.opts.Authenticate == nil {
@@ -33,7 +33,7 @@ func (h *handler) decide(decision orderflow.ApprovalStatus) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if _, err := send(h.c, r.Context(), id, p.Approver, reason); err != nil {
+		if _, err := send(h.c, r.Context(), id, orderflow.Decision{Approver: p.Approver, Reason: reason}); err != nil {
 			h.decisionFailed(w, r, p, id, decision, err)
 			return
 		}
@@ -60,8 +60,8 @@ func (h *handler) readReason(w http.ResponseWriter, r *http.Request, p page, id 
 	}
 	// Browsers send a text area's line breaks as CRLF.
 	reason := strings.ReplaceAll(r.PostFormValue("reason"), "\r\n", "\n")
-	if err := orderflow.ValidateReason(reason); err != nil {
-		msg := "Not sent: the reason must be plain text (" + strings.TrimPrefix(err.Error(), orderflow.ErrInvalidReason.Error()+": ") + ")."
+	if err := (orderflow.Decision{Reason: reason}).Validate(); err != nil {
+		msg := "Not sent: the reason must be plain text (" + strings.TrimPrefix(err.Error(), orderflow.ErrInvalidArgument.Error()+": ") + ")."
 		if len(reason) > orderflow.MaxReasonLength {
 			msg = "Not sent: the reason is " + strconv.Itoa(len(reason)) + " bytes long; the limit is " + strconv.Itoa(orderflow.MaxReasonLength) + "."
 		}
@@ -80,10 +80,10 @@ func (h *handler) decisionFailed(w http.ResponseWriter, r *http.Request, p page,
 	case errors.Is(err, orderflow.ErrNotAwaitingApproval):
 		log.Info("inbox: decision refused: the order is not awaiting approval")
 		h.showOrder(w, r, p, id, http.StatusConflict, refusalNotice)
-	case errors.Is(err, orderflow.ErrInvalidApprover):
+	case errors.Is(err, orderflow.ErrInvalidArgument) && strings.Contains(err.Error(), "approver"):
 		log.Warn("inbox: decision refused: invalid approver name")
 		h.fail(w, r, http.StatusBadRequest, "Not decided: your approver name cannot be recorded with a decision. Ask the inbox's administrator.")
-	case errors.Is(err, orderflow.ErrInvalidReason):
+	case errors.Is(err, orderflow.ErrInvalidArgument):
 		log.Info("inbox: decision refused: invalid reason")
 		p.Notice = &notice{Kind: "error", Text: "Not decided: the reason is too long or not plain text."}
 		h.showOrder(w, r, p, id, http.StatusBadRequest, nil)

@@ -35,7 +35,7 @@ type Options struct {
 	// names and the providers' messages (see the package doc).
 	Authenticate func(r *http.Request) (approver string, err error)
 	// PageSize is the number of orders per page: DefaultPageSize (25) if
-	// zero, at most orderflow.MaxPageSize.
+	// zero, at most maxPageSize.
 	PageSize int
 	// Logger receives a record of each decision and each error; if nil,
 	// slog.Default(). It logs order IDs, decisions, approver names and
@@ -71,9 +71,9 @@ func New(c *orderflow.Client, opts Options) (http.Handler, error) {
 		return nil, errors.New("inbox: new: orderflow client is nil")
 	}
 	switch {
-	case opts.PageSize < 0 || opts.PageSize > orderflow.MaxPageSize:
+	case opts.PageSize < 0 || opts.PageSize > maxPageSize:
 		return nil, fmt.Errorf("inbox: new: PageSize must be between 1 and %d, or 0 for %d; got %d",
-			orderflow.MaxPageSize, DefaultPageSize, opts.PageSize)
+			maxPageSize, DefaultPageSize, opts.PageSize)
 	case opts.PageSize == 0:
 		opts.PageSize = DefaultPageSize
 	}

@@ -42,12 +42,12 @@ func TestNewRefusesBadInput(t *testing.T) {
 		t.Errorf("New(nil) = %v, %v; want an error", h, err)
 	}
 	c := offlineClient(t)
-	for _, n := range []int{-1, orderflow.MaxPageSize + 1} {
+	for _, n := range []int{-1, maxPageSize + 1} {
 		if _, err := New(c, Options{PageSize: n}); err == nil {
 			t.Errorf("PageSize %d: no error", n)
 		}
 	}
-	for _, n := range []int{0, 1, orderflow.MaxPageSize} {
+	for _, n := range []int{0, 1, maxPageSize} {
 		if _, err := New(c, Options{PageSize: n}); err != nil {
 			t.Errorf("PageSize %d: %v", n, err)
 		}
@@ -258,7 +258,7 @@ func render(t *testing.T, name string, p page) (int, string) {
 func TestTemplatesEscapeAndLink(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s := orderflow.OrderSummary{OrderID: "a/b<x>", CustomerName: "<script>alert(1)</script>", Total: orderflow.USD(189997),
-		ItemCount: 12, Items: []orderflow.SummaryItem{{ProductID: "P1", ProductName: "<i>Laptop</i>", Quantity: 1}},
+		ItemCount: 12, Items: []orderflow.Item{{ProductID: "P1", ProductName: "<i>Laptop</i>", Quantity: 1}},
 		StartedAt: now.Add(-4 * time.Minute), ApprovalDeadline: now.Add(time.Minute)}
 	for _, approver := range []string{"", "<b>alice</b>"} {
 		p := page{Title: "Inbox", Root: "./", Approver: approver, ReadOnly: approver == ""}

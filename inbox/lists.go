@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -51,7 +52,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.FormValue("page")
-	res, err := h.c.ListOrders(r.Context(), orderflow.ListOptions{
+	res, err := h.listOrders(r.Context(), orderflow.ListOptions{
 		Status: orderflow.StatusAwaitingApproval, PageSize: h.opts.PageSize, PageToken: token})
 	if err != nil {
 		h.listFailed(w, r, err, token)
@@ -112,7 +113,7 @@ func pagingOf(path string, fixed url.Values, token, next string) paging {
 // listFailed answers a listing that failed. ListOrders does not tell a bad
 // page token from a failed call, so the message covers both.
 func (h *handler) listFailed(w http.ResponseWriter, r *http.Request, err error, token string) {
-	if errors.Is(err, orderflow.ErrInvalidListOptions) {
+	if errors.Is(err, orderflow.ErrInvalidArgument) {
 		h.log.Warn("inbox: list orders: bad request", "path", r.URL.Path, "error", err)
 		h.fail(w, r, http.StatusBadRequest, "This link to a page of orders is not valid (old or edited): start again from the first page.")
 		return
@@ -163,7 +164,7 @@ func (h *handler) orders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.FormValue("page")
-	res, err := h.c.ListOrders(r.Context(), orderflow.ListOptions{Status: status, PageSize: h.opts.PageSize, PageToken: token})
+	res, err := h.listOrders(r.Context(), orderflow.ListOptions{Status: status, PageSize: h.opts.PageSize, PageToken: token})
 	if err != nil {
 		h.listFailed(w, r, err, token)
 		return
@@ -193,3 +194,18 @@ func statusLabel(s orderflow.Status) string {
 	}
 	return string(s)
 }
+
+// orderPage is one page of a listing.
+type orderPage struct {
+	Orders        []orderflow.OrderSummary
+	NextPageToken string
+}
+
+// listOrders lists one page of orders.
+func (h *handler) listOrders(ctx context.Context, opts orderflow.ListOptions) (orderPage, error) {
+	orders, next, err := h.c.ListOrders(ctx, opts)
+	return orderPage{Orders: orders, NextPageToken: next}, err
+}
+
+// maxPageSize is the largest page Client.ListOrders gives.
+const maxPageSize = 1000

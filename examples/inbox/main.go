@@ -69,6 +69,7 @@ import (
 	"github.com/orderflow/orderflow/inbox"
 	"github.com/orderflow/orderflow/orderflowtest"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 )
 
 func main() {
@@ -110,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.finished, "finished", 3, "small orders to start that complete, plus one large order that is rejected (0: none)")
 	fs.DurationVar(&c.approvalTimeout, "approval-timeout", 30*time.Minute, "how long the demo orders wait for a decision")
 	fs.BoolVar(&c.readOnly, "read-only", false, "serve a read-only inbox: no authentication, no decisions")
-	fs.StringVar(&c.taskQueue, "task-queue", orderflow.DefaultTaskQueue, "task queue of the orders and the worker")
+	fs.StringVar(&c.taskQueue, "task-queue", "order-task-queue", "task queue of the orders and the worker")
 	fs.Float64Var(&c.latency, "latency", 0.25, "simulated provider latency, times the Python demo's; 0 disables it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -154,8 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	acts, providers := orderflowtest.NewActivities()
 	providers.UseDemoLatency(cfg.latency)
-	w, err := orderflow.NewWorker(tc, acts, &orderflow.WorkerOptions{TaskQueue: cfg.taskQueue})
-	if err != nil {
+	w := worker.New(tc, cfg.taskQueue, worker.Options{})
+	if err := orderflow.Register(w, acts); err != nil {
 		return err
 	}
 	if err := w.Start(); err != nil {
@@ -297,7 +298,7 @@ func startDemoOrders(ctx context.Context, orders *orderflow.Client, cfg *config,
 	if err := scenario.WaitForApproval(wctx, orders, rejected.OrderID); err != nil {
 		return err
 	}
-	if _, err := orders.RejectAs(ctx, rejected.OrderID, "demo", "Insufficient credit check"); err != nil {
+	if _, err := orders.Reject(ctx, rejected.OrderID, orderflow.Decision{Approver: "demo", Reason: "Insufficient credit check"}); err != nil {
 		return err
 	}
 	printIDs(stdout, "Awaiting approval", waiting)
@@ -357,7 +358,7 @@ func demoBasicAuth(next http.Handler) http.Handler {
 		switch {
 		case !ok || name == "":
 			msg = "Sign in with any user name and any password (demo only)."
-		case orderflow.ValidateApprover(name) != nil:
+		case (orderflow.Decision{Approver: name}).Validate() != nil:
 			msg = "This user name cannot be recorded as an approver: sign in with another."
 		}
 		if msg != "" {

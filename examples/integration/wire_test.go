@@ -147,7 +147,7 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 		// An order started without settings runs with the defaults: the
 		// $1000.00 threshold (above) and the 5-minute approval timer.
 		events := e.history(id)
-		assertTimerCancelled(t, events, orderflow.DefaultApprovalTimeout)
+		assertTimerCancelled(t, events, (5 * time.Minute))
 		assertTimerCancelledBeforeSteps(t, events)
 	})
 	t.Run("large order rejected by signal", func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 		id := e.id("ORD-005")
 		e.startRaw(id, pythonOrder(id, true))
 		e.waitForApproval(id, orderflow.ApprovalPending)
-		if _, err := e.orders.Approve(e.ctx, id, "typed"); err != nil {
+		if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "typed"}); err != nil {
 			t.Fatal(err)
 		}
 		res, _ := e.result(id, orderflow.StatusCompleted)

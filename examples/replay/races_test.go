@@ -117,7 +117,10 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 		var approval orderflow.Approval
 		id := "ORD-RACE-APPROVE-CANCEL"
 		res := race(t, patient, id, func(id string) {
-			approved = async(func() (err error) { approval, err = patient.Approve(ctx, id, "ok"); return err })
+			approved = async(func() (err error) {
+				approval, err = patient.Approve(ctx, id, orderflow.Decision{Reason: "ok"})
+				return err
+			})
 			cancelled = async(func() error { return patient.Cancel(ctx, id, "changed mind") })
 		})
 		approveErr, cancelErr := <-approved, <-cancelled
@@ -137,7 +140,7 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 		var rejected, cancelled <-chan error
 		id := "ORD-RACE-REJECT-CANCEL"
 		res := race(t, patient, id, func(id string) {
-			rejected = async(func() error { _, err := patient.Reject(ctx, id, "no"); return err })
+			rejected = async(func() error { _, err := patient.Reject(ctx, id, orderflow.Decision{Reason: "no"}); return err })
 			cancelled = async(func() error { return patient.Cancel(ctx, id, "changed mind") })
 		})
 		rejectErr, cancelErr := <-rejected, <-cancelled

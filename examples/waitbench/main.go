@@ -61,7 +61,7 @@
 //
 // -cache n sets the worker's sticky workflow cache (worker.SetStickyWorkflowCacheSize)
 // in every mode; 0 keeps each mode's default: the SDK's 10,000 workflows
-// for the bare port, orderflow.DefaultWorkflowCacheSize (1,000) for
+// for the bare port, 1,000, as examples/worker sets it, for
 // orderflow, whose worker is made by orderflow.NewWorker. Orders beyond the
 // cache are evicted from the worker's memory and replayed from history when
 // their approval comes.
