@@ -330,9 +330,8 @@ func (a *Activities) validate() error {
 //
 // Memory: a worker keeps each workflow it has run in the SDK's sticky
 // workflow cache, which belongs to the process and holds 10,000 workflows
-// unless the program sizes it with worker.SetStickyWorkflowCacheSize. An
-// order waiting for approval costs about 60 KB and four goroutines while
-// cached; docs/production.md says how to size the cache.
+// unless the program sizes it with worker.SetStickyWorkflowCacheSize;
+// docs/production.md says how to size it for orders that wait.
 func Register(r worker.Registry, a *Activities) (err error) {
 	if r == nil {
 		return errors.New("orderflow: register: registry is nil")
