@@ -29,8 +29,7 @@ type ListOptions struct {
 	// awaiting approval (StatusAwaitingApproval) come oldest first, so the
 	// one closest to timing out leads; the others newest first.
 	Status Status
-	// PageSize is the most orders a page holds: defaultPageSize if zero,
-	// at most maxPageSize.
+	// PageSize is the most orders a page holds: 50 if zero, at most 1000.
 	PageSize int
 	// PageToken continues a listing where the page that returned it ended;
 	// empty for the first page. A token is valid for the same Status only.
