@@ -562,7 +562,7 @@ func (it Item) validate(path string) error {
 	return nil
 }
 
-// ValidateOrderID checks an order ID on its own: 1 to maxOrderIDLength
+// ValidateOrderID checks an order ID on its own: 1 to 128
 // bytes, each a printable ASCII character other than space, '!' to '~'
 // (0x21 to 0x7E): letters, digits and punctuation, such as "ORD-002",
 // "ORD_002.a" or "a/b%2F?#". The order's workflow ID holds it, and
