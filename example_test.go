@@ -320,3 +320,85 @@ func ExampleOptions_lowLatency() {
 		fmt.Println(co.Message, co.Payment.TransactionID)
 	}
 }
+
+// The quick start of the README: a worker and a Client on a Temporal server
+// at localhost:7233 (temporal server start-dev, or go run ./examples/devserver),
+// with in-memory providers standing in for yours.
+func Example_quickStart() {
+	c, err := client.Dial(client.Options{HostPort: client.DefaultHostPort})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	// nil Options are the defaults; here they are written out. A zero field
+	// means the value shown.
+	orders, err := orderflow.NewClient(c, &orderflow.Options{
+		TaskQueue:         "order-task-queue",    // the queue the worker below polls
+		ApprovalThreshold: orderflow.USD(100000), // $1000.00: a total strictly greater waits for a person
+		ApprovalTimeout:   5 * time.Minute,       // no decision by then: timed_out, nothing charged
+		ActivityTimeout:   30 * time.Second,      // each attempt of a provider call
+		CallTimeout:       10 * time.Second,      // each Client call whose ctx has no deadline
+		// Retry, CompensationRetry (nil): 1 s, ×2, at most 30 s apart; 3 attempts, but
+		// delivery and refunds until answered. Visibility: needs RegisterSearchAttributes.
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The SDK keeps workflows in a sticky cache that belongs to the process
+	// (10,000 by default). Orders waiting for approval need not stay in it:
+	// 1000 is enough (docs/production.md). Set it before the first worker.
+	worker.SetStickyWorkflowCacheSize(1000)
+	w := worker.New(c, orders.Options().TaskQueue, worker.Options{})
+	acts, _ := orderflowtest.NewActivities() // in-memory; your providers go here
+	if err := orderflow.Register(w, acts); err != nil {
+		log.Fatal(err) // a missing provider fails here, not mid-order
+	}
+	if err := w.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer w.Stop()
+
+	// Every call gives up after CallTimeout unless ctx has a deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// $89.95: under the threshold, it runs straight through.
+	state, err := orders.Execute(ctx, orderflow.Order{
+		OrderID:         "ORD-001",
+		CustomerName:    "Alice Smith",
+		CustomerEmail:   "alice@example.com",
+		ShippingAddress: "123 Main St, Springfield, IL 62701",
+		Items: []orderflow.Item{
+			{ProductID: "MOUSE-001", ProductName: "Wireless Mouse", Quantity: 2, UnitPrice: orderflow.USD(2999)},
+			{ProductID: "CABLE-001", ProductName: "USB Cable", Quantity: 3, UnitPrice: orderflow.USD(999)},
+		},
+	})
+	if errors.Is(err, orderflow.ErrPaymentDeclined) {
+		fmt.Println("card declined; nothing charged")
+	} else if err != nil {
+		log.Fatal(err)
+	} else {
+		fmt.Println(state.Status, state.Message) // completed Order processed successfully
+	}
+
+	// $1899.97: Checkout answers once the order waits for a person.
+	co, err := orders.Checkout(ctx, orderflowtest.LargeOrder("ORD-002"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if co.AwaitingApproval() {
+		d := orderflow.Decision{Approver: "manager@example.com", Reason: "VIP customer"}
+		if _, err := orders.Approve(ctx, "ORD-002", d); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+			fmt.Println("someone decided first, or the approval timed out")
+		} else if err != nil {
+			log.Fatal(err)
+		}
+	}
+	state, err = orders.Result(ctx, "ORD-002")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(state.Status, state.Approval.Approver) // completed manager@example.com
+}
