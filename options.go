@@ -48,8 +48,9 @@ func defaultCompensationRetry() retry {
 // changing an option affects orders started afterwards, never an order
 // already running.
 type Options struct {
-	// TaskQueue is the queue workers poll (WorkerOptions.TaskQueue must
-	// match). If empty, "order-task-queue" is used.
+	// TaskQueue is the queue the orders run on: create their worker with
+	// worker.New(c, client.Options().TaskQueue, …). If empty,
+	// "order-task-queue" is used.
 	TaskQueue string
 	// ApprovalThreshold is the total above which (strictly greater) an order
 	// waits for a decision. If zero, USD(100000), $1000.00, is used. Orders

@@ -59,8 +59,8 @@ type Approval struct {
 	// Reason is the approver's reason, or why the approval ended without one.
 	Reason string `json:"reason,omitempty"`
 	// Approver names who decided, as the deciding call named them
-	// (Client.ApproveAs, RejectAs): empty for a decision by signal or by a
-	// call that named nobody, and for a timeout.
+	// (Decision.Approver): empty for a decision by signal or by a call that
+	// named nobody, and for a timeout.
 	Approver string `json:"approver,omitempty"`
 	// DecidedAt is when the decision took, by the workflow's clock; zero
 	// when no decision was made.

@@ -139,7 +139,7 @@ func (s *WorkflowSuite) update(name string, arg string) *updateOutcome {
 	return s.updateArgs(name, name+"-"+arg, arg)
 }
 
-// updateAs sends a decision Update as the Client's ApproveAs and RejectAs
+// updateAs sends a decision Update as the Client's Approve and Reject
 // do: the reason, then the approver.
 func (s *WorkflowSuite) updateAs(name, reason, approver string) *updateOutcome {
 	return s.updateArgs(name, name+"-"+approver+"-"+reason, reason, approver)
