@@ -486,6 +486,8 @@ func (c *Client) wrap(ctx context.Context, op, orderID string, err error) error 
 		return &opError{op: op, err: ErrOrderNotFound}
 	}
 	if msg, s := sentinelIn(err); s != nil {
+		// The workflow's message may repeat what the sentinel says.
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "orderflow: "), s.Error()+": ")
 		return &opError{op: op, err: fmt.Errorf("%w: %s", s, msg)}
 	}
 	return &opError{op: op, err: withContextErr(ctx, err)}

@@ -1337,7 +1337,7 @@ type fakeVisibility struct {
 	failCount int // fail the count call with this number (1-based); 0: never
 }
 
-var startTimeBound = regexp.MustCompile(`StartTime (>=|<) '([^']*)'`)
+var startTimeBound = regexp.MustCompile(`StartTime (>=|<|=) '([^']*)'`)
 
 func newFakeVisibility(t *testing.T, status orderflow.Status, rows []visRow) *fakeVisibility {
 	f := &fakeVisibility{t: t, rows: rows, infos: map[string]*workflowpb.WorkflowExecutionInfo{}}
@@ -1359,14 +1359,17 @@ func newFakeVisibility(t *testing.T, status orderflow.Status, rows []visRow) *fa
 func (f *fakeVisibility) match(query string) []visRow {
 	require.True(f.t, strings.HasPrefix(query, f.base), "query %q does not start with %q", query, f.base)
 	rest := strings.TrimPrefix(query, f.base)
-	var lo, hi []time.Time
+	var lo, hi, at []time.Time
 	for _, m := range startTimeBound.FindAllStringSubmatch(rest, -1) {
 		ts, err := time.Parse(time.RFC3339Nano, m[2])
 		require.NoError(f.t, err, "query %q", query)
-		if m[1] == ">=" {
+		switch m[1] {
+		case ">=":
 			lo = append(lo, ts)
-		} else {
+		case "<":
 			hi = append(hi, ts)
+		default:
+			at = append(at, ts)
 		}
 	}
 	require.Equal(f.t, rest, strings.Join(func() []string {
@@ -1386,6 +1389,11 @@ rows:
 		}
 		for _, h := range hi {
 			if !r.start.Before(h) {
+				continue rows
+			}
+		}
+		for _, a := range at {
+			if !r.start.Equal(a) {
 				continue rows
 			}
 		}
@@ -2106,4 +2114,56 @@ func TestRegisterSearchAttributes(t *testing.T) {
 		t.Parallel()
 		requireErr(t, orderflow.RegisterSearchAttributes(context.Background(), nil, ""), nil, "nil")
 	})
+}
+
+// Regression tests for what the tests above found.
+
+// An order the workflow refuses as invalid says "orderflow:" once.
+func TestWorkflowRefusalSaysOrderflowOnce(t *testing.T) {
+	t.Parallel()
+	c, tc := mcClient(t, nil)
+	const id = "ORD-CLI-BAD"
+	failure := temporal.NewNonRetryableApplicationError("orderflow: invalid order: items: must not be empty", "orderflow.InvalidOrder", nil)
+	tc.On("GetWorkflow", mock.Anything, orderflow.WorkflowID(id), "").Return(runOf(t, nil, failure))
+	_, err := c.Result(context.Background(), id)
+	requireErr(t, err, orderflow.ErrInvalidOrder, "get result of order "+quoted(id))
+	require.Contains(t, err.Error(), "invalid order: items: must not be empty")
+	require.Equal(t, 1, strings.Count(err.Error(), "invalid order"), err.Error())
+}
+
+// More orders at one instant than a page holds, with many orders after
+// them, are all listed, each once.
+func TestAwaitingApprovalPagesListOrdersAfterASharedInstant(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	var rows []visRow
+	for i := range 3 {
+		rows = append(rows, visRow{id: fmt.Sprintf("ORD-A%d", i), start: now.Add(-2 * time.Hour), status: orderflow.StatusAwaitingApproval})
+	}
+	for i := range 250 {
+		rows = append(rows, visRow{id: fmt.Sprintf("ORD-B%03d", i), start: now.Add(-time.Hour + time.Duration(i)*time.Second), status: orderflow.StatusAwaitingApproval})
+	}
+	c, tc := mcClient(t, nil)
+	newFakeVisibility(t, orderflow.StatusAwaitingApproval, rows).install(tc)
+	var got []string
+	for _, p := range listAllPages(t, c, orderflow.StatusAwaitingApproval, 2) {
+		got = append(got, ids(p, summaryID)...)
+	}
+	require.Len(t, got, len(rows))
+	want := make([]string, len(rows))
+	for i, r := range rows {
+		want[i] = r.id
+	}
+	require.Equal(t, want, got, "oldest first, each once")
+}
+
+// ListOrders reports its own CallTimeout as a deadline.
+func TestListOrdersCallTimeoutIsADeadline(t *testing.T) {
+	t.Parallel()
+	c, tc := mcClient(t, &orderflow.Options{CallTimeout: time.Nanosecond})
+	tc.On("ListWorkflow", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		<-args.Get(0).(context.Context).Done()
+	}).Return(nil, errors.New("transport: connection closed"))
+	_, _, err := c.ListOrders(context.Background(), orderflow.ListOptions{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }

@@ -96,6 +96,8 @@ func decodePageToken(s string, status Status) (pageToken, error) {
 // encryption codec, say). A row it cannot decode fails the call with an
 // error naming the order, rather than coming back blank.
 func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (orders []OrderSummary, nextPageToken string, err error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
 	page, err := c.listOrders(ctx, opts)
 	if err != nil {
 		return nil, "", &opError{op: "list orders", err: withContextErr(ctx, err)}
@@ -186,8 +188,6 @@ func (c *Client) listOrders(ctx context.Context, opts ListOptions) (*orderPage, 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
 	if opts.Status == StatusAwaitingApproval {
 		return c.oldestFirst(ctx, query, opts.PageSize, tok)
 	}
@@ -238,7 +238,17 @@ func (c *Client) oldestFirst(ctx context.Context, query string, n int, tok pageT
 	}
 	window := query
 	if left > int64(max(scanLimit, 2*n)) {
-		hi, err := c.windowEnd(ctx, query, tok.After, n)
+		// Orders at the previous page's last instant are counted in query
+		// but may have been shown: the window must hold n more than them.
+		want := n
+		if !tok.After.IsZero() {
+			at, err := c.count(ctx, query+fmt.Sprintf(" AND StartTime = '%s'", tok.After.UTC().Format(time.RFC3339Nano)))
+			if err != nil {
+				return nil, err
+			}
+			want += int(at)
+		}
+		hi, err := c.windowEnd(ctx, query, tok.After, want)
 		if err != nil {
 			return nil, err
 		}

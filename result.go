@@ -219,8 +219,11 @@ type CheckoutResult struct {
 	// inventory, delivery and the confirmation email continue in the
 	// background. It is nil otherwise.
 	Payment *PaymentResult `json:"payment_result,omitempty"`
-	// FailureType says how the payment failed, when it did
-	// ("orderflow.PaymentDeclined", …; see OrderState.FailureType).
+	// FailedStep and FailureType say which step failed and how, when one
+	// did: the payment ("orderflow.PaymentDeclined", …), or, for an order
+	// that has ended, a later step (its payment was then refunded). See
+	// OrderState.FailureType.
+	FailedStep  Step   `json:"failed_step,omitempty"`
 	FailureType string `json:"failure_type,omitempty"`
 	// Message is one sentence for the customer, such as "Your payment was
 	// declined. Nothing was charged." It never carries a provider's error
@@ -238,16 +241,20 @@ func (r *CheckoutResult) AwaitingApproval() bool {
 	return r != nil && r.Payment == nil && r.Status == StatusAwaitingApproval
 }
 
-// Err returns nil unless a step failed before the payment was taken; then
-// it returns an error that wraps ErrOrderFailed and the provider's sentinel
-// (ErrPaymentDeclined, …). An order that ended unpaid for another reason
-// (cancelled, rejected) is no error: see Status.
+// Err returns nil unless the order is not paid because a step failed, or
+// it needs a person; then it returns an error that wraps ErrOrderFailed (or
+// ErrNeedsAttention) and the provider's sentinel (ErrPaymentDeclined, …).
+// An order that ended unpaid for another reason (cancelled, rejected) is no
+// error: see Status.
 func (r *CheckoutResult) Err() error {
-	if r == nil || r.Payment != nil || r.FailureType == "" {
+	if r == nil || r.Payment != nil || (r.FailureType == "" && r.Status != StatusNeedsAttention) {
 		return nil
 	}
-	return &orderError{orderID: r.OrderID, status: StatusFailed, step: StepPayment, typ: r.FailureType,
-		message: "no payment was taken: " + r.Message}
+	status := StatusFailed
+	if r.Status == StatusNeedsAttention {
+		status = StatusNeedsAttention
+	}
+	return &orderError{orderID: r.OrderID, status: status, step: r.FailedStep, typ: r.FailureType, message: r.Message}
 }
 
 // newCheckoutResult is the checkout answer of an order in state, paid when
@@ -261,23 +268,34 @@ func newCheckoutResult(state *OrderState, paid bool) CheckoutResult {
 	case state.Status == StatusAwaitingApproval:
 		res.Message = "Your order is waiting for approval. Nothing is charged until it is approved."
 	default:
-		res.FailureType = state.FailureType
+		res.FailedStep, res.FailureType = state.FailedStep, state.FailureType
 		res.Message = notPaidMessage(state)
 	}
 	return res
 }
 
-// notPaidMessage tells a customer why an order took no payment.
+// notPaidMessage tells a customer why an order has not kept a payment.
 func notPaidMessage(state *OrderState) string {
+	refund := "Your payment is refunded."
+	if state.Status == StatusRunning {
+		refund = "Your payment is being refunded."
+	}
+	refunded := state.Payment != nil // taken, then undone: the order went no further
 	switch {
+	case state.Status == StatusNeedsAttention:
+		return "We could not complete your order. Our staff will contact you."
 	case state.FailureType == errorTypePaymentDeclined:
 		return "Your payment was declined. Nothing was charged."
+	case state.Status == StatusCancelled && refunded:
+		return "Your order was cancelled. " + refund
 	case state.Status == StatusCancelled:
 		return "Your order was cancelled. Nothing was charged."
 	case state.Status == StatusRejected, state.Status == StatusTimedOut:
 		return "Your order was not approved. Nothing was charged."
-	case state.Status == StatusNeedsAttention:
-		return "We could not complete your order. Our staff will contact you."
+	case state.FailureType == errorTypeOutOfStock && refunded:
+		return "An item in your order is out of stock. " + refund
+	case refunded:
+		return "We could not complete your order. " + refund
 	}
 	return "We could not take your payment. Nothing was charged."
 }
