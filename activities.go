@@ -28,21 +28,15 @@ const (
 	// UpdateApprove, UpdateReject and UpdateCancel are the validated Updates
 	// the Client sends. Their argument is the reason, a string; approve and
 	// reject take the approver's name as an optional second string
-	// (ValidateApprover), and return the Approval that took; cancel returns
+	// (see Decision), and return the Approval that took; cancel returns
 	// nothing.
 	UpdateApprove = "approve"
 	UpdateReject  = "reject"
 	UpdateCancel  = "cancel_order"
 
-	// UpdateCheckout takes the fingerprint of the order the caller has
-	// (optional; a different one is refused with ErrOrderExists) and
-	// returns a CheckoutResult once the customer-facing outcome is known
-	// (see Client.Checkout).
-	UpdateCheckout = "checkout"
-
 	// QueryApprovalStatus returns the ApprovalStatus as a string,
 	// QueryApprovalReason the approval's reason, and QueryOrderState the
-	// whole OrderResult.
+	// whole OrderState.
 	QueryApprovalStatus = "get_approval_status"
 	QueryApprovalReason = "get_approval_reason"
 	QueryOrderState     = "get_order_state"
@@ -57,6 +51,12 @@ const (
 	ActivityRefundPayment    = "refund_payment"
 	ActivityReleaseInventory = "release_inventory"
 )
+
+// updateCheckout is the Update of Client.Checkout. It takes the
+// fingerprint of the order the caller has (optional; a different one is
+// refused with ErrOrderExists) and returns a CheckoutResult once the
+// customer-facing outcome is known.
+const updateCheckout = "checkout"
 
 // WorkflowID returns the workflow ID of an order: "order-workflow-<orderID>".
 func WorkflowID(orderID string) string { return "order-workflow-" + orderID }
@@ -262,30 +262,23 @@ type DeliveryRequest struct {
 	Items   []Item `json:"items"`
 }
 
-// EmailKind says which message an Email is.
-type EmailKind string
-
-// Email kinds.
-const (
-	EmailConfirmation EmailKind = "order_confirmation"
-)
-
 // Email is one message to a customer.
 type Email struct {
-	IdempotencyKey string    `json:"idempotency_key"`
-	OrderID        string    `json:"order_id"`
-	Kind           EmailKind `json:"kind"`
-	To             string    `json:"to"`
-	CustomerName   string    `json:"customer_name"`
-	Subject        string    `json:"subject"`
-	Body           string    `json:"body"`
+	IdempotencyKey string `json:"idempotency_key"`
+	OrderID        string `json:"order_id"`
+	// Kind says which message it is: "order_confirmation", the only kind
+	// the workflow sends.
+	Kind         string `json:"kind"`
+	To           string `json:"to"`
+	CustomerName string `json:"customer_name"`
+	Subject      string `json:"subject"`
+	Body         string `json:"body"`
 }
 
 // Activities are the order workflow's activities, backed by the four providers.
-// Register them with Register; all four fields are required. The activity
-// methods are exported for tests that run one activity in the SDK's
-// TestActivityEnvironment (RegisterActivityWithOptions under its wire name);
-// a worker needs only Register.
+// Register them with Register; all four fields are required. (A test that
+// runs one activity in the SDK's TestActivityEnvironment registers them with
+// orderflowtest.RegisterActivities.)
 type Activities struct {
 	Payment   PaymentProvider
 	Inventory InventoryProvider
@@ -293,8 +286,8 @@ type Activities struct {
 	Email     EmailProvider
 }
 
-// Validate reports a missing provider.
-func (a *Activities) Validate() error {
+// validate reports a missing provider.
+func (a *Activities) validate() error {
 	var missing []string
 	if a == nil {
 		return errors.New("orderflow: activities are nil")
@@ -317,48 +310,33 @@ func (a *Activities) Validate() error {
 	return nil
 }
 
-// RegisterOptions are the options of Register.
-type RegisterOptions struct {
-	// VersioningBehavior is the Worker Versioning behaviour OrderWorkflow
-	// is registered with. Pinned, workflow.VersioningBehaviorPinned, is
-	// Temporal's advice for order processing: an order finishes on the code
-	// it started on. Zero is unspecified, which a worker with versioning on
-	// (worker.DeploymentOptions.UseVersioning) refuses unless it sets a
-	// DefaultVersioningBehavior; workers without versioning ignore it.
-	VersioningBehavior workflow.VersioningBehavior
-}
-
 // Register registers OrderWorkflow and the activities under their wire names
-// on r, which may be a worker.Worker or a testsuite.TestWorkflowEnvironment.
-// opts, at most one, give the workflow's versioning behaviour (see
-// RegisterOptions). It returns an error, and registers nothing, when a
-// provider is missing, so a misconfigured worker fails at start rather than
-// in the middle of an order; when the names are already registered on r (a
-// second Register); and when r refuses the workflow, such as a worker with
-// Worker Versioning on, no default behaviour, and no
-// RegisterOptions.VersioningBehavior.
+// on r, which may be a worker.Worker or a testsuite.TestWorkflowEnvironment:
 //
-// NewWorker creates a worker and calls Register. A program that creates its
-// worker itself should size the SDK's sticky workflow cache as NewWorker
-// does: a worker keeps each workflow it has run in that cache, about 60 KB
-// and four goroutines per waiting order, and the SDK's default cache holds
-// 10,000 workflows (over 500 MiB with 10,000 orders waiting). Call
-// worker.SetStickyWorkflowCacheSize(orderflow.DefaultWorkflowCacheSize)
-// before creating the process's first worker; an evicted order is replayed
-// from its short history (five to eight events while it waits) when its
-// decision or timeout comes.
-func Register(r worker.Registry, a *Activities, opts ...RegisterOptions) (err error) {
+//	w := worker.New(c, oc.Options().TaskQueue, worker.Options{})
+//	if err := orderflow.Register(w, acts); err != nil { … }
+//
+// It returns an error, and registers nothing, when a provider is missing,
+// so a misconfigured worker fails at start rather than in the middle of an
+// order; when the names are already registered on r (a second Register);
+// and when r refuses the workflow.
+//
+// Worker Versioning: a worker with versioning on
+// (worker.DeploymentOptions.UseVersioning) needs a versioning behaviour for
+// the workflow. Pinned is Temporal's advice for order processing, an order
+// finishing on the code it started on: set
+// DeploymentOptions.DefaultVersioningBehavior to
+// workflow.VersioningBehaviorPinned (see docs/production.md).
+//
+// Memory: a worker keeps each workflow it has run in the SDK's sticky
+// workflow cache, which belongs to the process and holds 10,000 workflows
+// unless the program sizes it with worker.SetStickyWorkflowCacheSize;
+// docs/production.md says how to size it for orders that wait.
+func Register(r worker.Registry, a *Activities) (err error) {
 	if r == nil {
 		return errors.New("orderflow: register: registry is nil")
 	}
-	if len(opts) > 1 {
-		return fmt.Errorf("orderflow: register: at most one RegisterOptions, got %d", len(opts))
-	}
-	var o RegisterOptions
-	if len(opts) == 1 {
-		o = opts[0]
-	}
-	if err := a.Validate(); err != nil {
+	if err := a.validate(); err != nil {
 		return err
 	}
 	// The SDK panics when it refuses a registration. The workflow comes
@@ -368,21 +346,32 @@ func Register(r worker.Registry, a *Activities, opts ...RegisterOptions) (err er
 			err = registerPanic(p)
 		}
 	}()
-	r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: WorkflowName, VersioningBehavior: o.VersioningBehavior})
+	r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	registerActivities(r, a)
+	return nil
+}
+
+// activityRegistry is the part of a worker.Registry, or of the SDK's
+// TestActivityEnvironment, that registers activities.
+type activityRegistry interface {
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+// registerActivities registers a's activities on r under their wire names.
+func registerActivities(r activityRegistry, a *Activities) {
 	for _, act := range []struct {
 		name string
 		fn   any
 	}{
-		{ActivityProcessPayment, a.ProcessPayment},
-		{ActivityReserveInventory, a.ReserveInventory},
-		{ActivityArrangeDelivery, a.ArrangeDelivery},
-		{ActivitySendConfirmation, a.SendConfirmationEmail},
-		{ActivityRefundPayment, a.RefundPayment},
-		{ActivityReleaseInventory, a.ReleaseInventory},
+		{ActivityProcessPayment, a.processPayment},
+		{ActivityReserveInventory, a.reserveInventory},
+		{ActivityArrangeDelivery, a.arrangeDelivery},
+		{ActivitySendConfirmation, a.sendConfirmationEmail},
+		{ActivityRefundPayment, a.refundPayment},
+		{ActivityReleaseInventory, a.releaseInventory},
 	} {
 		r.RegisterActivityWithOptions(act.fn, activity.RegisterOptions{Name: act.name})
 	}
-	return nil
 }
 
 // registerPanic is the error of Register for what the SDK panicked with,
@@ -395,8 +384,7 @@ func registerPanic(p any) error {
 		cause = "Register was called twice on this worker, or another workflow or activity uses orderflow's names"
 	case strings.Contains(msg, "versioning behavior"):
 		cause = "the worker uses Worker Versioning (DeploymentOptions.UseVersioning) without a DefaultVersioningBehavior, " +
-			"so the workflow needs one: pass orderflow.RegisterOptions{VersioningBehavior: workflow.VersioningBehaviorPinned} " +
-			"(or WorkerOptions.VersioningBehavior to NewWorker)"
+			"which orderflow's workflow needs: set DeploymentOptions.DefaultVersioningBehavior to workflow.VersioningBehaviorPinned"
 	case strings.Contains(msg, "workflow worker disabled"):
 		cause = "the worker does not run workflows (worker.Options.DisableWorkflowWorker); " +
 			"orderflow's workflow and activities need a worker that runs both"
@@ -406,40 +394,40 @@ func registerPanic(p any) error {
 	return fmt.Errorf("orderflow: register: %s: %s", cause, msg)
 }
 
-// ProcessPayment is the process_payment activity.
-func (a *Activities) ProcessPayment(ctx context.Context, req ChargeRequest) (PaymentResult, error) {
+// processPayment is the process_payment activity.
+func (a *Activities) processPayment(ctx context.Context, req ChargeRequest) (PaymentResult, error) {
 	return call(ctx, "Processing payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String()},
 		func(ctx context.Context) (PaymentResult, error) { return a.Payment.Charge(ctx, req) })
 }
 
-// RefundPayment is the refund_payment activity.
-func (a *Activities) RefundPayment(ctx context.Context, req RefundRequest) error {
+// refundPayment is the refund_payment activity.
+func (a *Activities) refundPayment(ctx context.Context, req RefundRequest) error {
 	_, err := call(ctx, "Refunding payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String(), "TransactionID", req.TransactionID},
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Payment.Refund(ctx, req) })
 	return err
 }
 
-// ReserveInventory is the reserve_inventory activity.
-func (a *Activities) ReserveInventory(ctx context.Context, req ReserveRequest) (InventoryResult, error) {
+// reserveInventory is the reserve_inventory activity.
+func (a *Activities) reserveInventory(ctx context.Context, req ReserveRequest) (InventoryResult, error) {
 	return call(ctx, "Reserving inventory", []any{"OrderID", req.OrderID, "Items", len(req.Items)},
 		func(ctx context.Context) (InventoryResult, error) { return a.Inventory.Reserve(ctx, req) })
 }
 
-// ReleaseInventory is the release_inventory activity.
-func (a *Activities) ReleaseInventory(ctx context.Context, req ReleaseRequest) error {
+// releaseInventory is the release_inventory activity.
+func (a *Activities) releaseInventory(ctx context.Context, req ReleaseRequest) error {
 	_, err := call(ctx, "Releasing inventory", []any{"OrderID", req.OrderID, "ReservationID", req.ReservationID},
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Inventory.Release(ctx, req) })
 	return err
 }
 
-// ArrangeDelivery is the arrange_delivery activity.
-func (a *Activities) ArrangeDelivery(ctx context.Context, req DeliveryRequest) (DeliveryResult, error) {
+// arrangeDelivery is the arrange_delivery activity.
+func (a *Activities) arrangeDelivery(ctx context.Context, req DeliveryRequest) (DeliveryResult, error) {
 	return call(ctx, "Arranging delivery", []any{"OrderID", req.OrderID},
 		func(ctx context.Context) (DeliveryResult, error) { return a.Delivery.Arrange(ctx, req) })
 }
 
-// SendConfirmationEmail is the send_confirmation_email activity.
-func (a *Activities) SendConfirmationEmail(ctx context.Context, msg Email) error {
+// sendConfirmationEmail is the send_confirmation_email activity.
+func (a *Activities) sendConfirmationEmail(ctx context.Context, msg Email) error {
 	_, err := call(ctx, "Sending confirmation email", []any{"OrderID", msg.OrderID},
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Email.Send(ctx, msg) })
 	return err
@@ -466,7 +454,7 @@ func call[T any](ctx context.Context, msg string, kv []any, fn func(context.Cont
 		}
 	}
 	res, err := fn(ctx)
-	return res, ProviderError(err)
+	return res, providerError(err)
 }
 
 // keepAlive heartbeats every heartbeatEvery until the returned stop is
@@ -501,3 +489,6 @@ func keepAlive(ctx context.Context) (stop func()) {
 		mu.Unlock()
 	}
 }
+
+// emailConfirmation is the Kind of the order confirmation email.
+const emailConfirmation = "order_confirmation"

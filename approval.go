@@ -52,7 +52,7 @@ type heard struct {
 	signal string // the signal's name, for a signal
 	reason string
 	// dropped says why a signal changes nothing: undecodable, or a reason
-	// that ValidateReason refuses.
+	// that Decision.Validate refuses.
 	dropped string
 }
 
@@ -86,6 +86,7 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 
 	switch w.stage {
 	case stageGoing:
+		w.state.Status = StatusRunning
 		workflow.GetLogger(ctx).Info("Order approved", "OrderID", w.in.Order.OrderID)
 		return true
 	case stageRejected:
@@ -283,15 +284,15 @@ func (w *orderWorkflow) pendingInTask() bool {
 // validateDecision checks an approve or reject Update. The approver is the
 // Update's second argument, absent in Updates sent by the CLI (then empty).
 func (w *orderWorkflow) validateDecision(_ workflow.Context, reason, approver string) error {
-	if err := ValidateReason(reason); err != nil {
-		return refusal(ErrorTypeInvalidReason, err.Error())
+	if err := validateReason(reason); err != nil {
+		return refusal(errorTypeInvalidReason, argProblem(err))
 	}
-	if err := ValidateApprover(approver); err != nil {
-		return refusal(ErrorTypeInvalidApprover, err.Error())
+	if err := validateApprover(approver); err != nil {
+		return refusal(errorTypeInvalidApprover, argProblem(err))
 	}
 	if w.pendingInTask() {
 		// Whatever the task's events were, one of them decided first.
-		return refusal(ErrorTypeNotAwaitingApproval, "another decision came first")
+		return refusal(errorTypeNotAwaitingApproval, "another decision came first")
 	}
 	return w.decisionRefusal()
 }
@@ -299,7 +300,7 @@ func (w *orderWorkflow) validateDecision(_ workflow.Context, reason, approver st
 // decisionRefusal is why an approve or reject is refused now, or nil.
 func (w *orderWorkflow) decisionRefusal() error {
 	if w.stage == stageGoing || w.stage == stageNoReturn || w.stage == stageFailed {
-		return refusal(ErrorTypeNotAwaitingApproval, fmt.Sprintf("approval status is %s", w.state.Approval.Status))
+		return refusal(errorTypeNotAwaitingApproval, fmt.Sprintf("approval status is %s", w.state.Approval.Status))
 	}
 	_, err := next(w.stage, moveApprove)
 	return err
@@ -309,14 +310,14 @@ func (w *orderWorkflow) decisionRefusal() error {
 // the events of the task decide whether it comes too late: the handler
 // settles it.
 func (w *orderWorkflow) validateCancel(_ workflow.Context, reason string) error {
-	if err := ValidateReason(reason); err != nil {
-		return refusal(ErrorTypeInvalidReason, err.Error())
+	if err := validateReason(reason); err != nil {
+		return refusal(errorTypeInvalidReason, argProblem(err))
 	}
 	if w.stage == stageAwaiting {
 		return nil
 	}
 	if w.stage == stageGoing && w.root.Err() != nil {
-		return refusal(ErrorTypeAlreadyCancelled, "a cancellation was already accepted")
+		return refusal(errorTypeAlreadyCancelled, "a cancellation was already accepted")
 	}
 	_, err := next(w.stage, moveCancel)
 	return err

@@ -18,6 +18,38 @@ import (
 
 // Client drives orders by order ID through a Temporal client the caller owns
 // (and closes). It is safe for concurrent use.
+//
+// One rule for order IDs: an order ID names one order. Start, Execute and
+// Checkout with the same order (the same fields and items, once normalized)
+// as the one that runs or ran under its ID attach to it: nothing is started
+// twice, and retrying any of them after a lost reply is safe. Another order
+// under an existing ID is refused with ErrOrderExists. The ID stays taken
+// while the order's workflow exists: while it runs, and for the namespace's
+// retention period after it ends.
+//
+// Deadlines: every call is bounded by its ctx, and by Options.CallTimeout
+// (10 s by default) when ctx has no deadline, Result and Execute included:
+// give ctx a deadline to wait longer for an order awaiting approval. When
+// the deadline passes or ctx is cancelled, the error satisfies
+// errors.Is(err, context.DeadlineExceeded) or errors.Is(err,
+// context.Canceled).
+//
+// Reading an order:
+//
+//	call            reads                                      use it for
+//	ApprovalStatus  the order itself (get_approval_status)     the approval alone, as the Python demo
+//	State           the order itself, and the server's record  what runs now: step, retries, last error
+//	                of its pending provider call
+//	Result          the order's result, once it has ended      the outcome; waits for the end
+//	Summary         the visibility store (search attributes    a listing row, without asking the order;
+//	                and memo)                                  may lag a moment behind
+//	ListOrders,     the visibility store                       pages and counts of many orders, by status
+//	CountOrders,
+//	Orders
+//
+// ApprovalStatus and State need a worker to answer (Temporal runs queries
+// on a worker, also for an order that has ended); Result, Summary and the
+// listings are answered by the server alone.
 type Client struct {
 	tc   client.Client
 	opts Options // defaults filled in
@@ -43,7 +75,7 @@ func NewClient(c client.Client, opts *Options) (*Client, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), o.CallTimeout)
 		defer cancel()
 		if err := checkVisibility(ctx, c); err != nil {
-			return nil, fmt.Errorf("orderflow: new client: Options.Visibility: %w", err)
+			return nil, &opError{op: "new client: Options.Visibility", err: err}
 		}
 	}
 	dc := o.DataConverter
@@ -53,13 +85,217 @@ func NewClient(c client.Client, opts *Options) (*Client, error) {
 	return &Client{tc: c, opts: o, dc: dc}, nil
 }
 
+// Options returns the options the Client works with, defaults filled in.
+func (c *Client) Options() Options { return c.opts }
+
+// Start validates order and starts it, or attaches to it when the same
+// order already runs or ran under its ID (see Client). Nothing reaches the
+// server when the order is invalid (ErrInvalidOrder). Another order under
+// an existing ID is refused with ErrOrderExists.
+func (c *Client) Start(ctx context.Context, order Order) error {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	if err := c.start(ctx, order); err != nil {
+		return c.wrap(ctx, "start", order.OrderID, err)
+	}
+	return nil
+}
+
+// Execute starts order (or attaches to it, as Start) and waits for its
+// result, as Result. Both are bounded by one deadline: ctx's, or
+// Options.CallTimeout when ctx has none.
+func (c *Client) Execute(ctx context.Context, order Order) (*OrderState, error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	if err := c.Start(ctx, order); err != nil {
+		return nil, err
+	}
+	return c.Result(ctx, order.OrderID)
+}
+
+// Checkout starts order (or attaches to it, as Start) and returns once the
+// answer a customer waits for at checkout is known, while the order goes
+// on in the background: paid (CheckoutResult.Paid; inventory, delivery and
+// email follow), awaiting approval for an order over the threshold, or not
+// paid, with a sentence for the customer and, when a step failed, an error
+// wrapping the reason (ErrPaymentDeclined, …). It is one call to the
+// server, an Update-with-Start, not a start followed by polling.
+//
+// Once the order has started, the result is not nil, also when the error is
+// not: a declined card gives the unpaid result and an error wrapping
+// ErrPaymentDeclined, as CheckoutResult.Err does. An order that ended
+// unpaid without failing (cancelled, rejected) gives the result and a nil
+// error. A nil result comes only with an error that says the order could
+// not be started or reached (ErrInvalidOrder, ErrOrderExists, a server
+// error, a deadline).
+//
+// A retried call attaches and gets the order's answer as it stands now: the
+// first answer unless the order has since failed or been cancelled, and,
+// once it has ended, paid only if it completed.
+//
+// What Checkout waits for: the payment's outcome for an order under the
+// approval threshold, or the start of the approval wait for one over it.
+// In the default mode the payment is an activity, which any worker runs;
+// in the low-latency mode it runs in the order's first workflow task on
+// its worker, so the answer comes with that task, after the inventory
+// reservation that runs in the same task.
+func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	in, err := newWorkflowInput(order, &c.opts)
+	if err != nil {
+		return nil, c.wrap(ctx, "checkout", order.OrderID, err)
+	}
+	so := c.startOptions(in)
+	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	op := c.tc.NewWithStartWorkflowOperation(so, WorkflowName, in)
+	// Each call is its own Update (the SDK names it), answered from the
+	// order's state now: the server would answer a repeated Update ID with
+	// its first answer, even once the order has failed and refunded. The
+	// fingerprint lets the workflow refuse another order under this ID.
+	h, err := c.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: so.ID, UpdateName: updateCheckout,
+			Args: []any{in.plan.Fingerprint}, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	var res CheckoutResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err == nil {
+		return &res, res.Err()
+	}
+	if !c.ended(ctx, order.OrderID) {
+		return nil, c.wrap(ctx, "checkout", order.OrderID, err)
+	}
+	// The order has ended: it answers from its result, if it is this one.
+	if err := c.sameOrder(ctx, in); err != nil {
+		return nil, c.wrap(ctx, "checkout", order.OrderID, err)
+	}
+	ended := c.endedResult(ctx, order.OrderID)
+	if ended == nil {
+		return nil, c.wrap(ctx, "checkout", order.OrderID, err)
+	}
+	res = checkoutOf(ended)
+	return &res, res.Err()
+}
+
+// Result waits for the order to end and returns its final state. For an
+// order that ended failed it returns the state and an error that wraps
+// ErrOrderFailed and the provider sentinel (errors.Is(err,
+// ErrPaymentDeclined)); for one that needs a person (StatusNeedsAttention)
+// the error wraps ErrNeedsAttention. Other outcomes (rejected, timed_out,
+// cancelled) are not errors: check OrderState.Status.
+func (c *Client) Result(ctx context.Context, orderID string) (*OrderState, error) {
+	if err := ValidateOrderID(orderID); err != nil {
+		return nil, c.wrap(ctx, "get result of", orderID, err)
+	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	var res OrderState
+	if err := c.tc.GetWorkflow(ctx, WorkflowID(orderID), "").Get(ctx, &res); err != nil {
+		return nil, c.wrap(ctx, "get result of", orderID, err)
+	}
+	return &res, res.Err()
+}
+
+// Approve approves an order that is awaiting approval, through a validated
+// Update: it returns the Approval once the decision took, or an error
+// wrapping ErrNotAwaitingApproval when the order needs no approval, was
+// already decided, timed out, was cancelled or ended. d may be the zero
+// Decision; one that is not valid (see Decision) is refused with
+// ErrInvalidArgument before anything is sent.
+//
+// Decisions are applied in the order the server recorded them, and a
+// caller told that its decision took is told what the order ends as: of
+// two approvers deciding one order, the second is refused. A retried call
+// with the same Decision (after a lost reply, say) gets the first call's
+// answer.
+func (c *Client) Approve(ctx context.Context, orderID string, d Decision) (Approval, error) {
+	return c.decide(ctx, UpdateApprove, orderID, d)
+}
+
+// Reject rejects an order that is awaiting approval; see Approve. A rejected
+// order ends with StatusRejected and nothing charged.
+func (c *Client) Reject(ctx context.Context, orderID string, d Decision) (Approval, error) {
+	return c.decide(ctx, UpdateReject, orderID, d)
+}
+
+func (c *Client) decide(ctx context.Context, update, orderID string, d Decision) (Approval, error) {
+	var a Approval
+	if err := validateApprover(d.Approver); err != nil {
+		return a, c.wrap(ctx, update, orderID, err)
+	}
+	err := c.update(ctx, update, orderID, d.Reason, &a, d.Approver)
+	if errors.Is(err, errFinished) {
+		// A retry of a call whose answer was lost, after the order ended:
+		// answer it as the first call was answered.
+		want := ApprovalApproved
+		if update == UpdateReject {
+			want = ApprovalRejected
+		}
+		if res := c.endedResult(ctx, orderID); res != nil && res.Approval.Status == want &&
+			res.Approval.Reason == d.Reason && res.Approval.Approver == d.Approver {
+			return res.Approval, nil
+		}
+		err = c.wrap(ctx, update, orderID, fmt.Errorf("%w: the order has ended", ErrNotAwaitingApproval))
+	}
+	return a, err
+}
+
+// Cancel cancels an order before delivery is arranged: what was done is
+// undone and the order ends with StatusCancelled (wait with Result). Once
+// delivery is being arranged, once the order was rejected, timed out or
+// failed, or when it has ended, it returns an error wrapping
+// ErrTooLateToCancel; a second cancel, with another reason, one wrapping
+// ErrAlreadyCancelled. A retried call with the same reason, after the first
+// took, returns nil. The reason follows the rules of Decision.Reason.
+func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
+	err := c.update(ctx, UpdateCancel, orderID, reason, nil, "")
+	if errors.Is(err, errFinished) {
+		if res := c.endedResult(ctx, orderID); res != nil && res.CancelReason == reason &&
+			(res.Status == StatusCancelled || res.Status == StatusNeedsAttention) {
+			return nil
+		}
+		err = c.wrap(ctx, "cancel", orderID, fmt.Errorf("%w: the order has ended", ErrTooLateToCancel))
+	}
+	return err
+}
+
+// ApprovalStatus returns the order's approval status (the
+// get_approval_status query).
+func (c *Client) ApprovalStatus(ctx context.Context, orderID string) (ApprovalStatus, error) {
+	var s string
+	err := c.query(ctx, QueryApprovalStatus, orderID, &s)
+	return ApprovalStatus(s), err
+}
+
+// State returns the order's state now, running or ended (the
+// get_order_state query): its status, step, approval, what was done and what
+// was compensated. For a provider call that is still running (Current), it
+// adds what the server knows of its retries: the attempt, the last error
+// and when the next attempt starts, so that a delivery or refund that keeps
+// failing can be seen.
+func (c *Client) State(ctx context.Context, orderID string) (*OrderState, error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	var r OrderState
+	if err := c.query(ctx, QueryOrderState, orderID, &r); err != nil {
+		return nil, err
+	}
+	if r.Current != nil {
+		c.addRetries(ctx, orderID, r.Current)
+	}
+	return &r, nil
+}
+
 // startOptions are the options every start of an order uses.
-func (c *Client) startOptions(in WorkflowInput) client.StartWorkflowOptions {
+func (c *Client) startOptions(in workflowInput) client.StartWorkflowOptions {
 	o := client.StartWorkflowOptions{
 		ID:        WorkflowID(in.Order.OrderID),
 		TaskQueue: c.opts.TaskQueue,
 		// An order ID is used once: a second start, while the first runs or
-		// after it ended, is an error rather than a silent reuse.
+		// after it ended, finds the first (see sameOrder).
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}
 	if c.opts.Visibility {
@@ -68,77 +304,9 @@ func (c *Client) startOptions(in WorkflowInput) client.StartWorkflowOptions {
 	return o
 }
 
-// Options returns the options the Client works with, defaults filled in.
-func (c *Client) Options() Options { return c.opts }
-
-// Start validates order and starts it. Nothing reaches the server when the
-// order is invalid (ErrInvalidOrder). An order whose ID already ran or is
-// running is refused with ErrOrderExists.
-func (c *Client) Start(ctx context.Context, order Order) error {
-	if err := c.start(ctx, order); err != nil {
-		return fmt.Errorf("orderflow: start order %q: %w", order.OrderID, err)
-	}
-	return nil
-}
-
-// StartIfAbsent is Start for callers that retry: when the same order
-// (normalized, it has the same fields and items) already ran or is running
-// under this ID it returns started == false and no error, and the existing
-// order stands (its Result is the result). Another order under this ID is
-// refused with ErrOrderExists.
-func (c *Client) StartIfAbsent(ctx context.Context, order Order) (started bool, err error) {
-	err = c.start(ctx, order)
-	if errors.Is(err, ErrOrderExists) {
-		err = c.sameOrder(ctx, order)
-	}
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, errSameOrder):
-		return false, nil
-	}
-	return false, fmt.Errorf("orderflow: start order %q: %w", order.OrderID, err)
-}
-
-// errSameOrder says that the order under an ID is the one the caller has.
-var errSameOrder = errors.New("the same order exists")
-
-// sameOrder returns errSameOrder when the order that exists under order's
-// ID has order's content, and an error wrapping ErrOrderExists when it has
-// another.
-func (c *Client) sameOrder(ctx context.Context, order Order) error {
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
-	it := c.tc.GetWorkflowHistory(ctx, WorkflowID(order.OrderID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	if !it.HasNext() {
-		return ErrOrderExists
-	}
-	first, err := it.Next()
-	if err != nil {
-		return c.wrap("read", order.OrderID, err)
-	}
-	var in struct {
-		Order
-		Plan *plan `json:"plan"`
-	}
-	payloads := first.GetWorkflowExecutionStartedEventAttributes().GetInput()
-	if err := c.dc.FromPayloads(payloads, &in); err != nil {
-		return fmt.Errorf("%w (its input cannot be read: %v)", ErrOrderExists, err)
-	}
-	theirs := ""
-	if in.Plan != nil {
-		theirs = in.Plan.Fingerprint
-	} else { // started without a plan: by the CLI, or by hand
-		theirs = fingerprint(in.Order.Normalized())
-	}
-	if theirs != fingerprint(order.Normalized()) {
-		return fmt.Errorf("%w, with other fields or items", ErrOrderExists)
-	}
-	return errSameOrder
-}
-
+// start starts order, or finds it started (see sameOrder).
 func (c *Client) start(ctx context.Context, order Order) error {
-	in, err := NewWorkflowInput(order, &c.opts)
+	in, err := newWorkflowInput(order, &c.opts)
 	if err != nil {
 		return err
 	}
@@ -150,202 +318,60 @@ func (c *Client) start(ctx context.Context, order Order) error {
 	so.EnableEagerStart = c.opts.LowLatency
 	_, err = c.tc.ExecuteWorkflow(ctx, so, WorkflowName, in)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return c.sameOrder(ctx, in)
+	}
+	return err
+}
+
+// sameOrder returns nil when the order that exists under in's order ID is
+// in's order, and an error wrapping ErrOrderExists when it is another. It
+// compares fingerprints of the normalized orders, read from the first
+// event of the existing order's history.
+func (c *Client) sameOrder(ctx context.Context, in workflowInput) error {
+	it := c.tc.GetWorkflowHistory(ctx, WorkflowID(in.Order.OrderID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
 		return ErrOrderExists
 	}
-	return err
-}
-
-// Execute starts order and waits for its result; see Start and Result.
-func (c *Client) Execute(ctx context.Context, order Order) (*OrderResult, error) {
-	if err := c.Start(ctx, order); err != nil {
-		return nil, err
-	}
-	return c.Result(ctx, order.OrderID)
-}
-
-// Checkout starts order and returns as soon as the outcome a customer waits
-// for at checkout is known, while the order goes on in the background:
-// CheckoutPaid with the payment (inventory, delivery and email follow),
-// CheckoutAwaitingApproval for an order over the threshold, or
-// CheckoutNotPaid with an error wrapping the reason (ErrPaymentDeclined, …)
-// when no payment was taken. It is one call to the server, an
-// Update-with-Start, not a start followed by polling.
-//
-// Once the order has started, the result is not nil, also when the error is
-// not: a declined card gives the CheckoutNotPaid result (with the order's
-// status and message for the customer) and an error wrapping
-// ErrPaymentDeclined, as CheckoutResult.Err does. An order that ended
-// unpaid without failing (cancelled, rejected) gives the result and a nil
-// error. A nil result comes only with an error that says the order could
-// not be started or reached (ErrInvalidOrder, a server error, ctx).
-//
-// A retried call with the same order (same fields and items, once
-// normalized) attaches to it and gets its answer as it stands now: the
-// first answer unless the order has since failed or been cancelled, and,
-// once it has ended, CheckoutPaid only if it completed. Another order under
-// an existing ID is refused with ErrOrderExists. An invalid order is refused with ErrInvalidOrder before
-// anything is sent.
-//
-// What Checkout waits for: the payment's outcome for an order under the
-// approval threshold (in the default mode the payment activity runs on an
-// activity worker; in the low-latency mode it runs in the order's first
-// workflow task on its worker), or the start of the approval wait for one
-// over it. It waits as long as ctx allows, or Options.CallTimeout when ctx
-// has no deadline.
-func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, error) {
-	in, err := NewWorkflowInput(order, &c.opts)
+	first, err := it.Next()
 	if err != nil {
-		return nil, fmt.Errorf("orderflow: checkout order %q: %w", order.OrderID, err)
+		return err
 	}
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
-	id := WorkflowID(order.OrderID)
-	so := c.startOptions(in)
-	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
-	op := c.tc.NewWithStartWorkflowOperation(so, WorkflowName, in)
-	// Each call is its own Update (the SDK names it), answered from the
-	// order's state now: the server would answer a repeated Update ID with
-	// its first answer, even once the order has failed and refunded. The
-	// fingerprint lets the workflow refuse another order under this ID.
-	h, err := c.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: UpdateCheckout,
-			Args: []any{in.plan.Fingerprint}, WaitForStage: client.WorkflowUpdateStageCompleted},
-	})
-	var res CheckoutResult
-	if err == nil {
-		err = h.Get(ctx, &res)
+	var theirs struct {
+		Order
+		Plan *plan `json:"plan"`
 	}
-	if err == nil {
-		return &res, res.Err()
+	payloads := first.GetWorkflowExecutionStartedEventAttributes().GetInput()
+	if err := c.dc.FromPayloads(payloads, &theirs); err != nil {
+		return fmt.Errorf("%w (its input cannot be read: %v)", ErrOrderExists, err)
 	}
-	if !c.ended(ctx, order.OrderID) {
-		return nil, c.wrap("checkout", order.OrderID, err)
+	fp := ""
+	if theirs.Plan != nil {
+		fp = theirs.Plan.Fingerprint
+	} else { // started without a plan: by the CLI, or by hand
+		fp = fingerprint(theirs.Order.Normalized())
 	}
-	// The order has ended: it answers from its result, if it is this one.
-	if same := c.sameOrder(ctx, order); !errors.Is(same, errSameOrder) {
-		return nil, fmt.Errorf("orderflow: checkout order %q: %w", order.OrderID, same)
+	if fp != in.plan.Fingerprint {
+		return fmt.Errorf("%w, with other fields or items", ErrOrderExists)
 	}
-	ended := c.endedResult(ctx, order.OrderID)
-	if ended == nil {
-		return nil, c.wrap("checkout", order.OrderID, err)
-	}
-	res = checkoutOf(ended)
-	return &res, res.Err()
-}
-
-// Result waits for the order to end and returns its result. For an order
-// that ended failed it returns the result and an *OrderFailedError, which
-// wraps the provider sentinel (errors.Is(err, ErrPaymentDeclined)); for one
-// that needs a person (StatusNeedsAttention) the error wraps
-// ErrNeedsAttention. Other business outcomes (rejected, timed_out,
-// cancelled) are not errors: check OrderResult.Status. Result waits as long
-// as ctx allows.
-func (c *Client) Result(ctx context.Context, orderID string) (*OrderResult, error) {
-	if err := validateLookupID(orderID); err != nil {
-		return nil, err
-	}
-	var res OrderResult
-	if err := c.tc.GetWorkflow(ctx, WorkflowID(orderID), "").Get(ctx, &res); err != nil {
-		return nil, c.wrap("get result of", orderID, err)
-	}
-	return &res, res.Err()
-}
-
-// Approve approves an order that is awaiting approval, through a validated
-// Update: it returns once the decision took, or ErrNotAwaitingApproval when
-// the order needs no approval, was already decided, timed out, was
-// cancelled or ended. Of several decisions, the first recorded in the
-// order's history wins and every later one is refused. A retried call with
-// the same reason (after a lost reply, say) gets the first call's answer; a
-// reason over MaxReasonLength is refused with ErrInvalidReason before
-// anything is sent.
-func (c *Client) Approve(ctx context.Context, orderID, reason string) (Approval, error) {
-	return c.decide(ctx, UpdateApprove, orderID, "", reason)
-}
-
-// Reject rejects an order that is awaiting approval; see Approve. A rejected
-// order ends with StatusRejected and nothing charged.
-func (c *Client) Reject(ctx context.Context, orderID, reason string) (Approval, error) {
-	return c.decide(ctx, UpdateReject, orderID, "", reason)
-}
-
-// ApproveAs is Approve on behalf of approver, a name the caller has
-// authenticated (see ValidateApprover). The name is recorded with the
-// decision: in the Update's arguments in the order's history, and in
-// Approval.Approver of its state and result. Two approvers deciding the
-// same order are two decisions: the first wins, the second is refused with
-// ErrNotAwaitingApproval.
-func (c *Client) ApproveAs(ctx context.Context, orderID, approver, reason string) (Approval, error) {
-	return c.decide(ctx, UpdateApprove, orderID, approver, reason)
-}
-
-// RejectAs is Reject on behalf of approver; see ApproveAs.
-func (c *Client) RejectAs(ctx context.Context, orderID, approver, reason string) (Approval, error) {
-	return c.decide(ctx, UpdateReject, orderID, approver, reason)
-}
-
-func (c *Client) decide(ctx context.Context, update, orderID, approver, reason string) (Approval, error) {
-	var a Approval
-	if err := ValidateApprover(approver); err != nil {
-		return a, fmt.Errorf("orderflow: %s order %q: %w", strings.TrimSuffix(update, "_order"), orderID, err)
-	}
-	err := c.update(ctx, update, orderID, reason, &a, approver)
-	if errors.Is(err, errFinished) {
-		// A retry of a call whose answer was lost, after the order ended:
-		// answer it as the first call was answered.
-		want := ApprovalApproved
-		if update == UpdateReject {
-			want = ApprovalRejected
-		}
-		if res := c.endedResult(ctx, orderID); res != nil && res.Approval.Status == want &&
-			res.Approval.Reason == reason && res.Approval.Approver == approver {
-			return res.Approval, nil
-		}
-		err = fmt.Errorf("orderflow: %s order %q: %w: the order has ended", update, orderID, ErrNotAwaitingApproval)
-	}
-	return a, err
-}
-
-// Cancel cancels an order before delivery is arranged: what was done is
-// undone and the order ends with StatusCancelled (wait with Result). Once
-// delivery is being arranged, once the order was rejected, timed out or
-// failed, or when it has ended, it returns ErrTooLateToCancel; a second
-// cancel returns ErrAlreadyCancelled. A retried call with the same reason,
-// after the first took, returns nil.
-func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
-	err := c.update(ctx, UpdateCancel, orderID, reason, nil, "")
-	if errors.Is(err, errFinished) {
-		if res := c.endedResult(ctx, orderID); res != nil && res.CancelReason == reason &&
-			(res.Status == StatusCancelled || res.Status == StatusNeedsAttention) {
-			return nil
-		}
-		err = fmt.Errorf("orderflow: cancel order %q: %w: the order has ended", orderID, ErrTooLateToCancel)
-	}
-	return err
+	return nil
 }
 
 // ended reports whether the order exists and has ended: one describe call.
 func (c *Client) ended(ctx context.Context, orderID string) bool {
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
 	d, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
 	return err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }
 
 // endedResult returns the result of an order that has ended, or nil.
-func (c *Client) endedResult(ctx context.Context, orderID string) *OrderResult {
+func (c *Client) endedResult(ctx context.Context, orderID string) *OrderState {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	var res OrderResult
+	var res OrderState
 	if err := c.tc.GetWorkflow(ctx, WorkflowID(orderID), "").Get(ctx, &res); err != nil {
 		return nil
 	}
 	return &res
 }
-
-// validateLookupID checks the order ID of a lookup or decision.
-func validateLookupID(orderID string) error { return ValidateOrderID(orderID) }
 
 // errFinished marks an Update sent to an order that has ended.
 var errFinished = errors.New("order has ended")
@@ -366,11 +392,11 @@ func updateID(name, approver, reason string) string {
 // argument when not empty.
 func (c *Client) update(ctx context.Context, name, orderID, reason string, result any, approver string) error {
 	op := strings.TrimSuffix(name, "_order")
-	if err := validateLookupID(orderID); err != nil {
-		return err
+	if err := ValidateOrderID(orderID); err != nil {
+		return c.wrap(ctx, op, orderID, err)
 	}
-	if err := ValidateReason(reason); err != nil {
-		return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, err)
+	if err := validateReason(reason); err != nil {
+		return c.wrap(ctx, op, orderID, err)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
@@ -397,10 +423,9 @@ func (c *Client) update(ctx context.Context, name, orderID, reason string, resul
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		// An accepted Update needs a worker to run it; say so rather than
 		// leave the caller with a bare deadline.
-		return fmt.Errorf("orderflow: %s order %q: no answer in time; is a worker polling task queue %q? %w",
-			op, orderID, c.opts.TaskQueue, err)
+		err = fmt.Errorf("no answer in time; is a worker polling task queue %q? %w", c.opts.TaskQueue, err)
 	}
-	return c.wrap(op, orderID, err)
+	return c.wrap(ctx, op, orderID, err)
 }
 
 // exists reports whether an order with this ID ran or is running.
@@ -409,36 +434,9 @@ func (c *Client) exists(ctx context.Context, orderID string) bool {
 	return err == nil
 }
 
-// ApprovalStatus returns the order's approval status (the
-// get_approval_status query).
-func (c *Client) ApprovalStatus(ctx context.Context, orderID string) (ApprovalStatus, error) {
-	var s string
-	err := c.query(ctx, QueryApprovalStatus, orderID, &s)
-	return ApprovalStatus(s), err
-}
-
-// State returns the order's full state, running or ended (the
-// get_order_state query): its status, step, approval, what was done and what
-// was compensated. For a provider call that
-// is still running (Current), it adds what the server knows of its retries:
-// the attempt, the last error and when the next attempt starts, so that a
-// delivery or refund that keeps failing can be seen.
-func (c *Client) State(ctx context.Context, orderID string) (*OrderResult, error) {
-	var r OrderResult
-	if err := c.query(ctx, QueryOrderState, orderID, &r); err != nil {
-		return nil, err
-	}
-	if r.Current != nil {
-		c.addRetries(ctx, orderID, r.Current)
-	}
-	return &r, nil
-}
-
 // addRetries fills in cur's attempts from the server's record of the
 // order's pending activities. It leaves cur alone when that is not to be had.
 func (c *Client) addRetries(ctx context.Context, orderID string, cur *StepProgress) {
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
 	desc, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
 	if err != nil {
 		return
@@ -456,8 +454,8 @@ func (c *Client) addRetries(ctx context.Context, orderID string, cur *StepProgre
 }
 
 func (c *Client) query(ctx context.Context, name, orderID string, result any) error {
-	if err := validateLookupID(orderID); err != nil {
-		return err
+	if err := ValidateOrderID(orderID); err != nil {
+		return c.wrap(ctx, "query "+name+" of", orderID, err)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
@@ -466,11 +464,12 @@ func (c *Client) query(ctx context.Context, name, orderID string, result any) er
 		err = v.Get(result)
 	}
 	if err != nil {
-		return c.wrap("query "+name+" of", orderID, err)
+		return c.wrap(ctx, "query "+name+" of", orderID, err)
 	}
 	return nil
 }
 
+// withDeadline bounds ctx by Options.CallTimeout when it has no deadline.
 func (c *Client) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
@@ -478,17 +477,63 @@ func (c *Client) withDeadline(ctx context.Context) (context.Context, context.Can
 	return context.WithTimeout(ctx, c.opts.CallTimeout)
 }
 
-// wrap adds the operation and order to err, and maps what the server or the
-// workflow said back to the package's sentinels.
-func (c *Client) wrap(op, orderID string, err error) error {
+// wrap makes err the error of the call op on an order: it names both, and
+// maps what the server, the SDK or the workflow said to the package's
+// sentinels and to ctx's errors.
+func (c *Client) wrap(ctx context.Context, op, orderID string, err error) error {
+	op = fmt.Sprintf("%s order %q", op, orderID)
 	if isNotFound(err) {
-		return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, ErrOrderNotFound)
+		return &opError{op: op, err: ErrOrderNotFound}
 	}
 	if msg, s := sentinelIn(err); s != nil {
-		return fmt.Errorf("orderflow: %s order %q: %w: %s", op, orderID, s, strings.TrimPrefix(msg, "orderflow: "))
+		// The workflow's message may repeat what the sentinel says.
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "orderflow: "), s.Error()+": ")
+		return &opError{op: op, err: fmt.Errorf("%w: %s", s, msg)}
 	}
-	return fmt.Errorf("orderflow: %s order %q: %w", op, orderID, err)
+	return &opError{op: op, err: withContextErr(ctx, err)}
 }
+
+// withContextErr returns err such that errors.Is finds context.Canceled or
+// context.DeadlineExceeded when ctx ended, or when the SDK or the server
+// reports a timeout or cancellation in its own terms.
+func withContextErr(ctx context.Context, err error) error {
+	cause := ctx.Err()
+	if cause == nil {
+		var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		var deadline *serviceerror.DeadlineExceeded
+		var canceled *serviceerror.Canceled
+		switch {
+		case errors.As(err, &canceled):
+			cause = context.Canceled
+		case errors.As(err, &deadline), errors.As(err, &timeout):
+			cause = context.DeadlineExceeded
+		}
+	}
+	if cause == nil || errors.Is(err, cause) {
+		return err
+	}
+	return &contextError{cause: cause, err: err}
+}
+
+// contextError is an error of the SDK or the server that stands for a
+// context's error.
+type contextError struct{ cause, err error }
+
+func (e *contextError) Error() string   { return e.err.Error() }
+func (e *contextError) Unwrap() []error { return []error{e.cause, e.err} }
+
+// opError is the error of an operation: "orderflow: <op>: <err>", where
+// err's own "orderflow: " prefix is dropped so that it is said once.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string {
+	return "orderflow: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "orderflow: ")
+}
+
+func (e *opError) Unwrap() error { return e.err }
 
 func isNotFound(err error) bool {
 	var nf *serviceerror.NotFound

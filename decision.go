@@ -50,7 +50,7 @@ func next(s stage, m move) (stage, error) {
 	switch m {
 	case moveApprove, moveReject:
 		if s != stageAwaiting {
-			return s, refusal(ErrorTypeNotAwaitingApproval, notAwaitingReason(s))
+			return s, refusal(errorTypeNotAwaitingApproval, notAwaitingReason(s))
 		}
 		if m == moveApprove {
 			return stageGoing, nil
@@ -65,13 +65,13 @@ func next(s stage, m move) (stage, error) {
 		case stageAwaiting, stageGoing:
 			return stageCancelled, nil
 		case stageCancelled:
-			return s, refusal(ErrorTypeAlreadyCancelled, "a cancellation was already accepted")
+			return s, refusal(errorTypeAlreadyCancelled, "a cancellation was already accepted")
 		case stageRejected, stageTimedOut:
-			return s, refusal(ErrorTypeTooLateToCancel, fmt.Sprintf("the order was already decided (%s)", notAwaitingReason(s)))
+			return s, refusal(errorTypeTooLateToCancel, fmt.Sprintf("the order was already decided (%s)", notAwaitingReason(s)))
 		case stageNoReturn:
-			return s, refusal(ErrorTypeTooLateToCancel, "delivery has started: past the point of no return")
+			return s, refusal(errorTypeTooLateToCancel, "delivery has started: past the point of no return")
 		case stageFailed:
-			return s, refusal(ErrorTypeTooLateToCancel, "the order has failed and is being undone")
+			return s, refusal(errorTypeTooLateToCancel, "the order has failed and is being undone")
 		}
 	case moveDeliver:
 		if s == stageGoing {

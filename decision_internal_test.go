@@ -13,9 +13,9 @@ import (
 func TestTransitions(t *testing.T) {
 	const (
 		ok       = ""
-		notAwait = ErrorTypeNotAwaitingApproval
-		tooLate  = ErrorTypeTooLateToCancel
-		already  = ErrorTypeAlreadyCancelled
+		notAwait = errorTypeNotAwaitingApproval
+		tooLate  = errorTypeTooLateToCancel
+		already  = errorTypeAlreadyCancelled
 	)
 	type cell struct {
 		to      stage

@@ -19,27 +19,32 @@
 //
 // Implement the four provider interfaces for your payment gateway,
 // warehouse, carrier and mail service (package orderflowtest has in-memory
-// ones), register them on your worker, and drive orders with a Client:
-//
-//	w, err := orderflow.NewWorker(temporalClient, &orderflow.Activities{
-//		Payment: myGateway, Inventory: myWarehouse, Delivery: myCarrier, Email: myMailer,
-//	}, nil) // or Register on a worker of your own
-//	// … w.Start()
+// ones), register them on a worker, and drive orders with a Client:
 //
 //	orders, err := orderflow.NewClient(temporalClient, nil)
-//	res, err := orders.Execute(ctx, order)          // start and wait
-//	co, err := orders.Checkout(ctx, order2)         // start, answer once paid (or awaiting approval)
-//	err = orders.Start(ctx, bigOrder)               // over the threshold: waits for a decision
-//	_, err = orders.Approve(ctx, "ORD-002", "VIP customer")
+//	w := worker.New(temporalClient, orders.Options().TaskQueue, worker.Options{})
+//	err = orderflow.Register(w, &orderflow.Activities{
+//		Payment: myGateway, Inventory: myWarehouse, Delivery: myCarrier, Email: myMailer,
+//	})
+//	// … w.Start()
+//
+//	res, err := orders.Execute(ctx, order)  // start and wait (ctx's deadline, or 10 s)
+//	co, err := orders.Checkout(ctx, order2) // start, answer once paid (or awaiting approval)
+//	err = orders.Start(ctx, bigOrder)       // over the threshold: waits for a decision
+//	_, err = orders.Approve(ctx, "ORD-002", orderflow.Decision{Approver: "alice", Reason: "VIP customer"})
 //	res, err = orders.Result(ctx, "ORD-002")
 //	if errors.Is(err, orderflow.ErrPaymentDeclined) { … }
 //
+// The Client's documentation gives its rules for order IDs (one order per
+// ID; starting the same order again attaches to it), for deadlines, and
+// which call reads what.
+//
 // # Outcomes
 //
-// Every business outcome is an OrderResult with a Status: completed,
+// Every business outcome is an OrderState with a Status: completed,
 // rejected, timed_out, cancelled, failed or needs_attention, and a message
 // for people. A failed order also names the step that failed and how
-// (FailureType), and lists the compensations that ran. OrderResult.Err and
+// (FailureType), and lists the compensations that ran. OrderState.Err and
 // Client.Result turn a failure into an error that wraps the provider's
 // sentinel. StatusNeedsAttention (ErrNeedsAttention) says that a person must
 // act: a refund or release was refused for good, or delivery failed without
@@ -50,16 +55,15 @@
 // A provider reports a permanent business failure by returning an error that
 // wraps ErrPaymentDeclined, ErrOutOfStock, ErrUndeliverable or ErrPermanent.
 // The activity then fails at once with a non-retryable error of a stable type
-// (ErrorTypePaymentDeclined, …). Such an error promises that the call did
-// nothing: the step is not undone. Any other error is transient and retried:
-// by default 1 s initial interval, ×2 backoff, 30 s maximum interval, 3
-// attempts, each attempt limited to 30 s.
+// ("orderflow.PaymentDeclined", …). Such an error promises that the call did
+// nothing: the step is not undone. Any other error is transient and retried
+// under Options.Retry.
 //
-// Each provider call carries an idempotency key (IdempotencyKey): the
-// order's workflow ID and the activity name, plus the order ID when the
-// workflow ID is not the order's own. It is the same on every retry, replay,
-// worker restart and run of the order, so a provider that honours it cannot
-// charge, reserve or ship twice; and because a refunded charge (a released
+// Each provider call carries an idempotency key (IdempotencyKey): the order
+// ID, escaped, a slash and the activity name, such as
+// "ORD-001/process_payment". It is the same on every retry, replay, worker
+// restart and run of the order, so a provider that honours it cannot charge,
+// reserve or ship twice; and because a refunded charge (a released
 // reservation) stays refunded under its key, an order run again after it was
 // compensated is declined rather than shipped on money that was returned.
 //
@@ -81,7 +85,7 @@
 // disconnected context, so they also run after a cancellation, and they do
 // not give up: they are retried without an attempt limit, with
 // Options.CompensationRetry's backoff. While a call is retried, Client.State
-// shows it (OrderResult.Current) with its attempts and last error.
+// shows it (OrderState.Current) with its attempts and last error.
 //
 // A confirmation email that cannot be sent does not undo a delivered order:
 // the order completes with a warning.
@@ -89,13 +93,19 @@
 // # Decisions and cancellation
 //
 // While an order awaits approval, exactly one of approve, reject, cancel and
-// the approval timeout wins: the first recorded in the order's history, even
-// when several arrive together. Every later decision is refused
-// (ErrNotAwaitingApproval, ErrTooLateToCancel, ErrAlreadyCancelled), so what
-// a caller was told is what the order ends as. Client.Approve, Reject and
-// Cancel are validated Updates with an ID made of the decision and its
-// reason: a retried call gets the first call's answer, while a second
-// approver with another reason is refused. Reasons are bounded
+// the approval timeout wins, and every other is refused
+// (ErrNotAwaitingApproval, ErrTooLateToCancel, ErrAlreadyCancelled): a
+// caller told that its decision took is told what the order ends as.
+// Decisions are applied in the order the server recorded them. When one
+// workflow task brings more than three at once (signals, the timer, a
+// native cancel), the timer and the cancel come first, then rejections, then
+// approvals: the safe side. An approve or reject Update accepted in the same
+// task as a signal, the timer or a cancel that decided first is accepted,
+// then fails with ErrNotAwaitingApproval, so its caller is still told.
+//
+// Client.Approve, Reject and Cancel are validated Updates with an ID made of
+// the decision, the approver and the reason: a retried call gets the first
+// call's answer, while a second approver is refused. Reasons are bounded
 // (MaxReasonLength). The Python demo's signals are fire-and-forget: one whose
 // payload cannot be decoded, or whose reason is too long, is logged and
 // dropped, and the order keeps listening.
@@ -106,7 +116,7 @@
 // cancellation (CLI, UI) is handled the same way before delivery; after it,
 // the order completes and the late cancellation is noted in its warnings.
 //
-// Client.ApproveAs and RejectAs name the approver, a name the caller has
+// Decision.Approver names the approver, a name the caller has
 // authenticated; it is recorded with the decision in the order's history
 // (the Update's second argument), its state and its result
 // (Approval.Approver, with Approval.DecidedAt).
@@ -115,7 +125,7 @@
 //
 // With Options.Visibility, orders are findable by status through Temporal's
 // visibility store, without asking each order: Client.ListOrders returns a
-// page (with a page token), Client.Orders iterates over them all.
+// page (and the next page's token), Client.Orders iterates over them all.
 //
 //	for o, err := range orders.Orders(ctx, orderflow.StatusAwaitingApproval) {
 //		if err != nil { … }
@@ -137,8 +147,7 @@
 //
 // With Options.LowLatency the provider calls run as local activities inside
 // the workflow's tasks, and orders start eagerly on a worker that shares the
-// Client's Temporal client: a small order takes about as long as a no-op
-// workflow. The money rules hold as in the default mode; what it costs
+// Client's Temporal client. The money rules hold as in the default mode; what it costs
 // (calls retried until answered, the payment after an approval and the
 // delivery as regular activities, compensation by key of what a lost
 // workflow task may have taken) is listed on Options.LowLatency.
@@ -159,15 +168,21 @@
 //
 // # Workers and memory
 //
-// NewWorker creates a worker with the workflow and activities registered,
-// and sizes the SDK's sticky workflow cache, which is the process's, to
-// DefaultWorkflowCacheSize: each cached order costs about 60 KB and four
-// goroutines while it waits for approval, and an order waiting for
-// approval need not stay cached, since it is replayed from its short
-// history (five to eight events) when its decision comes. With 10,000
-// orders waiting, the default of NewWorker held the worker at 117.6 MiB
-// (examples/waitbench).
-// Register alone leaves the cache as the program set it.
+// A worker keeps the workflows it runs in the SDK's sticky workflow cache,
+// which belongs to the process: orderflow never changes it. An order waiting
+// for approval need not stay cached, since it is replayed from its short
+// history when its decision comes; a process with many waiting orders sizes
+// the cache with worker.SetStickyWorkflowCacheSize. docs/production.md has
+// the measurements and sizing advice.
+//
+// # Testing
+//
+// Unit tests run the workflow in the SDK's testsuite with time skipping:
+// Register on a TestWorkflowEnvironment, and execute WorkflowName with an
+// Order (default options) or with orderflowtest.WorkflowInput (options of
+// your own). Package orderflowtest has in-memory providers and conformance
+// suites for your own providers; docs/testing.md shows an integration test
+// against a real Temporal server.
 //
 // # Wire names
 //
@@ -175,7 +190,7 @@
 // demo's tooling depend on them:
 //
 //	workflow type   OrderWorkflow                   (WorkflowName)
-//	task queue      order-task-queue                (DefaultTaskQueue)
+//	task queue      order-task-queue                (Options.TaskQueue's default)
 //	workflow ID     order-workflow-<order_id>       (WorkflowID)
 //	signals         approve_order, reject_order     (reason string)
 //	updates         approve, reject (reason, approver string),

@@ -11,40 +11,38 @@ import (
 // Errors a caller tests with errors.Is.
 var (
 	// ErrInvalidOrder is wrapped by every validation error (see ValidationError).
-	ErrInvalidOrder = errors.New("orderflow: invalid order")
+	ErrInvalidOrder = errors.New("invalid order")
 	// ErrOrderExists means an order with this ID already ran or is running.
-	ErrOrderExists = errors.New("orderflow: order already exists")
+	ErrOrderExists = errors.New("order already exists")
 	// ErrOrderNotFound means no order with this ID exists.
-	ErrOrderNotFound = errors.New("orderflow: order not found")
+	ErrOrderNotFound = errors.New("order not found")
 	// ErrNotAwaitingApproval means a decision was sent to an order that is not
 	// waiting for one: it needs no approval, was already decided, timed out,
 	// was cancelled or has finished.
-	ErrNotAwaitingApproval = errors.New("orderflow: order is not awaiting approval")
+	ErrNotAwaitingApproval = errors.New("order is not awaiting approval")
 	// ErrTooLateToCancel means delivery is already being arranged: the order
 	// is past the point of no return.
-	ErrTooLateToCancel = errors.New("orderflow: too late to cancel")
+	ErrTooLateToCancel = errors.New("too late to cancel")
 	// ErrAlreadyCancelled means the order was already cancelled.
-	ErrAlreadyCancelled = errors.New("orderflow: order already cancelled")
-	// ErrOrderFailed is wrapped by OrderFailedError, the error of an order
-	// that ended with StatusFailed.
-	ErrOrderFailed = errors.New("orderflow: order failed")
+	ErrAlreadyCancelled = errors.New("order already cancelled")
+	// ErrOrderFailed is wrapped by the error of an order that ended with
+	// StatusFailed (OrderState.Err): errors.Is also finds the provider's
+	// sentinel, such as ErrPaymentDeclined.
+	ErrOrderFailed = errors.New("order failed")
 	// ErrNeedsAttention is wrapped by the error of an order that ended with
 	// StatusNeedsAttention: a person must act (a refund or release was
 	// refused, or delivery's outcome is unknown).
-	ErrNeedsAttention = errors.New("orderflow: order needs a person")
-	// ErrInvalidReason means the reason given with a decision or a
-	// cancellation is too long or not plain text (see ValidateReason).
-	ErrInvalidReason = errors.New("orderflow: invalid reason")
-	// ErrInvalidApprover means the approver's name given with a decision is
-	// too long or not a plain one-line name (see ValidateApprover).
-	ErrInvalidApprover = errors.New("orderflow: invalid approver name")
+	ErrNeedsAttention = errors.New("order needs a person")
+	// ErrInvalidArgument means a call was given something other than an
+	// order that it refuses before anything is sent: a decision's reason or
+	// approver (see Decision), a cancellation's reason, or list options (an
+	// unknown status, a page size out of range, a page token ListOrders did
+	// not return). The message names what is wrong.
+	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrVisibilityNotReady means Options.Visibility is on but the
 	// namespace lacks the search attributes it needs (see
 	// RegisterSearchAttributes).
-	ErrVisibilityNotReady = errors.New("orderflow: order search attributes are not registered")
-	// ErrInvalidListOptions means ListOrders was given an unknown status, a
-	// page size out of range or a page token it did not return.
-	ErrInvalidListOptions = errors.New("orderflow: invalid list options")
+	ErrVisibilityNotReady = errors.New("order search attributes are not registered")
 )
 
 // Permanent business failures. A provider returns an error wrapping one of
@@ -54,39 +52,39 @@ var (
 // and retried under the order's retry policy.
 var (
 	// ErrPaymentDeclined: the payment was refused (card declined, insufficient funds).
-	ErrPaymentDeclined = errors.New("orderflow: payment declined")
+	ErrPaymentDeclined = errors.New("payment declined")
 	// ErrOutOfStock: an item cannot be reserved.
-	ErrOutOfStock = errors.New("orderflow: out of stock")
+	ErrOutOfStock = errors.New("out of stock")
 	// ErrUndeliverable: no carrier can deliver to the address.
-	ErrUndeliverable = errors.New("orderflow: undeliverable")
+	ErrUndeliverable = errors.New("undeliverable")
 	// ErrPermanent: any other failure that retrying cannot fix, such as an
 	// email address the mail service refuses.
-	ErrPermanent = errors.New("orderflow: permanent failure")
+	ErrPermanent = errors.New("permanent failure")
 )
 
 // ApplicationError type strings. They are stable wire names: they appear in
-// workflow histories and OrderResult.FailureType, and FromTemporal and the
-// Client map them back to the sentinels.
+// workflow histories and OrderState.FailureType, and the Client maps them
+// back to the sentinels.
 const (
 	// The providers' permanent failures, one per sentinel.
-	ErrorTypePaymentDeclined = "orderflow.PaymentDeclined"
-	ErrorTypeOutOfStock      = "orderflow.OutOfStock"
-	ErrorTypeUndeliverable   = "orderflow.Undeliverable"
-	ErrorTypePermanent       = "orderflow.Permanent"
+	errorTypePaymentDeclined = "orderflow.PaymentDeclined"
+	errorTypeOutOfStock      = "orderflow.OutOfStock"
+	errorTypeUndeliverable   = "orderflow.Undeliverable"
+	errorTypePermanent       = "orderflow.Permanent"
 
 	// The workflow's refusals: an invalid input, and decisions or
 	// cancellations refused by their Update's validator.
-	ErrorTypeInvalidOrder        = "orderflow.InvalidOrder"
-	ErrorTypeNotAwaitingApproval = "orderflow.NotAwaitingApproval"
-	ErrorTypeTooLateToCancel     = "orderflow.TooLateToCancel"
-	ErrorTypeAlreadyCancelled    = "orderflow.AlreadyCancelled"
-	ErrorTypeInvalidReason       = "orderflow.InvalidReason"
-	ErrorTypeInvalidApprover     = "orderflow.InvalidApprover"
+	errorTypeInvalidOrder        = "orderflow.InvalidOrder"
+	errorTypeNotAwaitingApproval = "orderflow.NotAwaitingApproval"
+	errorTypeTooLateToCancel     = "orderflow.TooLateToCancel"
+	errorTypeAlreadyCancelled    = "orderflow.AlreadyCancelled"
+	errorTypeInvalidReason       = "orderflow.InvalidReason"
+	errorTypeInvalidApprover     = "orderflow.InvalidApprover"
 
-	// How a step failed when no provider said why (OrderResult.FailureType):
+	// How a step failed when no provider said why (OrderState.FailureType):
 	// its retries ran out, or its last attempt timed out.
-	ErrorTypeRetriesExhausted = "orderflow.RetriesExhausted"
-	ErrorTypeActivityTimedOut = "orderflow.ActivityTimedOut"
+	errorTypeRetriesExhausted = "orderflow.RetriesExhausted"
+	errorTypeActivityTimedOut = "orderflow.ActivityTimedOut"
 )
 
 // errorTypeActivityCancelled is the FailureType of a step cancelled without
@@ -104,16 +102,16 @@ var errorTypes = []struct {
 	typ string
 	err error
 }{
-	{ErrorTypePaymentDeclined, ErrPaymentDeclined},
-	{ErrorTypeOutOfStock, ErrOutOfStock},
-	{ErrorTypeUndeliverable, ErrUndeliverable},
-	{ErrorTypePermanent, ErrPermanent},
-	{ErrorTypeInvalidOrder, ErrInvalidOrder},
-	{ErrorTypeNotAwaitingApproval, ErrNotAwaitingApproval},
-	{ErrorTypeTooLateToCancel, ErrTooLateToCancel},
-	{ErrorTypeAlreadyCancelled, ErrAlreadyCancelled},
-	{ErrorTypeInvalidReason, ErrInvalidReason},
-	{ErrorTypeInvalidApprover, ErrInvalidApprover},
+	{errorTypePaymentDeclined, ErrPaymentDeclined},
+	{errorTypeOutOfStock, ErrOutOfStock},
+	{errorTypeUndeliverable, ErrUndeliverable},
+	{errorTypePermanent, ErrPermanent},
+	{errorTypeInvalidOrder, ErrInvalidOrder},
+	{errorTypeNotAwaitingApproval, ErrNotAwaitingApproval},
+	{errorTypeTooLateToCancel, ErrTooLateToCancel},
+	{errorTypeAlreadyCancelled, ErrAlreadyCancelled},
+	{errorTypeInvalidReason, ErrInvalidArgument},
+	{errorTypeInvalidApprover, ErrInvalidArgument},
 	{errorTypeOrderExists, ErrOrderExists},
 }
 
@@ -141,17 +139,13 @@ func permanentType(err error) string {
 	return ""
 }
 
-// ProviderError returns err as orderflow's activities return a provider's
+// providerError returns err as orderflow's activities return a provider's
 // error: one that wraps a permanent sentinel (ErrPaymentDeclined,
 // ErrOutOfStock, ErrUndeliverable, ErrPermanent) becomes a non-retryable
-// *temporal.ApplicationError of its stable type (ErrorTypeOutOfStock, …),
+// *temporal.ApplicationError of its stable type ("orderflow.OutOfStock", …),
 // which fails the step at once; any other error is returned as it is, and
-// retried. It is for tests that mock an activity, whose error does not pass
-// through orderflow's activity code:
-//
-//	env.OnActivity(orderflow.ActivityReserveInventory, mock.Anything, mock.Anything).
-//		Return(orderflow.InventoryResult{}, orderflow.ProviderError(orderflow.ErrOutOfStock))
-func ProviderError(err error) error {
+// retried.
+func providerError(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -161,13 +155,11 @@ func ProviderError(err error) error {
 	return err
 }
 
-// FromTemporal returns err such that errors.Is finds the orderflow sentinel
+// fromTemporal returns err such that errors.Is finds the orderflow sentinel
 // that an *temporal.ApplicationError in its chain stands for (by its type,
-// such as ErrorTypeNotAwaitingApproval): a refused Update, a failed step or
-// an invalid input, as the SDK's test environment or a plain Temporal client
-// reports them. The Client does this for every error it returns. Errors
-// without such a type are returned as they are.
-func FromTemporal(err error) error {
+// such as "orderflow.NotAwaitingApproval"). Errors without such a type are
+// returned as they are.
+func fromTemporal(err error) error {
 	msg, s := sentinelIn(err)
 	if s == nil {
 		return err
@@ -198,37 +190,37 @@ type temporalError struct {
 }
 
 func (e *temporalError) Error() string {
-	return e.sentinel.Error() + ": " + strings.TrimPrefix(e.msg, "orderflow: ")
+	return "orderflow: " + e.sentinel.Error() + ": " + strings.TrimPrefix(e.msg, "orderflow: ")
 }
 
 func (e *temporalError) Unwrap() []error { return []error{e.sentinel, e.err} }
 
-// OrderFailedError is the error of an order that ended with StatusFailed or
-// StatusNeedsAttention. It wraps ErrOrderFailed (or ErrNeedsAttention) and
-// the sentinel of the failure (ErrPaymentDeclined, …).
-type OrderFailedError struct {
-	OrderID string
-	Status  Status // StatusFailed or StatusNeedsAttention
-	Step    Step   // the step that failed, if one did
-	Type    string // an ErrorType constant, if a step failed
-	Message string
+// orderError is the error of an order that ended with StatusFailed or
+// StatusNeedsAttention (OrderState.Err). It wraps ErrOrderFailed (or
+// ErrNeedsAttention) and the sentinel of the failure (ErrPaymentDeclined, …).
+type orderError struct {
+	orderID string
+	status  Status // StatusFailed or StatusNeedsAttention
+	step    Step   // the step that failed, if one did
+	typ     string // an errorType, if a step failed
+	message string
 }
 
-func (e *OrderFailedError) Error() string {
-	if e.Status == StatusNeedsAttention {
-		return fmt.Sprintf("orderflow: order %q needs a person: %s", e.OrderID, e.Message)
+func (e *orderError) Error() string {
+	if e.status == StatusNeedsAttention {
+		return fmt.Sprintf("orderflow: order %q needs a person: %s", e.orderID, e.message)
 	}
-	return fmt.Sprintf("orderflow: order %q failed at %s: %s", e.OrderID, e.Step, e.Message)
+	return fmt.Sprintf("orderflow: order %q failed at %s: %s", e.orderID, e.step, e.message)
 }
 
 // Unwrap returns ErrOrderFailed or ErrNeedsAttention, and the sentinel
-// matching Type, if any.
-func (e *OrderFailedError) Unwrap() []error {
+// matching the failure's type, if any.
+func (e *orderError) Unwrap() []error {
 	errs := []error{ErrOrderFailed}
-	if e.Status == StatusNeedsAttention {
+	if e.status == StatusNeedsAttention {
 		errs[0] = ErrNeedsAttention
 	}
-	if s := sentinelFor(e.Type); s != nil {
+	if s := sentinelFor(e.typ); s != nil {
 		errs = append(errs, s)
 	}
 	return errs

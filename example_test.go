@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/orderflowtest"
@@ -33,12 +34,14 @@ func quietEnv() (*testsuite.TestWorkflowEnvironment, *orderflowtest.Providers) {
 }
 
 // An order under the approval threshold runs straight through. This is how
-// to test code around orderflow with the SDK's test environment.
+// to test code around orderflow with the SDK's test environment: the
+// workflow takes the order itself and runs it with the default Options
+// (orderflowtest.WorkflowInput gives it options of your own).
 func Example() {
 	env, providers := quietEnv()
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, smallOrder("ORD-001"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func Example_approval() {
 		_ = status.Get(&s)
 		fmt.Println("Approval status:", s)
 		// The reason, and the approver's name (optional): what
-		// Client.ApproveAs sends.
+		// Client.Approve sends for a Decision.
 		env.UpdateWorkflow(orderflow.UpdateApprove, "decision-1", &testsuite.TestUpdateCallback{
 			OnAccept: func() {},
 			OnReject: func(err error) { fmt.Println("refused:", err) },
@@ -79,9 +82,9 @@ func Example_approval() {
 			},
 		}, "High-value customer - approved", "alice@example.com")
 	}, time.Minute)
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, largeOrder("ORD-002"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -97,9 +100,9 @@ func Example_approval() {
 func Example_compensation() {
 	env, providers := quietEnv()
 	providers.Inventory.SetStock("MOUSE-001", 1) // the order wants 2
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, smallOrder("ORD-001"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -118,17 +121,17 @@ func Example_compensation() {
 
 // A test can mock a step's provider call with the SDK's OnActivity. The
 // mock's error does not pass through orderflow's activity code, so give it
-// the form that code would: ProviderError makes a permanent failure fail the
+// the form that code would: orderflowtest.ProviderError makes a permanent failure fail the
 // step at once, as a real provider's would. The order also runs under its own
 // workflow ID here, as it would through the Client.
 func Example_mockedStep() {
 	env, providers := quietEnv()
 	env.OnActivity(orderflow.ActivityReserveInventory, mock.Anything, mock.Anything).
-		Return(orderflow.InventoryResult{}, orderflow.ProviderError(fmt.Errorf("sold out: %w", orderflow.ErrOutOfStock)))
+		Return(orderflow.InventoryResult{}, orderflowtest.ProviderError(fmt.Errorf("sold out: %w", orderflow.ErrOutOfStock)))
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: orderflow.WorkflowID("ORD-001")})
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder("ORD-001")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, smallOrder("ORD-001"))
 
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := env.GetWorkflowResult(&res); err != nil {
 		log.Fatal(err)
 	}
@@ -142,7 +145,8 @@ func Example_mockedStep() {
 }
 
 // A decision the order refuses comes back from the test environment as a
-// Temporal error; FromTemporal gives it the sentinel a Client caller sees.
+// Temporal error; orderflowtest.WorkflowError gives it the sentinel a
+// Client caller sees.
 func Example_refusedDecision() {
 	env, _ := quietEnv()
 	env.RegisterDelayedCallback(func() {
@@ -151,14 +155,14 @@ func Example_refusedDecision() {
 				OnAccept:   func() {},
 				OnComplete: func(a any, err error) { fmt.Printf("%s: %s\n", reason, a.(orderflow.Approval).Status) },
 				OnReject: func(err error) {
-					err = orderflow.FromTemporal(err)
+					err = orderflowtest.WorkflowError(err)
 					fmt.Printf("%s: refused: %v\n", reason, errors.Is(err, orderflow.ErrNotAwaitingApproval))
 					fmt.Println(err)
 				},
 			}, reason)
 		}
 	}, time.Minute)
-	env.ExecuteWorkflow(orderflow.WorkflowName, orderflow.WorkflowInput{Order: largeOrder("ORD-002")})
+	env.ExecuteWorkflow(orderflow.WorkflowName, largeOrder("ORD-002"))
 	// Output:
 	// VIP: approved
 	// a second approver: refused: true
@@ -179,7 +183,7 @@ func ExampleOrder_Validate() {
 func ExampleOrder_RequiresApproval() {
 	for _, o := range []orderflow.Order{smallOrder("ORD-001"), largeOrder("ORD-002")} {
 		total, _ := o.Total()
-		needs, _ := o.RequiresApproval(orderflow.DefaultApprovalThreshold)
+		needs, _ := o.RequiresApproval(orderflow.USD(100000)) // the default threshold, $1000.00
 		fmt.Println(o.OrderID, total, needs)
 	}
 	// Output:
@@ -210,11 +214,15 @@ func ExampleNewClient() {
 	}
 	defer tc.Close()
 
-	acts, _ := orderflowtest.NewActivities() // your providers here
-	// The workflow and activities registered, and the SDK's workflow cache
-	// sized for orders that wait (orderflow.DefaultWorkflowCacheSize).
-	w, err := orderflow.NewWorker(tc, acts, nil)
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: 10 * time.Minute})
 	if err != nil {
+		log.Fatal(err)
+	}
+	// The worker polls the Client's task queue, with the workflow and
+	// activities registered.
+	w := worker.New(tc, orders.Options().TaskQueue, worker.Options{})
+	acts, _ := orderflowtest.NewActivities() // your providers here
+	if err := orderflow.Register(w, acts); err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Start(); err != nil {
@@ -222,19 +230,22 @@ func ExampleNewClient() {
 	}
 	defer w.Stop()
 
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: 10 * time.Minute})
-	if err != nil {
-		log.Fatal(err)
-	}
 	ctx := context.Background()
+	// Starting the same order again attaches to it; another order under
+	// the same ID is refused.
 	if err := orders.Start(ctx, largeOrder("ORD-002")); errors.Is(err, orderflow.ErrOrderExists) {
-		fmt.Println("already started")
+		fmt.Println("the ID is taken by another order")
 	} else if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := orders.Approve(ctx, "ORD-002", "VIP customer"); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+	d := orderflow.Decision{Approver: "alice@example.com", Reason: "VIP customer"}
+	if _, err := orders.Approve(ctx, "ORD-002", d); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 		fmt.Println("someone decided first")
 	}
+	// Every call gives up after Options.CallTimeout unless ctx has a
+	// deadline: give Result one to wait for the order.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	res, err := orders.Result(ctx, "ORD-002")
 	if errors.Is(err, orderflow.ErrPaymentDeclined) {
 		fmt.Println("card declined")
@@ -270,16 +281,12 @@ func ExampleClient_Orders() {
 		}
 		fmt.Println(o.OrderID, o.CustomerName, o.Total, o.ItemCount, o.TimeLeft(time.Now()).Round(time.Second))
 	}
-	// Or a page at a time, for a web page: pass NextPageToken back.
-	page, err := orders.ListOrders(ctx, orderflow.ListOptions{Status: orderflow.StatusNeedsAttention, PageSize: 20})
+	// Or a page at a time, for a web page: pass the next page's token back.
+	page, next, err := orders.ListOrders(ctx, orderflow.ListOptions{Status: orderflow.StatusNeedsAttention, PageSize: 20})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(page.Orders), "orders need a person; more:", page.NextPageToken != "")
-	// An authenticated approver's decision records the name.
-	if _, err := orders.ApproveAs(ctx, "ORD-002", "alice@example.com", "VIP customer"); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
-		fmt.Println("someone decided first")
-	}
+	fmt.Println(len(page), "orders need a person; more:", next != "")
 }
 
 // The low-latency mode, for providers that answer in milliseconds: the
@@ -292,24 +299,106 @@ func ExampleOptions_lowLatency() {
 		log.Fatal(err)
 	}
 	defer tc.Close()
-	acts, _ := orderflowtest.NewActivities() // your providers here
-	// The workflow and activities registered, and the SDK's workflow cache
-	// sized for orders that wait (orderflow.DefaultWorkflowCacheSize).
-	w, err := orderflow.NewWorker(tc, acts, nil)
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{LowLatency: true})
 	if err != nil {
+		log.Fatal(err)
+	}
+	w := worker.New(tc, orders.Options().TaskQueue, worker.Options{})
+	acts, _ := orderflowtest.NewActivities() // your providers here
+	if err := orderflow.Register(w, acts); err != nil {
 		log.Fatal(err)
 	}
 	if err := w.Start(); err != nil {
 		log.Fatal(err)
 	}
 	defer w.Stop()
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{LowLatency: true})
-	if err != nil {
-		log.Fatal(err)
-	}
 	co, err := orders.Checkout(context.Background(), orderflowtest.SmallOrder("ORD-001"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(co.Outcome, co.Payment.TransactionID)
+	if co.Paid() {
+		fmt.Println(co.Message, co.Payment.TransactionID)
+	}
+}
+
+// The quick start of the README: a worker and a Client on a Temporal server
+// at localhost:7233 (temporal server start-dev, or go run ./examples/devserver),
+// with in-memory providers standing in for yours.
+func Example_quickStart() {
+	c, err := client.Dial(client.Options{HostPort: client.DefaultHostPort})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	// nil Options are the defaults; here they are written out. A zero field
+	// means the value shown.
+	orders, err := orderflow.NewClient(c, &orderflow.Options{
+		TaskQueue:         "order-task-queue",    // the queue the worker below polls
+		ApprovalThreshold: orderflow.USD(100000), // $1000.00: a total strictly greater waits for a person
+		ApprovalTimeout:   5 * time.Minute,       // no decision by then: timed_out, nothing charged
+		ActivityTimeout:   30 * time.Second,      // each attempt of a provider call
+		CallTimeout:       10 * time.Second,      // each Client call whose ctx has no deadline
+		// Retry, CompensationRetry (nil): 1 s, ×2, at most 30 s apart; 3 attempts, but
+		// delivery and refunds until answered. Visibility: needs RegisterSearchAttributes.
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The SDK keeps workflows in a sticky cache that belongs to the process
+	// (10,000 by default). Orders waiting for approval need not stay in it:
+	// 1000 is enough (docs/production.md). Set it before the first worker.
+	worker.SetStickyWorkflowCacheSize(1000)
+	w := worker.New(c, orders.Options().TaskQueue, worker.Options{})
+	acts, _ := orderflowtest.NewActivities() // in-memory; your providers go here
+	if err := orderflow.Register(w, acts); err != nil {
+		log.Fatal(err) // a missing provider fails here, not mid-order
+	}
+	if err := w.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer w.Stop()
+
+	// Every call gives up after CallTimeout unless ctx has a deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// $89.95: under the threshold, it runs straight through.
+	state, err := orders.Execute(ctx, orderflow.Order{
+		OrderID:         "ORD-001",
+		CustomerName:    "Alice Smith",
+		CustomerEmail:   "alice@example.com",
+		ShippingAddress: "123 Main St, Springfield, IL 62701",
+		Items: []orderflow.Item{
+			{ProductID: "MOUSE-001", ProductName: "Wireless Mouse", Quantity: 2, UnitPrice: orderflow.USD(2999)},
+			{ProductID: "CABLE-001", ProductName: "USB Cable", Quantity: 3, UnitPrice: orderflow.USD(999)},
+		},
+	})
+	if errors.Is(err, orderflow.ErrPaymentDeclined) {
+		fmt.Println("card declined; nothing charged")
+	} else if err != nil {
+		log.Fatal(err)
+	} else {
+		fmt.Println(state.Status, state.Message) // completed Order processed successfully
+	}
+
+	// $1899.97: Checkout answers once the order waits for a person.
+	co, err := orders.Checkout(ctx, orderflowtest.LargeOrder("ORD-002"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if co.AwaitingApproval() {
+		d := orderflow.Decision{Approver: "manager@example.com", Reason: "VIP customer"}
+		if _, err := orders.Approve(ctx, "ORD-002", d); errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+			fmt.Println("someone decided first, or the approval timed out")
+		} else if err != nil {
+			log.Fatal(err)
+		}
+	}
+	state, err = orders.Result(ctx, "ORD-002")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(state.Status, state.Approval.Approver) // completed manager@example.com
 }

@@ -9,47 +9,47 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// WorkflowInput is the input of the OrderWorkflow workflow: the order's
+// workflowInput is the input of the OrderWorkflow workflow: the order's
 // fields, inline as in the Python demo, and the plan the Client decided for
 // it:
 //
 //	{"order_id": "ORD-001", …, "items": […], "plan": {…}}
 //
-// NewWorkflowInput makes one as the Client does. An input with only the
+// newWorkflowInput makes one as the Client does. An input with only the
 // order's fields (temporal workflow start --input '{"order_id": …}', or
-// WorkflowInput{Order: o}) runs with the defaults of Options; its first
+// workflowInput{Order: o}) runs with the defaults of Options; its first
 // execution records its plan in its history.
-type WorkflowInput struct {
+type workflowInput struct {
 	Order Order
 	plan  *plan
 }
 
 // MarshalJSON writes the order's fields inline, and the plan if any.
-func (in WorkflowInput) MarshalJSON() ([]byte, error) {
+func (in workflowInput) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Order
 		Plan *plan `json:"plan,omitempty"`
 	}{in.Order, in.plan})
 }
 
-// NewWorkflowInput returns the input of OrderWorkflow for order with the
+// newWorkflowInput returns the input of OrderWorkflow for order with the
 // options opts (nil means the defaults), as the Client sends it: the order
 // normalized (see Order.Normalized) and its plan decided. Use it to start
 // the workflow without the Client, for instance in a test:
 // env.ExecuteWorkflow(orderflow.WorkflowName, in). It fails, wrapping
 // ErrInvalidOrder, when the order is invalid or does not fit the options
 // (currency, MaxOrderTotal), and when an option is out of range.
-func NewWorkflowInput(order Order, opts *Options) (WorkflowInput, error) {
+func newWorkflowInput(order Order, opts *Options) (workflowInput, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
-		return WorkflowInput{}, err
+		return workflowInput{}, err
 	}
 	order = order.Normalized()
 	p, err := newPlan(order, o.settings())
 	if err != nil {
-		return WorkflowInput{}, err
+		return workflowInput{}, err
 	}
-	return WorkflowInput{Order: order, plan: &p}, nil
+	return workflowInput{Order: order, plan: &p}, nil
 }
 
 // plan is everything an order's workflow decides from its input: the
@@ -59,7 +59,7 @@ func NewWorkflowInput(order Order, opts *Options) (WorkflowInput, error) {
 // validation, normalization, the currency table, the limits, the defaults
 // or the key format without changing what a running order does:
 //
-//   - The Client decides it (NewWorkflowInput) and carries it in the
+//   - The Client decides it (newWorkflowInput) and carries it in the
 //     workflow's input: no history event.
 //   - An order started without one (the CLI, a raw start) has it decided by
 //     its workflow's first execution and recorded in its history (a

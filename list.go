@@ -19,8 +19,8 @@ import (
 
 // Page sizes of ListOrders.
 const (
-	DefaultPageSize = 50
-	MaxPageSize     = 1000
+	defaultPageSize = 50
+	maxPageSize     = 1000
 )
 
 // ListOptions select a page of orders.
@@ -29,16 +29,15 @@ type ListOptions struct {
 	// awaiting approval (StatusAwaitingApproval) come oldest first, so the
 	// one closest to timing out leads; the others newest first.
 	Status Status
-	// PageSize is the most orders a page holds: DefaultPageSize if zero,
-	// at most MaxPageSize.
+	// PageSize is the most orders a page holds: 50 if zero, at most 1000.
 	PageSize int
 	// PageToken continues a listing where the page that returned it ended;
 	// empty for the first page. A token is valid for the same Status only.
 	PageToken string
 }
 
-// OrderPage is one page of an order listing.
-type OrderPage struct {
+// orderPage is one page of an order listing.
+type orderPage struct {
 	Orders []OrderSummary
 	// NextPageToken fetches the next page; empty on the last one.
 	NextPageToken string
@@ -79,6 +78,7 @@ func decodePageToken(s string, status Status) (pageToken, error) {
 }
 
 // ListOrders returns a page of the orders started with Options.Visibility,
+// and the token of the next page (empty on the last one),
 // read from Temporal's visibility store (search attributes and memo), not
 // from the orders themselves: thousands of orders cost a few calls. The
 // store is eventually consistent: an order started or decided a moment ago
@@ -89,18 +89,20 @@ func decodePageToken(s string, status Status) (pageToken, error) {
 // search attributes registered (RegisterSearchAttributes); it does not need
 // Options.Visibility on this Client. An unknown status, a page size out of
 // range or a page token that is not one it returned (for this status) is
-// refused with an error wrapping ErrInvalidListOptions.
+// refused with an error wrapping ErrInvalidArgument.
 //
 // Rows are decoded with Options.DataConverter, which must be the data
 // converter of the Temporal client that started the orders (with an
 // encryption codec, say). A row it cannot decode fails the call with an
 // error naming the order, rather than coming back blank.
-func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (*OrderPage, error) {
+func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (orders []OrderSummary, nextPageToken string, err error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
 	page, err := c.listOrders(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("orderflow: list orders: %w", err)
+		return nil, "", &opError{op: "list orders", err: withContextErr(ctx, err)}
 	}
-	return page, nil
+	return page.Orders, page.NextPageToken, nil
 }
 
 // CountOrders returns how many orders are listed under status ("" for
@@ -108,13 +110,13 @@ func (c *Client) ListOrders(ctx context.Context, opts ListOptions) (*OrderPage, 
 func (c *Client) CountOrders(ctx context.Context, status Status) (int64, error) {
 	query, err := statusQuery(status)
 	if err != nil {
-		return 0, fmt.Errorf("orderflow: count orders: %w: %w", ErrInvalidListOptions, err)
+		return 0, &opError{op: "count orders", err: fmt.Errorf("%w: %w", ErrInvalidArgument, err)}
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	n, err := c.count(ctx, query)
 	if err != nil {
-		return 0, fmt.Errorf("orderflow: count orders: %w", err)
+		return 0, &opError{op: "count orders", err: withContextErr(ctx, err)}
 	}
 	return n, nil
 }
@@ -125,14 +127,14 @@ func (c *Client) CountOrders(ctx context.Context, status Status) (int64, error) 
 // its summary holds the order ID and times only. A row that cannot be
 // decoded is an error, as in ListOrders.
 func (c *Client) Summary(ctx context.Context, orderID string) (*OrderSummary, error) {
-	if err := validateLookupID(orderID); err != nil {
-		return nil, err
+	if err := ValidateOrderID(orderID); err != nil {
+		return nil, c.wrap(ctx, "describe", orderID, err)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	d, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
 	if err != nil {
-		return nil, c.wrap("describe", orderID, err)
+		return nil, c.wrap(ctx, "describe", orderID, err)
 	}
 	s, err := c.summaryOf(d.GetWorkflowExecutionInfo())
 	if err != nil {
@@ -151,47 +153,45 @@ func (c *Client) Summary(ctx context.Context, orderID string) (*OrderSummary, er
 //	}
 func (c *Client) Orders(ctx context.Context, status Status) iter.Seq2[OrderSummary, error] {
 	return func(yield func(OrderSummary, error) bool) {
-		opts := ListOptions{Status: status, PageSize: MaxPageSize}
+		opts := ListOptions{Status: status, PageSize: maxPageSize}
 		for {
-			page, err := c.ListOrders(ctx, opts)
+			orders, next, err := c.ListOrders(ctx, opts)
 			if err != nil {
 				yield(OrderSummary{}, err)
 				return
 			}
-			for _, o := range page.Orders {
+			for _, o := range orders {
 				if !yield(o, nil) {
 					return
 				}
 			}
-			if page.NextPageToken == "" {
+			if next == "" {
 				return
 			}
-			opts.PageToken = page.NextPageToken
+			opts.PageToken = next
 		}
 	}
 }
 
-func (c *Client) listOrders(ctx context.Context, opts ListOptions) (*OrderPage, error) {
+func (c *Client) listOrders(ctx context.Context, opts ListOptions) (*orderPage, error) {
 	query, err := statusQuery(opts.Status)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidListOptions, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	switch {
-	case opts.PageSize < 0 || opts.PageSize > MaxPageSize:
-		return nil, fmt.Errorf("%w: page size must be between 1 and %d, got %d", ErrInvalidListOptions, MaxPageSize, opts.PageSize)
+	case opts.PageSize < 0 || opts.PageSize > maxPageSize:
+		return nil, fmt.Errorf("%w: page size must be between 1 and %d, got %d", ErrInvalidArgument, maxPageSize, opts.PageSize)
 	case opts.PageSize == 0:
-		opts.PageSize = DefaultPageSize
+		opts.PageSize = defaultPageSize
 	}
 	tok, err := decodePageToken(opts.PageToken, opts.Status)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidListOptions, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
 	if opts.Status == StatusAwaitingApproval {
 		return c.oldestFirst(ctx, query, opts.PageSize, tok)
 	}
-	page := &OrderPage{}
+	page := &orderPage{}
 	next := tok.Visibility
 	for len(page.Orders) < opts.PageSize {
 		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -219,7 +219,7 @@ const fetchSize = 200
 
 // scanLimit is the most orders oldestFirst reads to find one page; larger
 // sets are cut into time windows of about this many orders.
-var scanLimit = fetchSize
+const scanLimit = fetchSize
 
 // oldestFirst returns the n oldest orders matching query that come after
 // the token's position. Visibility stores list newest first and, on SQL
@@ -228,17 +228,27 @@ var scanLimit = fetchSize
 // counts, to a window of the oldest that holds between n+1 and scanLimit of
 // them, lists that window and sorts it. A page costs a few counts and one
 // list, however many orders wait.
-func (c *Client) oldestFirst(ctx context.Context, query string, n int, tok pageToken) (*OrderPage, error) {
+func (c *Client) oldestFirst(ctx context.Context, query string, n int, tok pageToken) (*orderPage, error) {
 	if !tok.After.IsZero() {
 		query += fmt.Sprintf(" AND StartTime >= '%s'", tok.After.UTC().Format(time.RFC3339Nano))
 	}
 	left, err := c.count(ctx, query)
 	if err != nil || left == 0 {
-		return &OrderPage{}, err
+		return &orderPage{}, err
 	}
 	window := query
 	if left > int64(max(scanLimit, 2*n)) {
-		hi, err := c.windowEnd(ctx, query, tok.After, n)
+		// Orders at the previous page's last instant are counted in query
+		// but may have been shown: the window must hold n more than them.
+		want := n
+		if !tok.After.IsZero() {
+			at, err := c.count(ctx, query+fmt.Sprintf(" AND StartTime = '%s'", tok.After.UTC().Format(time.RFC3339Nano)))
+			if err != nil {
+				return nil, err
+			}
+			want += int(at)
+		}
+		hi, err := c.windowEnd(ctx, query, tok.After, want)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +268,7 @@ func (c *Client) oldestFirst(ctx context.Context, query string, n int, tok pageT
 		skipped++
 	}
 	rows = rows[skipped:]
-	page := &OrderPage{Orders: rows[:min(n, len(rows))]}
+	page := &orderPage{Orders: rows[:min(n, len(rows))]}
 	if int64(skipped+len(page.Orders)) < left && len(page.Orders) > 0 {
 		last := page.Orders[len(page.Orders)-1]
 		page.NextPageToken = pageToken{Status: StatusAwaitingApproval, After: last.StartedAt, AfterID: last.OrderID}.encode()
@@ -278,28 +288,28 @@ func (c *Client) windowEnd(ctx context.Context, query string, lo time.Time, n in
 	limit := int64(max(scanLimit, 2*n))
 	now := time.Now()
 	hi := now.Add(time.Hour) // past every start, whatever the clocks' skew
-	if lo.IsZero() {
-		// Find a lower bound: step back from now, doubling, until no
-		// order is older.
-		for step := time.Minute; ; step *= 2 {
-			probe := now.Add(-step)
-			k, err := before(probe)
-			switch {
-			case err != nil:
-				return time.Time{}, err
-			case k == 0:
-				lo = probe
-			case k > int64(n) && k <= limit:
-				return probe, nil
-			case k > limit:
-				hi = probe
-			}
-			if !lo.IsZero() {
-				break
-			}
-			if step > 100*365*24*time.Hour {
-				return hi, nil
-			}
+	// Find a tighter lower bound: step back from now, doubling, until no
+	// order is older, or until the step passes lo. The steps follow the
+	// age of the oldest order, not lo, which a page token carries: an old
+	// lo costs no more than a first page.
+	for step := time.Minute; lo.IsZero() || now.Add(-step).After(lo); step *= 2 {
+		probe := now.Add(-step)
+		k, err := before(probe)
+		switch {
+		case err != nil:
+			return time.Time{}, err
+		case k == 0:
+			lo = probe
+		case k > int64(n) && k <= limit:
+			return probe, nil
+		case k > limit:
+			hi = probe
+		}
+		if k == 0 {
+			break
+		}
+		if step > 100*365*24*time.Hour {
+			return hi, nil
 		}
 	}
 	for hi.Sub(lo) > time.Microsecond {
@@ -374,20 +384,22 @@ func (c *Client) summaries(infos []*workflowpb.WorkflowExecutionInfo) ([]OrderSu
 func (c *Client) summaryOf(info *workflowpb.WorkflowExecutionInfo) (OrderSummary, error) {
 	id := strings.TrimPrefix(info.GetExecution().GetWorkflowId(), WorkflowID(""))
 	var m summaryMemo
-	if p := info.GetMemo().GetFields()[MemoSummary]; p != nil {
+	if p := info.GetMemo().GetFields()[memoSummary]; p != nil {
 		var err error
 		if m, err = decodePayload[summaryMemo](c.dc, p); err != nil {
 			return OrderSummary{}, fmt.Errorf("order %q: cannot decode its listing row (memo %q) with the Client's data converter; "+
-				"Options.DataConverter must be the data converter of the Temporal client that started it: %w", id, MemoSummary, err)
+				"Options.DataConverter must be the data converter of the Temporal client that started it: %w", id, memoSummary, err)
 		}
 	}
 	s := OrderSummary{
 		OrderID:      cmp.Or(m.OrderID, id),
 		Total:        m.Total,
 		ItemCount:    m.ItemCount,
-		Items:        m.Items,
 		CustomerName: m.CustomerName,
 		StartedAt:    info.GetStartTime().AsTime(),
+	}
+	for _, it := range m.Items {
+		s.Items = append(s.Items, Item{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity})
 	}
 	if info.GetCloseTime() != nil {
 		s.ClosedAt = info.GetCloseTime().AsTime()

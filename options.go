@@ -9,38 +9,35 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-// Defaults: the Python demo's behaviour.
+// The defaults of Options: the Python demo's behaviour.
 const (
-	DefaultTaskQueue       = "order-task-queue"
-	DefaultApprovalTimeout = 5 * time.Minute
-	DefaultActivityTimeout = 30 * time.Second
-	DefaultCallTimeout     = 10 * time.Second
+	defaultTaskQueue       = "order-task-queue"
+	defaultApprovalTimeout = 5 * time.Minute
+	defaultActivityTimeout = 30 * time.Second
+	defaultCallTimeout     = 10 * time.Second
 )
 
-// DefaultApprovalThreshold is $1000.00: orders whose total is strictly
-// greater need approval.
-var DefaultApprovalThreshold = USD(100000)
+// defaultApprovalThreshold is $1000.00.
+func defaultApprovalThreshold() Money { return USD(100000) }
 
 // Lower bounds of the durations in Options. Shorter ones are refused as
 // mistakes (a unit left out: 30 instead of 30*time.Second).
 const (
-	MinActivityTimeout = time.Second
-	MinApprovalTimeout = time.Second
-	MinRetryInterval   = time.Millisecond
+	minActivityTimeout = time.Second
+	minApprovalTimeout = time.Second
+	minRetryInterval   = time.Millisecond
 )
 
-// DefaultRetry is the retry policy of the forward steps: 1 s initial
-// interval, ×2 backoff, 30 s maximum interval, 3 attempts.
-func DefaultRetry() Retry {
-	return Retry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 3}
+// defaultRetry is the retry policy of the forward steps.
+func defaultRetry() retry {
+	return retry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 3}
 }
 
-// DefaultCompensationRetry is the retry policy of compensations (refund,
-// release): 1 s initial interval, ×2 backoff, 30 s maximum interval, and no
-// attempt limit. Compensations never give up: money or stock left held is
-// worse than a provider called again.
-func DefaultCompensationRetry() Retry {
-	return Retry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second}
+// defaultCompensationRetry is the retry policy of compensations (refund,
+// release): no attempt limit. Compensations never give up: money or stock
+// left held is worse than a provider called again.
+func defaultCompensationRetry() retry {
+	return retry{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second}
 }
 
 // Options configure a Client and the orders it starts. A nil or zero Options
@@ -51,35 +48,43 @@ func DefaultCompensationRetry() Retry {
 // changing an option affects orders started afterwards, never an order
 // already running.
 type Options struct {
-	// TaskQueue is the queue workers poll. If empty, DefaultTaskQueue
-	// ("order-task-queue") is used.
+	// TaskQueue is the queue the orders run on: create their worker with
+	// worker.New(c, client.Options().TaskQueue, …). If empty,
+	// "order-task-queue" is used.
 	TaskQueue string
 	// ApprovalThreshold is the total above which (strictly greater) an order
-	// waits for a decision. If zero, DefaultApprovalThreshold ($1000.00) is used.
-	// Orders must be in the threshold's currency.
+	// waits for a decision. If zero, USD(100000), $1000.00, is used. Orders
+	// must be in the threshold's currency.
 	ApprovalThreshold Money
 	// ApprovalTimeout is how long an order waits for a decision before it
-	// ends timed_out. If zero, 5 minutes is used; at least MinApprovalTimeout.
+	// ends timed_out. If zero, 5 minutes is used; at least 1 second.
 	ApprovalTimeout time.Duration
 	// ActivityTimeout is the start-to-close timeout of each provider call
-	// attempt. If zero, 30 seconds is used; at least MinActivityTimeout.
+	// attempt. If zero, 30 seconds is used; at least 1 second.
 	ActivityTimeout time.Duration
 	// Retry is the retry policy of payment, inventory, delivery and email.
-	// Zero fields take DefaultRetry's values (1 s, ×2, 30 s, 3 attempts).
-	// Delivery, past the point of no return, uses its intervals but not its
-	// MaximumAttempts: it is retried until the carrier answers.
-	Retry Retry
-	// CompensationRetry is the retry policy of refunds and releases. Zero
-	// fields take DefaultCompensationRetry's values. Its MaximumAttempts is
-	// not used: compensations are retried until the provider answers.
-	CompensationRetry Retry
+	// nil, and zero fields, take the defaults: 1 s initial interval (at
+	// least 1 ms), ×2 backoff (at least 1), 30 s maximum interval, 3
+	// attempts (MaximumAttempts counts the first). Its MaximumAttempts
+	// limits payment, inventory and the email only: delivery, past the
+	// point of no return, uses the intervals but is retried until the
+	// carrier answers. NonRetryableErrorTypes must be empty: a provider's
+	// error is permanent when it wraps one of the provider sentinels.
+	Retry *temporal.RetryPolicy
+	// CompensationRetry is the retry policy of refunds and releases. nil,
+	// and zero fields, take the defaults: 1 s initial interval, ×2
+	// backoff, 30 s maximum interval. Compensations are retried until the
+	// provider answers, so its MaximumAttempts must be zero: another value
+	// is refused.
+	CompensationRetry *temporal.RetryPolicy
 	// MaxOrderTotal, if not zero, is the largest total an order may have;
 	// a larger one is refused with ErrInvalidOrder before it starts. It
 	// must be in the threshold's currency.
 	MaxOrderTotal Money
-	// CallTimeout bounds each query and Update of the Client when ctx has
-	// no deadline, so that a stuck order cannot hang the caller. If zero,
-	// DefaultCallTimeout (10 s) is used.
+	// CallTimeout bounds every call of the Client whose ctx has no
+	// deadline, Result and Execute included, so that a stuck order or
+	// server cannot hang the caller: give ctx a deadline to wait longer. If
+	// zero, 10 seconds is used.
 	CallTimeout time.Duration
 	// Visibility, when true, makes the orders this Client starts findable
 	// by status (Client.ListOrders, Client.Orders, the inbox package): they
@@ -139,13 +144,22 @@ func (o *Options) withDefaults() (Options, error) {
 		return Options{}, fmt.Errorf("orderflow: options: TaskQueue %q has leading or trailing space", in.TaskQueue)
 	}
 	if in.TaskQueue == "" {
-		in.TaskQueue = DefaultTaskQueue
+		in.TaskQueue = defaultTaskQueue
 	}
 	if in.CallTimeout < 0 {
 		return Options{}, fmt.Errorf("orderflow: options: CallTimeout must not be negative, got %v", in.CallTimeout)
 	}
 	if in.CallTimeout == 0 {
-		in.CallTimeout = DefaultCallTimeout
+		in.CallTimeout = defaultCallTimeout
+	}
+	for _, r := range []struct {
+		field string
+		p     *temporal.RetryPolicy
+	}{{"Retry", in.Retry}, {"CompensationRetry", in.CompensationRetry}} {
+		if r.p != nil && len(r.p.NonRetryableErrorTypes) > 0 {
+			return Options{}, fmt.Errorf("orderflow: options: %s.NonRetryableErrorTypes must be empty: "+
+				"a provider's error is permanent when it wraps ErrPaymentDeclined, ErrOutOfStock, ErrUndeliverable or ErrPermanent", r.field)
+		}
 	}
 	s := in.settings()
 	if err := s.validate(); err != nil {
@@ -153,7 +167,7 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	s = s.withDefaults()
 	in.ApprovalThreshold, in.ApprovalTimeout, in.ActivityTimeout = s.ApprovalThreshold, s.ApprovalTimeout, s.ActivityTimeout
-	in.Retry, in.CompensationRetry, in.MaxOrderTotal = s.Retry, s.CompensationRetry, s.MaxOrderTotal
+	in.Retry, in.CompensationRetry, in.MaxOrderTotal = s.Retry.policy(), s.CompensationRetry.policy(), s.MaxOrderTotal
 	return in, nil
 }
 
@@ -163,19 +177,29 @@ func (o Options) settings() settings {
 		ApprovalThreshold: o.ApprovalThreshold,
 		ApprovalTimeout:   o.ApprovalTimeout,
 		ActivityTimeout:   o.ActivityTimeout,
-		Retry:             o.Retry,
-		CompensationRetry: o.CompensationRetry,
+		Retry:             retryOf(o.Retry),
+		CompensationRetry: retryOf(o.CompensationRetry),
 		MaxOrderTotal:     o.MaxOrderTotal,
 		Visibility:        o.Visibility,
 		LowLatency:        o.LowLatency,
 	}
 }
 
-// Retry is an activity retry policy. A zero field takes the value of the
-// policy's default (DefaultRetry or DefaultCompensationRetry).
-type Retry struct {
-	// InitialInterval is the wait before the first retry; at least
-	// MinRetryInterval.
+// retryOf returns p in the form an order's plan carries; nil is the zero
+// retry, all defaults.
+func retryOf(p *temporal.RetryPolicy) retry {
+	if p == nil {
+		return retry{}
+	}
+	return retry{InitialInterval: p.InitialInterval, BackoffCoefficient: p.BackoffCoefficient,
+		MaximumInterval: p.MaximumInterval, MaximumAttempts: p.MaximumAttempts}
+}
+
+// retry is an activity retry policy as an order's plan carries it. A zero
+// field takes the value of the policy's default (see Options.Retry and
+// Options.CompensationRetry).
+type retry struct {
+	// InitialInterval is the wait before the first retry; at least 1 ms.
 	InitialInterval time.Duration `json:"initial_interval_ns"`
 	// BackoffCoefficient multiplies the wait after each retry; at least 1.
 	BackoffCoefficient float64 `json:"backoff_coefficient"`
@@ -185,7 +209,7 @@ type Retry struct {
 	MaximumAttempts int32 `json:"maximum_attempts,omitempty"`
 }
 
-func (r Retry) withDefaults(d Retry) Retry {
+func (r retry) withDefaults(d retry) retry {
 	if r.InitialInterval == 0 {
 		r.InitialInterval = d.InitialInterval
 	}
@@ -201,7 +225,7 @@ func (r Retry) withDefaults(d Retry) Retry {
 	return r
 }
 
-func (r Retry) validate(field string) error {
+func (r retry) validate(field string) error {
 	switch {
 	case r.InitialInterval < 0:
 		return fmt.Errorf("%s.initial_interval: must not be negative, got %v", field, r.InitialInterval)
@@ -215,7 +239,7 @@ func (r Retry) validate(field string) error {
 	return nil
 }
 
-func (r Retry) policy() *temporal.RetryPolicy {
+func (r retry) policy() *temporal.RetryPolicy {
 	return &temporal.RetryPolicy{
 		InitialInterval:    r.InitialInterval,
 		BackoffCoefficient: r.BackoffCoefficient,
@@ -230,8 +254,8 @@ type settings struct {
 	ApprovalThreshold Money         `json:"approval_threshold"`
 	ApprovalTimeout   time.Duration `json:"approval_timeout_ns"`
 	ActivityTimeout   time.Duration `json:"activity_timeout_ns"`
-	Retry             Retry         `json:"retry"`
-	CompensationRetry Retry         `json:"compensation_retry"`
+	Retry             retry         `json:"retry"`
+	CompensationRetry retry         `json:"compensation_retry"`
 	MaxOrderTotal     Money         `json:"max_order_total"`
 	Visibility        bool          `json:"visibility,omitempty"`
 	LowLatency        bool          `json:"low_latency,omitempty"`
@@ -239,16 +263,16 @@ type settings struct {
 
 func (s settings) withDefaults() settings {
 	if s.ApprovalThreshold == (Money{}) {
-		s.ApprovalThreshold = DefaultApprovalThreshold
+		s.ApprovalThreshold = defaultApprovalThreshold()
 	}
 	if s.ApprovalTimeout == 0 {
-		s.ApprovalTimeout = DefaultApprovalTimeout
+		s.ApprovalTimeout = defaultApprovalTimeout
 	}
 	if s.ActivityTimeout == 0 {
-		s.ActivityTimeout = DefaultActivityTimeout
+		s.ActivityTimeout = defaultActivityTimeout
 	}
-	s.Retry = s.Retry.withDefaults(DefaultRetry())
-	s.CompensationRetry = s.CompensationRetry.withDefaults(DefaultCompensationRetry())
+	s.Retry = s.Retry.withDefaults(defaultRetry())
+	s.CompensationRetry = s.CompensationRetry.withDefaults(defaultCompensationRetry())
 	return s
 }
 
@@ -270,14 +294,18 @@ func (s settings) validate() error {
 	if err := s.CompensationRetry.validate("compensation_retry"); err != nil {
 		return err
 	}
+	if s.CompensationRetry.MaximumAttempts != 0 {
+		return fmt.Errorf("compensation_retry.maximum_attempts: must be zero: compensations are retried until the provider answers, got %d",
+			s.CompensationRetry.MaximumAttempts)
+	}
 	threshold := s.withDefaults().ApprovalThreshold
 	switch {
 	case s.ApprovalThreshold != (Money{}) && currencyProblem(s.ApprovalThreshold.Currency) != "":
 		return fmt.Errorf("approval_threshold.currency: %s", currencyProblem(s.ApprovalThreshold.Currency))
-	case s.ApprovalTimeout > 0 && s.ApprovalTimeout < MinApprovalTimeout:
-		return fmt.Errorf("approval_timeout: must be at least %v, got %v", MinApprovalTimeout, s.ApprovalTimeout)
-	case s.ActivityTimeout > 0 && s.ActivityTimeout < MinActivityTimeout:
-		return fmt.Errorf("activity_timeout: must be at least %v, got %v", MinActivityTimeout, s.ActivityTimeout)
+	case s.ApprovalTimeout > 0 && s.ApprovalTimeout < minApprovalTimeout:
+		return fmt.Errorf("approval_timeout: must be at least %v, got %v", minApprovalTimeout, s.ApprovalTimeout)
+	case s.ActivityTimeout > 0 && s.ActivityTimeout < minActivityTimeout:
+		return fmt.Errorf("activity_timeout: must be at least %v, got %v", minActivityTimeout, s.ActivityTimeout)
 	case s.MaxOrderTotal != (Money{}) && s.MaxOrderTotal.Amount <= 0:
 		return fmt.Errorf("max_order_total: must be positive, got %s", s.MaxOrderTotal)
 	case s.MaxOrderTotal != (Money{}) && s.MaxOrderTotal.Currency != threshold.Currency:
@@ -285,11 +313,11 @@ func (s settings) validate() error {
 	}
 	for _, r := range []struct {
 		field string
-		r     Retry
+		r     retry
 	}{{"retry", s.Retry}, {"compensation_retry", s.CompensationRetry}} {
 		switch {
-		case r.r.InitialInterval > 0 && r.r.InitialInterval < MinRetryInterval:
-			return fmt.Errorf("%s.initial_interval: must be at least %v, got %v", r.field, MinRetryInterval, r.r.InitialInterval)
+		case r.r.InitialInterval > 0 && r.r.InitialInterval < minRetryInterval:
+			return fmt.Errorf("%s.initial_interval: must be at least %v, got %v", r.field, minRetryInterval, r.r.InitialInterval)
 		case r.r.MaximumInterval > 0 && r.r.InitialInterval > r.r.MaximumInterval:
 			return fmt.Errorf("%s.maximum_interval: %v is less than the initial interval %v", r.field, r.r.MaximumInterval, r.r.InitialInterval)
 		}

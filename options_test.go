@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow"
-	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 // planOf returns the plan the Client would carry in an order's input, as
@@ -38,7 +38,7 @@ func TestNewWorkflowInputDecidesThePlan(t *testing.T) {
 	require.Equal(t, map[string]any{"initial_interval_ns": float64(time.Second), "backoff_coefficient": 2.0,
 		"maximum_interval_ns": float64(30 * time.Second), "maximum_attempts": 3.0}, s["retry"])
 
-	p = planOf(t, largeOrder("X/Z"), &orderflow.Options{ApprovalTimeout: time.Minute, Retry: orderflow.Retry{MaximumAttempts: 7}})
+	p = planOf(t, largeOrder("X/Z"), &orderflow.Options{ApprovalTimeout: time.Minute, Retry: &temporal.RetryPolicy{MaximumAttempts: 7}})
 	require.Equal(t, true, p["requires_approval"])
 	require.Equal(t, "X%2FZ", p["key_prefix"], "an order ID's slash is escaped in its keys")
 	s = p["settings"].(map[string]any)
@@ -49,20 +49,22 @@ func TestNewWorkflowInputDecidesThePlan(t *testing.T) {
 
 func TestOptionsOutOfRangeAreRefused(t *testing.T) {
 	for name, o := range map[string]orderflow.Options{
-		"approval_timeout":                    {ApprovalTimeout: -1},
-		"approval_timeout: must be at least":  {ApprovalTimeout: time.Second - 1},
-		"activity_timeout":                    {ActivityTimeout: -1},
-		"activity_timeout: must be at least":  {ActivityTimeout: time.Nanosecond},
-		"approval_threshold":                  {ApprovalThreshold: orderflow.USD(-1)},
-		"approval_threshold.currency":         {ApprovalThreshold: orderflow.Money{Amount: 5, Currency: "dollars"}},
-		"retry.backoff_coefficient":           {Retry: orderflow.Retry{BackoffCoefficient: 0.5}},
-		"retry.initial_interval":              {Retry: orderflow.Retry{InitialInterval: time.Millisecond - 1}},
-		"retry.maximum_interval":              {Retry: orderflow.Retry{InitialInterval: 2 * time.Second, MaximumInterval: time.Second}},
-		"compensation_retry.maximum_attempts": {CompensationRetry: orderflow.Retry{MaximumAttempts: -1}},
-		"max_order_total: must be positive":   {MaxOrderTotal: orderflow.USD(-1)},
-		"max_order_total.currency":            {MaxOrderTotal: orderflow.Money{Amount: 5, Currency: "EUR"}},
-		"TaskQueue":                           {TaskQueue: "  "},
-		"CallTimeout":                         {CallTimeout: -time.Second},
+		"approval_timeout":                                  {ApprovalTimeout: -1},
+		"approval_timeout: must be at least":                {ApprovalTimeout: time.Second - 1},
+		"activity_timeout":                                  {ActivityTimeout: -1},
+		"activity_timeout: must be at least":                {ActivityTimeout: time.Nanosecond},
+		"approval_threshold":                                {ApprovalThreshold: orderflow.USD(-1)},
+		"approval_threshold.currency":                       {ApprovalThreshold: orderflow.Money{Amount: 5, Currency: "dollars"}},
+		"retry.backoff_coefficient":                         {Retry: &temporal.RetryPolicy{BackoffCoefficient: 0.5}},
+		"retry.initial_interval":                            {Retry: &temporal.RetryPolicy{InitialInterval: time.Millisecond - 1}},
+		"retry.maximum_interval":                            {Retry: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Second}},
+		"compensation_retry.maximum_attempts":               {CompensationRetry: &temporal.RetryPolicy{MaximumAttempts: -1}},
+		"compensation_retry.maximum_attempts: must be zero": {CompensationRetry: &temporal.RetryPolicy{MaximumAttempts: 5}},
+		"Retry.NonRetryableErrorTypes":                      {Retry: &temporal.RetryPolicy{NonRetryableErrorTypes: []string{"x"}}},
+		"max_order_total: must be positive":                 {MaxOrderTotal: orderflow.USD(-1)},
+		"max_order_total.currency":                          {MaxOrderTotal: orderflow.Money{Amount: 5, Currency: "EUR"}},
+		"TaskQueue":                                         {TaskQueue: "  "},
+		"CallTimeout":                                       {CallTimeout: -time.Second},
 	} {
 		_, err := orderflow.NewWorkflowInput(smallOrder("ORD-001"), &o)
 		require.ErrorContains(t, err, name, name)
@@ -72,8 +74,8 @@ func TestOptionsOutOfRangeAreRefused(t *testing.T) {
 	// The boundaries themselves are accepted.
 	for _, o := range []orderflow.Options{
 		{ApprovalTimeout: time.Second}, {ActivityTimeout: time.Second},
-		{Retry: orderflow.Retry{InitialInterval: time.Millisecond}},
-		{Retry: orderflow.Retry{InitialInterval: time.Second, MaximumInterval: time.Second}},
+		{Retry: &temporal.RetryPolicy{InitialInterval: time.Millisecond}},
+		{Retry: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Second}},
 		{MaxOrderTotal: orderflow.USD(1)},
 	} {
 		_, err := orderflow.NewWorkflowInput(orderOf("ORD-001", 1), &o)
@@ -99,18 +101,3 @@ type validatedInput struct{ Order orderflow.Order }
 
 func (v validatedInput) Validate() error                 { return v.Order.Validate() }
 func (v validatedInput) Total() (orderflow.Money, error) { return v.Order.Total() }
-
-func TestNewWorkerRefusesMissingParts(t *testing.T) {
-	acts, _ := orderflowtest.NewActivities()
-	_, err := orderflow.NewWorker(nil, acts, nil)
-	require.ErrorContains(t, err, "client is nil")
-
-	c, err := client.NewLazyClient(client.Options{}) // connects on first use: never here
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = orderflow.NewWorker(c, &orderflow.Activities{Payment: acts.Payment}, nil)
-	require.ErrorContains(t, err, "missing provider(s) [Inventory Delivery Email]")
-	w, err := orderflow.NewWorker(c, acts, &orderflow.WorkerOptions{TaskQueue: "elsewhere", WorkflowCacheSize: -1})
-	require.NoError(t, err)
-	require.NotNil(t, w)
-}

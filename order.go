@@ -15,22 +15,22 @@ import (
 // Limits enforced by Order.Validate. Lengths are in bytes of UTF-8, measured
 // after Normalized.
 const (
-	// MaxOrderIDLength is the longest accepted order ID, in bytes.
-	MaxOrderIDLength = 128
-	// MaxItems is the most line items one order may carry.
-	MaxItems = 1000
-	// MaxQuantity is the largest quantity of one line item.
-	MaxQuantity = 1_000_000
-	// MaxFieldLength bounds the customer name, the shipping address, and
+	// maxOrderIDLength is the longest accepted order ID, in bytes.
+	maxOrderIDLength = 128
+	// maxItems is the most line items one order may carry.
+	maxItems = 1000
+	// maxQuantity is the largest quantity of one line item.
+	maxQuantity = 1_000_000
+	// maxFieldLength bounds the customer name, the shipping address, and
 	// each item's product ID and product name, in bytes.
-	MaxFieldLength = 1024
-	// MaxEmailLength is the longest accepted customer email address, in
+	maxFieldLength = 1024
+	// maxEmailLength is the longest accepted customer email address, in
 	// bytes: the most SMTP can deliver to (RFC 5321).
-	MaxEmailLength = 254
+	maxEmailLength = 254
 )
 
-// DefaultCurrency is the currency a bare JSON number is read in (see Money.UnmarshalJSON).
-const DefaultCurrency = "USD"
+// defaultCurrency is the currency a bare JSON number is read in (see Money.UnmarshalJSON).
+const defaultCurrency = "USD"
 
 // Money is an amount in integer minor units of a currency: USD(189997) is $1899.97.
 // Money never passes through floating point, so totals and the approval
@@ -245,7 +245,7 @@ const moneyForms = `a number such as 29.99 or an object such as {"amount": 2999,
 
 // UnmarshalJSON reads the canonical {"amount": 2999, "currency": "USD"} form,
 // and also a bare decimal number such as 29.99 (the Python demo's unit_price),
-// read exactly as DefaultCurrency. Errors name the field ("amount: want an
+// read exactly as defaultCurrency. Errors name the field ("amount: want an
 // integer number of minor units, got 1.5").
 func (m *Money) UnmarshalJSON(b []byte) error {
 	trimmed := strings.TrimSpace(string(b))
@@ -276,12 +276,12 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	case trimmed == "true" || trimmed == "false":
 		return &decodeError{reason: fmt.Sprintf("want %s, got %s", moneyForms, trimmed)}
 	}
-	digits, _ := currencyDigits(DefaultCurrency)
-	n, problem := parseDecimal(trimmed, DefaultCurrency, digits)
+	digits, _ := currencyDigits(defaultCurrency)
+	n, problem := parseDecimal(trimmed, defaultCurrency, digits)
 	if problem != "" {
-		return &decodeError{reason: fmt.Sprintf("%s: %s (a bare number is an amount in %s)", shorten(trimmed), problem, DefaultCurrency)}
+		return &decodeError{reason: fmt.Sprintf("%s: %s (a bare number is an amount in %s)", shorten(trimmed), problem, defaultCurrency)}
 	}
-	*m = Money{Amount: n, Currency: DefaultCurrency}
+	*m = Money{Amount: n, Currency: defaultCurrency}
 	return nil
 }
 
@@ -356,7 +356,8 @@ type Order struct {
 	// OrderID identifies the order: its workflow ID is WorkflowID(OrderID),
 	// and an ID is used once.
 	OrderID string `json:"order_id"`
-	// CustomerName is the name the order ships and is charged to.
+	// CustomerName is the name the order ships and is charged to: one line
+	// with at least one visible character (see Validate).
 	CustomerName string `json:"customer_name"`
 	// CustomerEmail receives the confirmation: a plain address.
 	CustomerEmail string `json:"customer_email"`
@@ -463,24 +464,25 @@ func invalid(field, reason string) error { return &ValidationError{Field: field,
 // is the JSON path of the field ("items[1].quantity"), or nil. The rules, in
 // the order they are checked (lengths in bytes):
 //
-//   - order_id: as ValidateOrderID: 1 to MaxOrderIDLength bytes of
-//     printable ASCII other than space ('!' to '~').
-//   - customer_name: required (not empty or only whitespace); at most
-//     MaxFieldLength bytes; one line of text.
-//   - customer_email: required; at most MaxEmailLength bytes; a plain
+//   - order_id: as ValidateOrderID: 1 to 128 bytes of printable ASCII
+//     other than space ('!' to '~').
+//   - customer_name: required; at most 1024 bytes; one line of text with
+//     at least one visible character (see below).
+//   - customer_email: required; at most 254 bytes; a plain
 //     address such as name@example.com: local@domain, both RFC 5322
 //     dot-atoms (non-ASCII letters allowed, RFC 6532), no display name,
 //     comment, quoting or IP literal, and a domain that contains a dot; no
 //     control or format characters.
-//   - shipping_address: required; at most MaxFieldLength bytes; text that
-//     may span lines (LF; Normalized turns CRLF and CR into LF).
-//   - items: 1 to MaxItems items.
-//   - items[i].product_id: required; at most MaxFieldLength bytes; no
-//     whitespace at either end (inside is fine), no control or format
-//     characters.
-//   - items[i].product_name: optional; at most MaxFieldLength bytes; one
-//     line of text.
-//   - items[i].quantity: 1 to MaxQuantity.
+//   - shipping_address: required; at most 1024 bytes; text that may span
+//     lines (LF; Normalized turns CRLF and CR into LF), with a visible
+//     character.
+//   - items: 1 to 1000 items.
+//   - items[i].product_id: required; at most 1024 bytes; no whitespace at
+//     either end (inside is fine), no control or format characters, a
+//     visible character.
+//   - items[i].product_name: optional; at most 1024 bytes; one line of
+//     text with a visible character.
+//   - items[i].quantity: 1 to 1,000,000.
 //   - items[i].unit_price: an amount of 0 (a free item) or more.
 //   - items[i].unit_price.currency: an active ISO 4217 code in upper case
 //     ("USD"; not "usd", nor codes such as XTS and XAU that are no money),
@@ -495,9 +497,15 @@ func invalid(field, reason string) error { return &ValidationError{Field: field,
 // the address may contain U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH
 // JOINER, which some scripts and emoji need. One line of text also contains
 // no U+2028 LINE SEPARATOR or U+2029 PARAGRAPH SEPARATOR; the address
-// separates lines with LF only. Whitespace and format characters are those
-// of Unicode 15.0.0, whatever Go release builds the program: an order's
-// validity must not change while it runs.
+// separates lines with LF only. No text may contain U+FFFD REPLACEMENT
+// CHARACTER, the mark of text lost in decoding. A required text, and a
+// product name, must have a visible character: one that is not whitespace,
+// a format character, a combining mark (Unicode M, which needs a base), or
+// a filler that renders blank (U+115F, U+1160, U+3164, U+FFA0 Hangul
+// fillers, U+2800 BRAILLE PATTERN BLANK). Character classes are those of
+// the Unicode version of the Go release that builds the program; an order
+// is validated once, when it starts, so a later release never changes what
+// a running order does.
 //
 // Limits on the total that depend on the options (the approval threshold's
 // currency, Options.MaxOrderTotal) are checked when an order starts.
@@ -518,8 +526,8 @@ func (o Order) Validate() error {
 	if len(o.Items) == 0 {
 		return invalid("items", "an order needs at least one item")
 	}
-	if len(o.Items) > MaxItems {
-		return invalid("items", fmt.Sprintf("%d items is more than the limit of %d", len(o.Items), MaxItems))
+	if len(o.Items) > maxItems {
+		return invalid("items", fmt.Sprintf("%d items is more than the limit of %d", len(o.Items), maxItems))
 	}
 	for i, it := range o.Items {
 		if err := it.validate(fmt.Sprintf("items[%d]", i)); err != nil {
@@ -542,8 +550,8 @@ func (it Item) validate(path string) error {
 	if it.Quantity < 1 {
 		return invalid(path+".quantity", fmt.Sprintf("must be at least 1, got %d", it.Quantity))
 	}
-	if it.Quantity > MaxQuantity {
-		return invalid(path+".quantity", fmt.Sprintf("%d is more than the limit of %d", it.Quantity, MaxQuantity))
+	if it.Quantity > maxQuantity {
+		return invalid(path+".quantity", fmt.Sprintf("%d is more than the limit of %d", it.Quantity, maxQuantity))
 	}
 	if it.UnitPrice.Amount < 0 {
 		return invalid(path+".unit_price", fmt.Sprintf("must not be negative, got %s", it.UnitPrice))
@@ -554,7 +562,7 @@ func (it Item) validate(path string) error {
 	return nil
 }
 
-// ValidateOrderID checks an order ID on its own: 1 to MaxOrderIDLength
+// ValidateOrderID checks an order ID on its own: 1 to 128
 // bytes, each a printable ASCII character other than space, '!' to '~'
 // (0x21 to 0x7E): letters, digits and punctuation, such as "ORD-002",
 // "ORD_002.a" or "a/b%2F?#". The order's workflow ID holds it, and
@@ -567,8 +575,8 @@ func ValidateOrderID(id string) error {
 	switch {
 	case id == "":
 		return invalid("order_id", "must not be empty")
-	case len(id) > MaxOrderIDLength:
-		return invalid("order_id", fmt.Sprintf("is %d bytes, more than the limit of %d", len(id), MaxOrderIDLength))
+	case len(id) > maxOrderIDLength:
+		return invalid("order_id", fmt.Sprintf("is %d bytes, more than the limit of %d", len(id), maxOrderIDLength))
 	}
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; c < 0x21 || c > 0x7e {
@@ -614,17 +622,18 @@ const (
 )
 
 // checkText checks a required text field (an optional one is checked only
-// when not empty) of at most MaxFieldLength bytes.
+// when not empty) of at most maxFieldLength bytes.
 func checkText(field, s string, kind textKind) error {
-	return checkTextLimit(field, s, kind, MaxFieldLength)
+	return checkTextLimit(field, s, kind, maxFieldLength)
 }
 
 func checkTextLimit(field, s string, kind textKind, limit int) error {
 	switch {
 	case s == "":
 		return invalid(field, "must not be empty")
-	case strings.TrimFunc(s, invisible) == "":
-		return invalid(field, "must not be blank (it has no visible character)")
+	case strings.TrimFunc(s, blank) == "":
+		return invalid(field, "must not be blank: it has no visible character, only whitespace, "+
+			"invisible or combining characters, or blank-looking fillers")
 	case len(s) > limit:
 		return invalid(field, fmt.Sprintf("is %d bytes, more than the limit of %d", len(s), limit))
 	case !utf8.ValidString(s):
@@ -640,9 +649,16 @@ func checkTextLimit(field, s string, kind textKind, limit int) error {
 	return nil
 }
 
-// invisible reports whether r shows nothing by itself: whitespace and
-// format characters.
-func invisible(r rune) bool { return isSpace(r) || isFormat(r) }
+// blank reports whether r shows nothing by itself: whitespace, format
+// characters, combining marks (which need a base character), and the
+// fillers that render as blank (Hangul fillers, the blank Braille pattern).
+func blank(r rune) bool {
+	switch r {
+	case '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800':
+		return true
+	}
+	return isSpace(r) || isFormat(r) || unicode.Is(unicode.M, r)
+}
 
 // badRune describes r if a text field of the kind must not contain it, and
 // returns "" otherwise.
@@ -657,6 +673,8 @@ func badRune(r rune, kind textKind) string {
 		return fmt.Sprintf("a line break (%U); it must be one line", r)
 	case unicode.IsControl(r):
 		return fmt.Sprintf("a control character (%U)", r)
+	case r == utf8.RuneError:
+		return "the replacement character U+FFFD, which stands for text lost in decoding"
 	case (r == '\u200c' || r == '\u200d') && kind != identifier:
 		return ""
 	case isFormat(r):
@@ -666,7 +684,7 @@ func badRune(r rune, kind textKind) string {
 }
 
 func validateEmail(s string) error {
-	if err := checkTextLimit("customer_email", s, identifier, MaxEmailLength); err != nil {
+	if err := checkTextLimit("customer_email", s, identifier, maxEmailLength); err != nil {
 		return err
 	}
 	if !validAddrSpec(s) || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {

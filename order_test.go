@@ -298,7 +298,15 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"order_id", "is not valid UTF-8", func(o *orderflow.Order) { o.OrderID = "ORD-\xff" }},
 		{"customer_name", "must not be empty", func(o *orderflow.Order) { o.CustomerName = "" }},
 		{"customer_name", "must not be empty", func(o *orderflow.Order) { o.CustomerName = "   " }},
-		{"customer_name", "must not be blank (it has no visible character)", func(o *orderflow.Order) { o.CustomerName = "\u200b" }},
+		{"customer_name", "must not be blank: it has no visible character", func(o *orderflow.Order) { o.CustomerName = "\u200b" }},
+		{"customer_name", "must not be blank", func(o *orderflow.Order) { o.CustomerName = "\u0301\u0308" }}, // combining marks only
+		{"customer_name", "must not be blank", func(o *orderflow.Order) { o.CustomerName = "\u3164" }},       // Hangul filler
+		{"customer_name", "must not be blank", func(o *orderflow.Order) { o.CustomerName = "\u2800\u2800" }}, // Braille blank
+		{"customer_name", "U+FFFD", func(o *orderflow.Order) { o.CustomerName = "Ada \ufffd" }},
+		{"customer_name", "U+FFFD", func(o *orderflow.Order) { o.CustomerName = "\ufffd" }},
+		{"items[0].product_id", "must not be blank", func(o *orderflow.Order) { o.Items[0].ProductID = "\u0301" }},
+		{"items[0].product_name", "must not be blank", func(o *orderflow.Order) { o.Items[0].ProductName = "\u20dd" }}, // enclosing mark
+		{"shipping_address", "must not be blank", func(o *orderflow.Order) { o.ShippingAddress = "\u3164\n\u0301" }},
 		{"customer_name", "must not be blank", func(o *orderflow.Order) { o.CustomerName = "\u200d\u00a0\u200c" }},
 		{"customer_name", "contains a control character (U+0007) at byte 3", func(o *orderflow.Order) { o.CustomerName = "Bob\x07" }},
 		{"customer_name", "contains a control character (U+0009) at byte 3", func(o *orderflow.Order) { o.CustomerName = "Bob\tSmith" }},
@@ -522,8 +530,8 @@ func TestNormalized(t *testing.T) {
 }
 
 func TestOrderFailedErrorUnwrapsToSentinel(t *testing.T) {
-	res := &orderflow.OrderResult{OrderID: "ORD-9", Status: orderflow.StatusFailed, FailedStep: orderflow.StepInventory,
-		FailureType: orderflow.ErrorTypeOutOfStock, Message: "out"}
+	res := &orderflow.OrderState{OrderID: "ORD-9", Status: orderflow.StatusFailed, FailedStep: orderflow.StepInventory,
+		FailureType: "orderflow.OutOfStock", Message: "out"}
 	err := res.Err()
 	require.ErrorIs(t, err, orderflow.ErrOutOfStock)
 	require.ErrorIs(t, err, orderflow.ErrOrderFailed)

@@ -30,11 +30,11 @@ func TestReplayRunsNoPlanRules(t *testing.T) {
 	saved := currencies
 	t.Cleanup(func() { currencies = saved })
 	currencies = [len(currencies)]currency{}
-	_, err = NewWorkflowInput(Order{OrderID: "ORD-1", CustomerName: "A", CustomerEmail: "a@example.com",
+	_, err = newWorkflowInput(Order{OrderID: "ORD-1", CustomerName: "A", CustomerEmail: "a@example.com",
 		ShippingAddress: "1 Main St", Items: []Item{{ProductID: "P", Quantity: 1, UnitPrice: USD(100)}}}, nil)
 	require.ErrorIs(t, err, ErrInvalidOrder, "with no currencies, validation refuses every order")
 
-	broken := func(ctx workflow.Context, input json.RawMessage) (*OrderResult, error) {
+	broken := func(ctx workflow.Context, input json.RawMessage) (*OrderState, error) {
 		return runOrder(ctx, input, func(json.RawMessage) plan { panic("replay decided a plan again") })
 	}
 	for _, f := range files {

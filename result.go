@@ -1,19 +1,21 @@
 package orderflow
 
 import (
-	"fmt"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
-// Status is where an order stands. The five final values are business
-// outcomes: the workflow returns an OrderResult for each of them.
+// Status is where an order stands: awaiting approval, running, or one of
+// six outcomes, for each of which the workflow returns an OrderState.
 type Status string
 
 // Order statuses.
 const (
-	StatusRunning   Status = "running"   // not finished yet (queries only)
+	// StatusAwaitingApproval: the order waits for a person's decision
+	// (Approval.Status is ApprovalPending); nothing is charged yet.
+	StatusAwaitingApproval Status = "awaiting_approval"
+	// StatusRunning: the order is being processed, or undone.
+	StatusRunning Status = "running"
+
 	StatusCompleted Status = "completed" // paid, reserved, delivery arranged
 	StatusRejected  Status = "rejected"  // an approver said no; nothing charged
 	StatusTimedOut  Status = "timed_out" // nobody decided in time; nothing charged
@@ -25,11 +27,6 @@ const (
 	// still held), or delivery failed without saying whether it shipped
 	// (FailedStep is StepDelivery; payment and stock are kept).
 	StatusNeedsAttention Status = "needs_attention"
-
-	// StatusAwaitingApproval is a listing status only (Client.ListOrders):
-	// a running order that waits for a decision. Queries report such an
-	// order as StatusRunning with Approval.Status ApprovalPending.
-	StatusAwaitingApproval Status = "awaiting_approval"
 )
 
 // ApprovalStatus is the answer of the get_approval_status query.
@@ -44,19 +41,16 @@ const (
 	ApprovalTimedOut    ApprovalStatus = "timed_out" // no decision within the approval timeout
 )
 
-// Step names a stage of the order workflow, as reported in OrderResult.Step.
+// Step names a stage of the order workflow, as reported in OrderState.Step.
 type Step string
 
-// Steps, in the order the workflow runs them. The compensation steps run in
-// reverse order of what they undo.
+// Steps, in the order the workflow runs them.
 const (
-	StepApproval     Step = "approval"
-	StepPayment      Step = "payment"
-	StepInventory    Step = "inventory"
-	StepDelivery     Step = "delivery"
-	StepEmail        Step = "confirmation_email"
-	StepCompensation Step = "compensation"
-	StepDone         Step = "done"
+	StepApproval  Step = "approval"
+	StepPayment   Step = "payment"
+	StepInventory Step = "inventory"
+	StepDelivery  Step = "delivery"
+	StepEmail     Step = "confirmation_email"
 )
 
 // Approval is the approval state of an order.
@@ -65,8 +59,8 @@ type Approval struct {
 	// Reason is the approver's reason, or why the approval ended without one.
 	Reason string `json:"reason,omitempty"`
 	// Approver names who decided, as the deciding call named them
-	// (Client.ApproveAs, RejectAs): empty for a decision by signal or by a
-	// call that named nobody, and for a timeout.
+	// (Decision.Approver): empty for a decision by signal or by a call that
+	// named nobody, and for a timeout.
 	Approver string `json:"approver,omitempty"`
 	// DecidedAt is when the decision took, by the workflow's clock; zero
 	// when no decision was made.
@@ -97,57 +91,6 @@ type DeliveryResult struct {
 	// EstimatedDelivery is a calendar date, YYYY-MM-DD.
 	EstimatedDelivery string `json:"estimated_delivery"`
 	Message           string `json:"message,omitempty"`
-}
-
-// MaxReasonLength bounds the reason of a decision or a cancellation, in bytes.
-const MaxReasonLength = 1024
-
-// ValidateReason checks the reason of a decision or cancellation: at most
-// MaxReasonLength bytes of valid UTF-8, without control characters other
-// than line breaks and tabs. An empty reason is allowed. The error wraps
-// ErrInvalidReason.
-//
-// The workflow applies it to decision signals, also when it replays an
-// order: a change to these rules changes decisions of running orders, and
-// must be gated with workflow.GetVersion.
-func ValidateReason(reason string) error {
-	if len(reason) > MaxReasonLength {
-		return fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrInvalidReason, len(reason), MaxReasonLength)
-	}
-	if !utf8.ValidString(reason) {
-		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidReason)
-	}
-	for _, r := range reason {
-		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
-			return fmt.Errorf("%w: contains a control character", ErrInvalidReason)
-		}
-	}
-	return nil
-}
-
-// MaxApproverLength bounds the name of an approver, in bytes.
-const MaxApproverLength = 256
-
-// ValidateApprover checks the name of an approver: at most
-// MaxApproverLength bytes of valid UTF-8 on one line, without control or
-// invisible format characters. An empty name is allowed (nobody named). The
-// error wraps ErrInvalidApprover.
-func ValidateApprover(name string) error {
-	if len(name) > MaxApproverLength {
-		return fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrInvalidApprover, len(name), MaxApproverLength)
-	}
-	if !utf8.ValidString(name) {
-		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidApprover)
-	}
-	if trimSpace(name) != name {
-		return fmt.Errorf("%w: leading or trailing space", ErrInvalidApprover)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || isFormat(r) || r == '\u2028' || r == '\u2029' {
-			return fmt.Errorf("%w: contains a control or invisible character", ErrInvalidApprover)
-		}
-	}
-	return nil
 }
 
 // StepProgress is a provider call that has not finished yet.
@@ -181,19 +124,21 @@ type Compensation struct {
 	Error string `json:"error,omitempty"`
 }
 
-// OrderResult is the state of an order: the full-state query returns it while
-// the order runs (Status is StatusRunning), and the workflow returns it when the
-// order reaches a business outcome.
-type OrderResult struct {
+// OrderState is the state of an order: Client.State and the get_order_state
+// query return it while the order runs, and the workflow returns it, as
+// Client.Result does, once the order reaches its outcome.
+type OrderState struct {
 	OrderID string `json:"order_id"`
 	Status  Status `json:"status"`
 	// Message says what happened, for people.
 	Message string `json:"message,omitempty"`
 	Total   Money  `json:"total"`
-	// Step is the step running now, or the last one reached when the order ended.
+	// Step is the furthest step the order has reached: the one running now
+	// while it goes forward, and, once it is being undone or has ended, the
+	// last one it reached.
 	Step Step `json:"step"`
 	// Current is the provider call running now, if any: a step, or a
-	// compensation. Delivery and compensations are retried until the
+	// compensation (its Step is then the step it undoes). Delivery and compensations are retried until the
 	// provider answers; Client.State shows their attempts and last error.
 	Current *StepProgress `json:"current,omitempty"`
 	// Done lists the forward steps that succeeded, in order.
@@ -205,8 +150,17 @@ type OrderResult struct {
 	Delivery  *DeliveryResult  `json:"delivery_result,omitempty"`
 
 	// FailedStep and FailureType say which step failed and how, when Status
-	// is StatusFailed. FailureType is one of the ErrorType constants for a
-	// permanent business failure, or ErrorTypeRetriesExhausted.
+	// is StatusFailed (or StatusNeedsAttention after a failure).
+	// FailureType is a wire name, one of:
+	//
+	//	"orderflow.PaymentDeclined"  the provider returned ErrPaymentDeclined
+	//	"orderflow.OutOfStock"       ErrOutOfStock
+	//	"orderflow.Undeliverable"    ErrUndeliverable
+	//	"orderflow.Permanent"        ErrPermanent
+	//	"orderflow.RetriesExhausted" the step's attempts ran out (Options.Retry)
+	//	"orderflow.ActivityTimedOut" its last attempt timed out
+	//
+	// Err maps the first four to their sentinels.
 	FailedStep  Step   `json:"failed_step,omitempty"`
 	FailureType string `json:"failure_type,omitempty"`
 
@@ -224,20 +178,20 @@ type OrderResult struct {
 // order it returns an error that wraps ErrOrderFailed and the provider
 // sentinel matching FailureType (ErrPaymentDeclined, ErrOutOfStock, …); for
 // StatusNeedsAttention one that wraps ErrNeedsAttention (and that sentinel).
-func (r *OrderResult) Err() error {
+func (r *OrderState) Err() error {
 	if r == nil || (r.Status != StatusFailed && r.Status != StatusNeedsAttention) {
 		return nil
 	}
-	return &OrderFailedError{OrderID: r.OrderID, Status: r.Status, Step: r.FailedStep, Type: r.FailureType, Message: r.Message}
+	return &orderError{orderID: r.OrderID, status: r.Status, step: r.FailedStep, typ: r.FailureType, message: r.Message}
 }
 
-func (r *OrderResult) markDone(s Step) { r.Done = append(r.Done, s) }
+func (r *OrderState) markDone(s Step) { r.Done = append(r.Done, s) }
 
-func (r *OrderResult) warn(msg string) { r.Warnings = append(r.Warnings, msg) }
+func (r *OrderState) warn(msg string) { r.Warnings = append(r.Warnings, msg) }
 
 // clone returns a copy that shares no slices with r, so a query answer
 // cannot be changed by the workflow after it is serialized.
-func (r *OrderResult) clone() *OrderResult {
+func (r *OrderState) clone() *OrderState {
 	c := *r
 	c.Done = append([]Step(nil), r.Done...)
 	c.Compensations = append([]Compensation(nil), r.Compensations...)
@@ -249,58 +203,106 @@ func (r *OrderResult) clone() *OrderResult {
 	return &c
 }
 
-// CheckoutOutcome is what a checkout page tells the customer.
-type CheckoutOutcome string
-
-// Checkout outcomes.
-const (
-	// CheckoutPaid: the payment was taken; inventory, delivery and the
-	// confirmation email continue in the background.
-	CheckoutPaid CheckoutOutcome = "paid"
-	// CheckoutAwaitingApproval: the order is over the approval threshold
-	// and waits for a person's decision; nothing is charged yet.
-	CheckoutAwaitingApproval CheckoutOutcome = "awaiting_approval"
-	// CheckoutNotPaid: no payment was taken — it was declined, or the order
-	// ended (cancelled, failed) before it. Status and FailureType say which.
-	CheckoutNotPaid CheckoutOutcome = "not_paid"
-)
-
-// CheckoutResult is the answer of Client.Checkout: the outcome a customer
-// waits for at checkout, while the order goes on.
+// CheckoutResult is the answer of Client.Checkout: what the customer waits
+// for at checkout, while the order goes on. Exactly one of Paid,
+// AwaitingApproval and "not paid" holds.
 type CheckoutResult struct {
-	OrderID string          `json:"order_id"`
-	Outcome CheckoutOutcome `json:"outcome"`
-	Total   Money           `json:"total"`
-	// Payment is the charge, when Outcome is CheckoutPaid.
+	OrderID string `json:"order_id"`
+	Total   Money  `json:"total"`
+	// Status is the order's status when the answer was known:
+	// StatusAwaitingApproval for an order that waits for a person (nothing
+	// is charged yet), StatusRunning or StatusCompleted for a paid one, and
+	// for an unpaid one the outcome, or StatusRunning while what it did is
+	// being undone.
+	Status Status `json:"status"`
+	// Payment is the charge when the customer has paid (see Paid):
+	// inventory, delivery and the confirmation email continue in the
+	// background. It is nil otherwise.
 	Payment *PaymentResult `json:"payment_result,omitempty"`
-	// Status, FailureType and Message say why, when Outcome is
-	// CheckoutNotPaid: Status is the order's status when the outcome was
-	// known (StatusRunning while it is being undone).
-	Status      Status `json:"status,omitempty"`
+	// FailedStep and FailureType say which step failed and how, when one
+	// did: the payment ("orderflow.PaymentDeclined", …), or, for an order
+	// that has ended, a later step (its payment was then refunded). See
+	// OrderState.FailureType.
+	FailedStep  Step   `json:"failed_step,omitempty"`
 	FailureType string `json:"failure_type,omitempty"`
-	Message     string `json:"message,omitempty"`
+	// Message is one sentence for the customer, such as "Your payment was
+	// declined. Nothing was charged." It never carries a provider's error
+	// text: that goes to the worker's log and the order's state
+	// (Client.State, OrderState.Message).
+	Message string `json:"message"`
 }
 
-// Err returns nil unless a step failed before the payment was taken; then
-// it returns an *OrderFailedError that wraps ErrOrderFailed and the
-// provider's sentinel (ErrPaymentDeclined, …). An order that ended unpaid for
-// another reason (cancelled, rejected) is no error: see Status.
+// Paid reports whether the payment was taken.
+func (r *CheckoutResult) Paid() bool { return r != nil && r.Payment != nil }
+
+// AwaitingApproval reports whether the order waits for a person's decision
+// before anything is charged.
+func (r *CheckoutResult) AwaitingApproval() bool {
+	return r != nil && r.Payment == nil && r.Status == StatusAwaitingApproval
+}
+
+// Err returns nil unless the order is not paid because a step failed, or
+// it needs a person; then it returns an error that wraps ErrOrderFailed (or
+// ErrNeedsAttention) and the provider's sentinel (ErrPaymentDeclined, …).
+// An order that ended unpaid for another reason (cancelled, rejected) is no
+// error: see Status.
 func (r *CheckoutResult) Err() error {
-	if r == nil || r.Outcome != CheckoutNotPaid || r.FailureType == "" {
+	if r == nil || r.Payment != nil || (r.FailureType == "" && r.Status != StatusNeedsAttention) {
 		return nil
 	}
-	return &OrderFailedError{OrderID: r.OrderID, Status: StatusFailed, Step: StepPayment, Type: r.FailureType,
-		Message: orDefault(r.Message, "no payment was taken (order "+string(r.Status)+")")}
+	status := StatusFailed
+	if r.Status == StatusNeedsAttention {
+		status = StatusNeedsAttention
+	}
+	return &orderError{orderID: r.OrderID, status: status, step: r.FailedStep, typ: r.FailureType, message: r.Message}
+}
+
+// newCheckoutResult is the checkout answer of an order in state, paid when
+// paid is true.
+func newCheckoutResult(state *OrderState, paid bool) CheckoutResult {
+	res := CheckoutResult{OrderID: state.OrderID, Total: state.Total, Status: state.Status}
+	switch {
+	case paid:
+		res.Payment = state.Payment
+		res.Message = "Payment received. Your order is on its way."
+	case state.Status == StatusAwaitingApproval:
+		res.Message = "Your order is waiting for approval. Nothing is charged until it is approved."
+	default:
+		res.FailedStep, res.FailureType = state.FailedStep, state.FailureType
+		res.Message = notPaidMessage(state)
+	}
+	return res
+}
+
+// notPaidMessage tells a customer why an order has not kept a payment.
+func notPaidMessage(state *OrderState) string {
+	refund := "Your payment is refunded."
+	if state.Status == StatusRunning {
+		refund = "Your payment is being refunded."
+	}
+	refunded := state.Payment != nil // taken, then undone: the order went no further
+	switch {
+	case state.Status == StatusNeedsAttention:
+		return "We could not complete your order. Our staff will contact you."
+	case state.FailureType == errorTypePaymentDeclined:
+		return "Your payment was declined. Nothing was charged."
+	case state.Status == StatusCancelled && refunded:
+		return "Your order was cancelled. " + refund
+	case state.Status == StatusCancelled:
+		return "Your order was cancelled. Nothing was charged."
+	case state.Status == StatusRejected, state.Status == StatusTimedOut:
+		return "Your order was not approved. Nothing was charged."
+	case state.FailureType == errorTypeOutOfStock && refunded:
+		return "An item in your order is out of stock. " + refund
+	case refunded:
+		return "We could not complete your order. " + refund
+	}
+	return "We could not take your payment. Nothing was charged."
 }
 
 // checkoutOf answers a checkout from the result of an order that has
 // ended: paid only if it completed, since a failed or cancelled order's
 // payment was refunded (or, needing a person, is being settled).
-func checkoutOf(r *OrderResult) CheckoutResult {
-	res := CheckoutResult{OrderID: r.OrderID, Total: r.Total, Payment: r.Payment, Outcome: CheckoutPaid}
-	if r.Payment == nil || r.Status != StatusCompleted {
-		res.Payment = nil
-		res.Outcome, res.Status, res.FailureType, res.Message = CheckoutNotPaid, r.Status, r.FailureType, r.Message
-	}
-	return res
+func checkoutOf(r *OrderState) CheckoutResult {
+	return newCheckoutResult(r, r.Payment != nil && r.Status == StatusCompleted)
 }

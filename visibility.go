@@ -34,23 +34,23 @@ const (
 	// SearchAttributeApprovalDeadline (Datetime) is when an order that
 	// waits for a decision times out; unset for orders that need none.
 	SearchAttributeApprovalDeadline = "OrderflowApprovalDeadline"
-	// MemoSummary is the memo field holding an order's OrderSummary row:
+	// memoSummary is the memo field holding an order's OrderSummary row:
 	// order ID, total, items, customer name.
-	MemoSummary = "orderflow"
+	memoSummary = "orderflow"
 )
 
-// MaxSummaryItems is how many of an order's lines its summary carries;
+// maxSummaryItems is how many of an order's lines its summary carries;
 // OrderSummary.ItemCount counts them all.
-const MaxSummaryItems = 10
+const maxSummaryItems = 10
 
 var (
 	statusAttr   = temporal.NewSearchAttributeKeyKeyword(SearchAttributeStatus)
 	deadlineAttr = temporal.NewSearchAttributeKeyTime(SearchAttributeApprovalDeadline)
 )
 
-// SearchAttributes returns the custom search attributes Options.Visibility
+// searchAttributes are the custom search attributes Options.Visibility
 // needs, by name, with their types.
-func SearchAttributes() map[string]enumspb.IndexedValueType {
+func searchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
 		SearchAttributeStatus:           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SearchAttributeApprovalDeadline: enumspb.INDEXED_VALUE_TYPE_DATETIME,
@@ -75,7 +75,7 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 		return fmt.Errorf("orderflow: register search attributes in namespace %q: %w", namespace, err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
-	want := SearchAttributes()
+	want := searchAttributes()
 	for _, name := range slices.Sorted(mapsKeys(want)) {
 		typ, ok := have.GetCustomAttributes()[name]
 		if !ok {
@@ -147,20 +147,20 @@ type summaryMemo struct {
 	OrderID      string        `json:"order_id"`
 	Total        Money         `json:"total"`
 	ItemCount    int           `json:"item_count"`
-	Items        []SummaryItem `json:"items"`
+	Items        []summaryItem `json:"items"`
 	CustomerName string        `json:"customer_name"`
 }
 
 func newSummaryMemo(o Order, total Money) summaryMemo {
 	m := summaryMemo{OrderID: o.OrderID, Total: total, ItemCount: len(o.Items), CustomerName: o.CustomerName}
-	for _, it := range o.Items[:min(len(o.Items), MaxSummaryItems)] {
-		m.Items = append(m.Items, SummaryItem{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity})
+	for _, it := range o.Items[:min(len(o.Items), maxSummaryItems)] {
+		m.Items = append(m.Items, summaryItem{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity})
 	}
 	return m
 }
 
-// SummaryItem is one line of an OrderSummary.
-type SummaryItem struct {
+// summaryItem is one line of an order in its memo: no price.
+type summaryItem struct {
 	ProductID   string `json:"product_id"`
 	ProductName string `json:"product_name,omitempty"`
 	Quantity    int64  `json:"quantity"`
@@ -175,10 +175,11 @@ type OrderSummary struct {
 	// StatusNeedsAttention: what it took may still be held.
 	Status Status
 	Total  Money
-	// ItemCount is the number of lines; Items holds the first
-	// MaxSummaryItems of them.
+	// ItemCount is the number of lines; Items holds the first 10 of them,
+	// with their product ID, name and quantity. Their UnitPrice is zero:
+	// the row carries the order's Total only.
 	ItemCount    int
-	Items        []SummaryItem
+	Items        []Item
 	CustomerName string
 	// StartedAt is when the order started; ClosedAt when it ended (zero
 	// while it runs).
@@ -210,7 +211,7 @@ func (s OrderSummary) TimeLeft(now time.Time) time.Duration {
 // startAttributes are the search attributes and memo the Client starts an
 // order with when Options.Visibility is on, so that the workflow needs to
 // upsert them only when the order's status changes.
-func startAttributes(in WorkflowInput, now time.Time) (temporal.SearchAttributes, map[string]any) {
+func startAttributes(in workflowInput, now time.Time) (temporal.SearchAttributes, map[string]any) {
 	status := StatusRunning
 	upd := []temporal.SearchAttributeUpdate{}
 	if in.plan.RequiresApproval {
@@ -218,19 +219,19 @@ func startAttributes(in WorkflowInput, now time.Time) (temporal.SearchAttributes
 		upd = append(upd, deadlineAttr.ValueSet(now.Add(in.plan.Settings.ApprovalTimeout).UTC()))
 	}
 	upd = append(upd, statusAttr.ValueSet(string(status)))
-	return temporal.NewSearchAttributes(upd...), map[string]any{MemoSummary: newSummaryMemo(in.Order, in.plan.Total)}
+	return temporal.NewSearchAttributes(upd...), map[string]any{memoSummary: newSummaryMemo(in.Order, in.plan.Total)}
 }
 
 // publishMemo gives a listed order started without the Client (by the CLI
-// or a raw client with NewWorkflowInput) its memo row.
+// or a raw client with newWorkflowInput) its memo row.
 func (w *orderWorkflow) publishMemo(ctx workflow.Context) {
 	if !w.plan.Settings.Visibility {
 		return
 	}
-	if _, ok := workflow.GetInfo(ctx).Memo.GetFields()[MemoSummary]; ok {
+	if _, ok := workflow.GetInfo(ctx).Memo.GetFields()[memoSummary]; ok {
 		return
 	}
-	if err := workflow.UpsertMemo(ctx, map[string]any{MemoSummary: newSummaryMemo(w.in.Order, w.plan.Total)}); err != nil {
+	if err := workflow.UpsertMemo(ctx, map[string]any{memoSummary: newSummaryMemo(w.in.Order, w.plan.Total)}); err != nil {
 		workflow.GetLogger(ctx).Warn("Could not set the order's memo", "OrderID", w.in.Order.OrderID, "Error", err)
 	}
 }

@@ -49,7 +49,7 @@ func (s *WorkflowSuite) TestListedOrderPublishesItsStatus() {
 
 	s.Equal(orderflow.StatusCompleted, res.Status)
 	s.Require().Len(*upserts, 3, "awaiting (with deadline), running, completed")
-	s.Equal(upsert{"awaiting_approval", s.startedAt.Add(orderflow.DefaultApprovalTimeout).UTC()}, (*upserts)[0])
+	s.Equal(upsert{"awaiting_approval", s.startedAt.Add(5 * time.Minute).UTC()}, (*upserts)[0])
 	s.Equal(upsert{status: "running"}, (*upserts)[1])
 	s.Equal(upsert{status: "completed"}, (*upserts)[2])
 	s.Require().Len(*memos, 1)
@@ -67,7 +67,7 @@ func (s *WorkflowSuite) TestOrderStartedListedUpsertsOnlyChanges() {
 	upserts, memos := s.recordListing()
 	s.Require().NoError(s.env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
 		statusKey.ValueSet("awaiting_approval"),
-		deadlineKey.ValueSet(s.env.Now().Add(orderflow.DefaultApprovalTimeout)))))
+		deadlineKey.ValueSet(s.env.Now().Add(5*time.Minute)))))
 	s.Require().NoError(s.env.SetMemoOnStart(map[string]any{orderflow.MemoSummary: map[string]any{"order_id": "ORD-002"}}))
 	s.at(time.Minute, func() { s.updateAs(orderflow.UpdateReject, "no", "bob") })
 	res := s.run(largeOrder("ORD-002"), listed())
@@ -98,7 +98,7 @@ func (s *WorkflowSuite) TestUnlistedOrderUpsertsNothing() {
 
 func (s *WorkflowSuite) TestApproverIsRecordedWithTheDecision() {
 	var out *updateOutcome
-	var during orderflow.OrderResult
+	var during orderflow.OrderState
 	s.at(time.Minute, func() { out = s.updateAs(orderflow.UpdateApprove, "VIP", "alice@example.com") })
 	s.at(2*time.Minute, func() { during = s.queryState() })
 	s.onStart["process_payment"] = func() { during = s.queryState() }
@@ -116,13 +116,13 @@ func (s *WorkflowSuite) TestInvalidApproverIsRefused() {
 	var bad, long, good *updateOutcome
 	s.at(time.Minute, func() {
 		bad = s.updateAs(orderflow.UpdateApprove, "ok", "alice\nbob")
-		long = s.updateAs(orderflow.UpdateApprove, "ok", string(make([]byte, orderflow.MaxApproverLength+1)))
+		long = s.updateAs(orderflow.UpdateApprove, "ok", string(make([]byte, 257)))
 		good = s.updateAs(orderflow.UpdateApprove, "ok", "alice")
 	})
 	res := s.run(largeOrder("ORD-002"), nil)
 
-	s.requireRejected(bad, orderflow.ErrorTypeInvalidApprover)
-	s.requireRejected(long, orderflow.ErrorTypeInvalidApprover)
+	s.requireRejected(bad, "orderflow.InvalidApprover")
+	s.requireRejected(long, "orderflow.InvalidApprover")
 	s.requireAccepted(good)
 	s.Equal("alice", res.Approval.Approver)
 }

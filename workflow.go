@@ -14,35 +14,36 @@ import (
 // OrderWorkflow runs one order: approval when the total is over the
 // threshold, payment, inventory, delivery and the confirmation email,
 // undoing what was done when a step fails or the order is cancelled. Its
-// input is a WorkflowInput (or the Python demo's order JSON).
+// input is a workflowInput (or the Python demo's order JSON).
 //
-// It returns an OrderResult for every business outcome (completed, rejected,
+// It returns an OrderState for every business outcome (completed, rejected,
 // timed_out, cancelled, failed, needs_attention) and an error only for an
 // invalid input.
-func OrderWorkflow(ctx workflow.Context, input json.RawMessage) (*OrderResult, error) {
+func OrderWorkflow(ctx workflow.Context, input json.RawMessage) (*OrderState, error) {
 	return runOrder(ctx, input, rawPlan)
 }
 
 // runOrder runs the order of input; decide is how its first execution
 // decides the plan of an input that carries none (replay never calls it).
-func runOrder(ctx workflow.Context, input json.RawMessage, decide func(json.RawMessage) plan) (*OrderResult, error) {
+func runOrder(ctx workflow.Context, input json.RawMessage, decide func(json.RawMessage) plan) (*OrderState, error) {
 	order, p, err := readInput(ctx, input, decide)
 	if err != nil {
 		return nil, err
 	}
 	if p.Invalid != "" {
 		workflow.GetLogger(ctx).Warn("Rejected invalid order", "WorkflowID", workflow.GetInfo(ctx).WorkflowExecution.ID, "Error", p.Invalid)
-		return nil, temporal.NewNonRetryableApplicationError(p.Invalid, ErrorTypeInvalidOrder, nil)
+		return nil, temporal.NewNonRetryableApplicationError(p.Invalid, errorTypeInvalidOrder, nil)
 	}
-	w := &orderWorkflow{in: WorkflowInput{Order: order}, plan: p, root: ctx, stage: stageGoing, state: OrderResult{
+	w := &orderWorkflow{in: workflowInput{Order: order}, plan: p, root: ctx, stage: stageGoing, state: OrderState{
 		OrderID:  order.OrderID,
-		Status:   StatusRunning,
+		Status:   StatusRunning, // StatusAwaitingApproval while it waits
 		Step:     StepPayment,
 		Total:    p.Total,
 		Approval: Approval{Status: ApprovalNotRequired},
 	}}
 	if p.RequiresApproval {
 		w.stage = stageAwaiting
+		w.state.Status = StatusAwaitingApproval
 		w.state.Step = StepApproval
 		w.state.Approval.Status = ApprovalPending
 	}
@@ -68,9 +69,9 @@ func runOrder(ctx workflow.Context, input json.RawMessage, decide func(json.RawM
 }
 
 type orderWorkflow struct {
-	in    WorkflowInput // the normalized order
+	in    workflowInput // the normalized order
 	plan  plan
-	state OrderResult
+	state OrderState
 	// stage is where the order stands for decisions; it changes only as
 	// next allows (decision.go).
 	stage stage
@@ -103,7 +104,7 @@ func (w *orderWorkflow) setup(ctx workflow.Context) error {
 	}{
 		{QueryApprovalStatus, func() (string, error) { return string(w.state.Approval.Status), nil }},
 		{QueryApprovalReason, func() (string, error) { return w.state.Approval.Reason, nil }},
-		{QueryOrderState, func() (*OrderResult, error) { return w.state.clone(), nil }},
+		{QueryOrderState, func() (*OrderState, error) { return w.state.clone(), nil }},
 	}
 	for _, q := range queries {
 		if err := workflow.SetQueryHandler(ctx, q.name, q.fn); err != nil {
@@ -118,7 +119,7 @@ func (w *orderWorkflow) setup(ctx workflow.Context) error {
 		{UpdateApprove, w.decisionHandler(moveApprove), w.validateDecision},
 		{UpdateReject, w.decisionHandler(moveReject), w.validateDecision},
 		{UpdateCancel, w.cancelHandler, w.validateCancel},
-		{UpdateCheckout, w.checkoutHandler, w.validateCheckout},
+		{updateCheckout, w.checkoutHandler, w.validateCheckout},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
@@ -268,7 +269,7 @@ func (w *orderWorkflow) deliver(ctx workflow.Context, undo []undoStep) bool {
 		w.state.Delivery = &del
 		w.state.markDone(StepDelivery)
 		return true
-	case failureType(err) == ErrorTypeUndeliverable:
+	case failureType(err) == errorTypeUndeliverable:
 		w.fail(ctx, undo, StepDelivery, err)
 	default:
 		// A permanent failure other than ErrUndeliverable says nothing about
@@ -305,7 +306,9 @@ func (w *orderWorkflow) sendConfirmation(ctx workflow.Context) {
 // low-latency mode, unless a checkpoint asked for an activity) and shows it
 // in the order's state while it runs.
 func (w *orderWorkflow) execute(ctx workflow.Context, step Step, activity string, req, result any) error {
-	w.state.Step = step
+	if !compensation(activity) {
+		w.state.Step = step
+	}
 	w.state.Current = &StepProgress{Step: step, Activity: activity, Since: workflow.Now(ctx)}
 	var f workflow.Future
 	if w.plan.Settings.LowLatency && !w.durableNext {
@@ -317,6 +320,11 @@ func (w *orderWorkflow) execute(ctx workflow.Context, step Step, activity string
 	err := f.Get(ctx, result)
 	w.state.Current = nil
 	return err
+}
+
+// compensation reports whether activity undoes a step.
+func compensation(activity string) bool {
+	return activity == ActivityRefundPayment || activity == ActivityReleaseInventory
 }
 
 // stopped ends the order when step failed (err) or a cancellation arrived,
@@ -402,7 +410,6 @@ func (c undoStep) reference() string {
 // it runs, and its retries add no history); one it refuses for good leaves
 // the order StatusNeedsAttention, after the others have run.
 func (w *orderWorkflow) compensate(ctx workflow.Context, undo []undoStep, status Status, message string) {
-	w.state.Step = StepCompensation
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	actx := w.untilAnswered(dctx, w.plan.Settings.CompensationRetry)
 	refused := 0
@@ -410,7 +417,7 @@ func (w *orderWorkflow) compensate(ctx workflow.Context, undo []undoStep, status
 		c := undo[i]
 		rec := Compensation{Activity: c.activity, Undoes: c.undoes, Reference: c.reference()}
 		w.checkpoint()
-		if err := w.execute(actx, StepCompensation, c.activity, c.req, nil); err != nil {
+		if err := w.execute(actx, c.undoes, c.activity, c.req, nil); err != nil {
 			rec.Error = failureMessage(err)
 			refused++
 			workflow.GetLogger(ctx).Error("Compensation refused; needs a person", "OrderID", w.in.Order.OrderID,
@@ -434,7 +441,6 @@ func (w *orderWorkflow) compensate(ctx workflow.Context, undo []undoStep, status
 func (w *orderWorkflow) finish(status Status, message string) {
 	w.state.Status = status
 	w.state.Message = message
-	w.state.Step = StepDone
 }
 
 // forwardOptions sets the options of payment, inventory and email.
@@ -483,7 +489,7 @@ const localCallLimit = 10 * 365 * 24 * time.Hour
 // and compensations, always regular activities, retried by the server with
 // r's intervals and no attempt limit, until the call succeeds or fails with
 // a non-retryable error.
-func (w *orderWorkflow) untilAnswered(ctx workflow.Context, r Retry) workflow.Context {
+func (w *orderWorkflow) untilAnswered(ctx workflow.Context, r retry) workflow.Context {
 	policy := r.policy()
 	policy.MaximumAttempts = 0
 	return w.activityOptions(ctx, policy)
@@ -495,7 +501,7 @@ func (w *orderWorkflow) confirmation(key string) Email {
 	if d := w.state.Delivery; d != nil {
 		body += fmt.Sprintf("Tracking number: %s\nEstimated delivery: %s\n", d.TrackingNumber, d.EstimatedDelivery)
 	}
-	return Email{IdempotencyKey: key, OrderID: o.OrderID, Kind: EmailConfirmation, To: o.CustomerEmail,
+	return Email{IdempotencyKey: key, OrderID: o.OrderID, Kind: emailConfirmation, To: o.CustomerEmail,
 		CustomerName: o.CustomerName, Subject: "Your order " + o.OrderID + " is confirmed", Body: body}
 }
 
@@ -511,17 +517,8 @@ func (w *orderWorkflow) checkoutHandler(ctx workflow.Context, _ string) (Checkou
 	if err != nil {
 		return CheckoutResult{}, err
 	}
-	res := CheckoutResult{OrderID: w.in.Order.OrderID, Total: w.state.Total, Payment: w.state.Payment}
-	switch {
-	case w.state.Payment != nil && w.stage != stageFailed && w.stage != stageCancelled:
-		res.Outcome = CheckoutPaid
-	case w.stage == stageAwaiting:
-		res.Outcome = CheckoutAwaitingApproval
-	default:
-		res.Outcome, res.Payment = CheckoutNotPaid, nil
-		res.Status, res.FailureType, res.Message = w.state.Status, w.state.FailureType, w.state.Message
-	}
-	return res, nil
+	paid := w.state.Payment != nil && w.stage != stageFailed && w.stage != stageCancelled
+	return newCheckoutResult(&w.state, paid), nil
 }
 
 // validateCheckout refuses a checkout of another order under this order's
@@ -544,7 +541,7 @@ func isBusinessFailure(err error) bool {
 	return errors.As(err, &appErr) && appErr.NonRetryable() && sentinelFor(appErr.Type()) != nil
 }
 
-// failureType names how a step failed, as OrderResult.FailureType.
+// failureType names how a step failed, as OrderState.FailureType.
 func failureType(err error) string {
 	var appErr *temporal.ApplicationError
 	var timeoutErr *temporal.TimeoutError
@@ -553,11 +550,11 @@ func failureType(err error) string {
 	case isBusinessFailure(err) && errors.As(err, &appErr):
 		return appErr.Type()
 	case errors.As(err, &timeoutErr):
-		return ErrorTypeActivityTimedOut
+		return errorTypeActivityTimedOut
 	case errors.As(err, &canceledErr):
 		return errorTypeActivityCancelled
 	}
-	return ErrorTypeRetriesExhausted
+	return errorTypeRetriesExhausted
 }
 
 // failureMessage says how an activity failed, without the SDK's wrapping.

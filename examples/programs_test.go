@@ -248,7 +248,12 @@ func TestPythonDemoWalkthrough(t *testing.T) {
 	assert.Equal(t, 1, missing.code)
 	assert.Contains(t, missing.stderr, "no such order")
 
-	dup := runProgram(t, env, "starter", "small")
+	// The same order again attaches to it; another order under its ID is
+	// refused.
+	same := runProgram(t, env, "starter", "small")
+	require.Equal(t, 0, same.code, same.stderr)
+	assert.Contains(t, same.stdout, "Order Result")
+	dup := runProgram(t, env, "starter", "-order-id", "ORD-002", "small")
 	assert.Equal(t, 1, dup.code)
 	assert.Contains(t, dup.stderr, "order already exists")
 	assert.NotContains(t, dup.stdout, "Order Result")

@@ -96,7 +96,7 @@ func reasonProblem(reason string) []textPart {
 		}
 		return say(msg + " Shorten it by " + thousands(n-orderflow.MaxReasonLength) + plural(n-orderflow.MaxReasonLength, " byte", " bytes") + " and send it again.")
 	}
-	return say("Not sent: the reason must be plain text (" + strings.TrimPrefix(err.Error(), orderflow.ErrInvalidReason.Error()+": ") + ").")
+	return say("Not sent: the reason must be plain text (" + strings.TrimPrefix(err.Error(), orderflow.ErrInvalidArgument.Error()+": reason ") + ").")
 }
 
 // refuseReason answers a decision whose reason the order service would
@@ -138,10 +138,10 @@ func (h *handler) decisionFailed(w http.ResponseWriter, r *http.Request, p page,
 		log.Info("inbox: decision refused: the order is not awaiting approval")
 		p.Notice = refusalNotice(st)
 		h.showOrder(w, r, p, st, http.StatusConflict, nil)
-	case errors.Is(err, orderflow.ErrInvalidApprover):
+	case errors.Is(err, orderflow.ErrInvalidArgument) && strings.Contains(err.Error(), "approver"):
 		log.Warn("inbox: decision refused: invalid approver name")
 		h.failKeeping(w, r, http.StatusBadRequest, errorNotice("Not decided: your approver name cannot be recorded with a decision. Ask the inbox's administrator."), reason)
-	case errors.Is(err, orderflow.ErrInvalidReason):
+	case errors.Is(err, orderflow.ErrInvalidArgument):
 		log.Info("inbox: decision refused: invalid reason")
 		h.refuseReason(w, r, p, id, reason, say("Not decided: the reason is too long or not plain text."))
 	case errors.Is(err, orderflow.ErrOrderNotFound), errors.Is(err, orderflow.ErrInvalidOrder):

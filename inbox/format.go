@@ -198,10 +198,6 @@ func stepWord(s orderflow.Step) string {
 		return "Delivery"
 	case orderflow.StepEmail:
 		return "Confirmation email"
-	case orderflow.StepCompensation:
-		return "Undoing what was done"
-	case orderflow.StepDone:
-		return "Done"
 	case "":
 		return "—"
 	}

@@ -328,7 +328,7 @@ func render(t *testing.T, name string, p page) (int, string) {
 func TestTemplatesEscapeAndLink(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s := orderflow.OrderSummary{OrderID: "a/b<x>", CustomerName: "<script>alert(1)</script>", Total: orderflow.USD(189997),
-		ItemCount: 12, Items: []orderflow.SummaryItem{{ProductID: "P1", ProductName: "<i>Laptop</i>", Quantity: 1}},
+		ItemCount: 12, Items: []orderflow.Item{{ProductID: "P1", ProductName: "<i>Laptop</i>", Quantity: 1}},
 		StartedAt: now.Add(-4 * time.Minute), ApprovalDeadline: now.Add(time.Minute)}
 	for _, approver := range []string{"", "<b>alice</b>"} {
 		p := page{Title: "Inbox", Root: "./", Approver: approver, ReadOnly: approver == ""}
@@ -373,7 +373,7 @@ func TestUserTextIsIsolated(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	id := "ORD-" + rlo + "1"
 	s := orderflow.OrderSummary{OrderID: id, CustomerName: rlo + "evorppa", Total: orderflow.USD(189997),
-		ItemCount: 1, Items: []orderflow.SummaryItem{{ProductID: "P-" + rlo, ProductName: "حاسوب " + rlo, Quantity: 1}},
+		ItemCount: 1, Items: []orderflow.Item{{ProductID: "P-" + rlo, ProductName: "حاسوب " + rlo, Quantity: 1}},
 		StartedAt: now.Add(-time.Minute), ApprovalDeadline: now.Add(time.Minute)}
 	p := page{Title: "Waiting for approval", Root: "./", Approver: "مدير" + rlo}
 	p.Content = inboxContent{Waiting: 1, Rows: []awaitingRow{p.awaitingRow(s, now, "o1")}}

@@ -129,7 +129,7 @@ func pagingOf(path string, fixed url.Values, paged bool, next string) paging {
 
 // listFailed answers a listing that failed.
 func (h *handler) listFailed(w http.ResponseWriter, r *http.Request, err error, token string) {
-	if errors.Is(err, orderflow.ErrInvalidListOptions) {
+	if errors.Is(err, orderflow.ErrInvalidArgument) {
 		h.log.Warn("inbox: list orders: bad request", "path", r.URL.Path, "error", err)
 		h.fail(w, r, http.StatusBadRequest, errorNotice("This link to a page of orders is not valid (old or edited): start again from the first page."))
 		return

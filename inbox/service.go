@@ -11,10 +11,16 @@ import (
 // call the pages make goes through orders.
 
 // orderState is an order's full state, as Client.State returns it.
-type orderState = orderflow.OrderResult
+type orderState = orderflow.OrderState
 
 // maxPageSize is the largest page Client.ListOrders serves.
-const maxPageSize = orderflow.MaxPageSize
+const maxPageSize = 1000
+
+// orderPage is one page of a listing.
+type orderPage struct {
+	Orders        []orderflow.OrderSummary
+	NextPageToken string
+}
 
 // orderService is the order service behind the pages.
 type orderService struct{ c *orderflow.Client }
@@ -33,8 +39,12 @@ func checkClient(c *orderflow.Client) error {
 	return nil
 }
 
-func (o orderService) list(ctx context.Context, status orderflow.Status, pageSize int, token string) (*orderflow.OrderPage, error) {
-	return o.c.ListOrders(ctx, orderflow.ListOptions{Status: status, PageSize: pageSize, PageToken: token})
+func (o orderService) list(ctx context.Context, status orderflow.Status, pageSize int, token string) (*orderPage, error) {
+	orders, next, err := o.c.ListOrders(ctx, orderflow.ListOptions{Status: status, PageSize: pageSize, PageToken: token})
+	if err != nil {
+		return nil, err
+	}
+	return &orderPage{Orders: orders, NextPageToken: next}, nil
 }
 
 func (o orderService) count(ctx context.Context, status orderflow.Status) (int64, error) {
@@ -50,15 +60,15 @@ func (o orderService) summary(ctx context.Context, id string) (*orderflow.OrderS
 }
 
 // checkReason checks a reason as the order will before a decision is sent.
-func checkReason(reason string) error { return orderflow.ValidateReason(reason) }
+func checkReason(reason string) error { return orderflow.Decision{Reason: reason}.Validate() }
 
 // decide approves (or, with approve false, rejects) order id as approver,
 // with reason.
 func (o orderService) decide(ctx context.Context, approve bool, id, approver, reason string) error {
-	send := o.c.ApproveAs
+	send := o.c.Approve
 	if !approve {
-		send = o.c.RejectAs
+		send = o.c.Reject
 	}
-	_, err := send(ctx, id, approver, reason)
+	_, err := send(ctx, id, orderflow.Decision{Approver: approver, Reason: reason})
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"testing"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -21,13 +20,15 @@ func TestFailuresThroughTheActivityLayer(t *testing.T) {
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
 	acts, prov := NewActivities()
-	env.RegisterActivityWithOptions(acts.ProcessPayment, activity.RegisterOptions{Name: orderflow.ActivityProcessPayment})
+	if err := RegisterActivities(env, acts); err != nil {
+		t.Fatal(err)
+	}
 
 	prov.Payment.ChargeFaults.FailOrder("ORD-DECLINED", fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
 	_, err := env.ExecuteActivity(orderflow.ActivityProcessPayment, charge("ORD-DECLINED"))
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != orderflow.ErrorTypePaymentDeclined {
-		t.Fatalf("declined charge: err = %v; want a non-retryable ApplicationError of type %s", err, orderflow.ErrorTypePaymentDeclined)
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != "orderflow.PaymentDeclined" {
+		t.Fatalf("declined charge: err = %v; want a non-retryable ApplicationError of type %s", err, "orderflow.PaymentDeclined")
 	}
 
 	prov.Payment.ChargeFaults.FailNext(1, nil)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/testsuite"
+
 	"github.com/orderflow/orderflow"
 )
 
@@ -23,7 +25,7 @@ func reserve(orderID, key string, items ...orderflow.Item) orderflow.ReserveRequ
 
 func email(orderID string) orderflow.Email {
 	return orderflow.Email{IdempotencyKey: key(orderID, orderflow.ActivitySendConfirmation), OrderID: orderID,
-		Kind: orderflow.EmailConfirmation, To: "ada@example.com", Subject: "Order confirmed"}
+		Kind: "order_confirmation", To: "ada@example.com", Subject: "Order confirmed"}
 }
 
 func TestIDFormats(t *testing.T) {
@@ -235,7 +237,7 @@ func TestMailer(t *testing.T) {
 
 func TestNewActivities(t *testing.T) {
 	acts, prov := NewActivities()
-	if err := acts.Validate(); err != nil {
+	if err := RegisterActivities(new(testsuite.WorkflowTestSuite).NewTestActivityEnvironment(), acts); err != nil {
 		t.Fatal(err)
 	}
 	if acts.Payment != prov.Payment || acts.Inventory != prov.Inventory || acts.Delivery != prov.Delivery || acts.Email != prov.Email {

@@ -51,7 +51,7 @@ func key(orderID, activity string) string {
 // orderflow's activities classify it, or "".
 func permanent(err error) string {
 	var appErr *temporal.ApplicationError
-	if errors.As(orderflow.ProviderError(err), &appErr) && appErr.NonRetryable() {
+	if errors.As(ProviderError(err), &appErr) && appErr.NonRetryable() {
 		return appErr.Type()
 	}
 	return ""

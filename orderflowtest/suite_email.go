@@ -42,7 +42,7 @@ func TestEmailProvider(t *testing.T, newHarness func(t *testing.T) EmailHarness)
 
 func confirmation(orderID string) orderflow.Email {
 	return orderflow.Email{IdempotencyKey: key(orderID, orderflow.ActivitySendConfirmation), OrderID: orderID,
-		Kind: orderflow.EmailConfirmation, To: "ada@example.com", CustomerName: "Ada Lovelace",
+		Kind: "order_confirmation", To: "ada@example.com", CustomerName: "Ada Lovelace",
 		Subject: "Order " + orderID + " confirmed", Body: "Thank you for your order."}
 }
 

@@ -95,7 +95,7 @@ func run() error {
 	if action == "reject" {
 		decide = orders.Reject
 	}
-	approval, err := decide(ctx, orderID, reason)
+	approval, err := decide(ctx, orderID, orderflow.Decision{Reason: reason})
 	if err != nil {
 		return explain(ctx, orders, orderID, action, err)
 	}

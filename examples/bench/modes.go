@@ -126,8 +126,8 @@ func checkoutMode(tc client.Client, queue string) (*mode, error) {
 func checkoutModeWith(tc client.Client, queue, name string, opts *orderflow.Options) (*mode, error) {
 	return clientMode(tc, queue, name, opts, func(ctx context.Context, orders *orderflow.Client, id string) error {
 		res, err := orders.Checkout(ctx, orderflowtest.SmallOrder(id))
-		if err == nil && res.Outcome != orderflow.CheckoutPaid {
-			err = fmt.Errorf("order %s: checkout answered %s", id, res.Outcome)
+		if err == nil && !res.Paid() {
+			err = fmt.Errorf("order %s: checkout answered %s: %s", id, res.Status, res.Message)
 		}
 		return err
 	})

@@ -93,7 +93,7 @@ func (c *checker) checkCompleted() {
 // maybe a shipment.
 func (c *checker) checkNeedsAttention() {
 	res := c.o.result
-	deliveryUnknown := res.FailedStep == orderflow.StepDelivery && res.FailureType != orderflow.ErrorTypeUndeliverable
+	deliveryUnknown := res.FailedStep == orderflow.StepDelivery && res.FailureType != "orderflow.Undeliverable"
 	charge := held(res, orderflow.ActivityRefundPayment, orderflow.StepPayment, deliveryUnknown)
 	stock := held(res, orderflow.ActivityReleaseInventory, orderflow.StepInventory, deliveryUnknown)
 	if !deliveryUnknown && !hasFailedCompensation(res) {
@@ -105,7 +105,7 @@ func (c *checker) checkNeedsAttention() {
 // held reports whether the result says a step's effect is still held: its
 // compensation was refused, or never ran because delivery's outcome is
 // unknown.
-func held(res *orderflow.OrderResult, activity string, undoes orderflow.Step, deliveryUnknown bool) bool {
+func held(res *orderflow.OrderState, activity string, undoes orderflow.Step, deliveryUnknown bool) bool {
 	ran := false
 	for _, comp := range res.Compensations {
 		if comp.Activity == activity || comp.Undoes == undoes {
@@ -118,7 +118,7 @@ func held(res *orderflow.OrderResult, activity string, undoes orderflow.Step, de
 	return !ran && deliveryUnknown
 }
 
-func hasFailedCompensation(res *orderflow.OrderResult) bool {
+func hasFailedCompensation(res *orderflow.OrderState) bool {
 	for _, comp := range res.Compensations {
 		if comp.Error != "" {
 			return true
@@ -172,7 +172,7 @@ func (c *checker) checkCalls() {
 	}
 }
 
-func (c *checker) checkAccepted(call callRecord, res *orderflow.OrderResult) {
+func (c *checker) checkAccepted(call callRecord, res *orderflow.OrderState) {
 	switch call.Op {
 	case opApprove:
 		if res.Status == orderflow.StatusRejected || res.Status == orderflow.StatusTimedOut {
@@ -192,7 +192,7 @@ func (c *checker) checkAccepted(call callRecord, res *orderflow.OrderResult) {
 
 // checkRefused flags a refusal of the very decision that won: a call
 // retried with the same reason must get the first call's answer.
-func (c *checker) checkRefused(call callRecord, res *orderflow.OrderResult) {
+func (c *checker) checkRefused(call callRecord, res *orderflow.OrderState) {
 	var won bool
 	switch call.Op {
 	case opApprove:
@@ -234,7 +234,7 @@ func (c *checker) ledgerSays() string {
 }
 
 // describe sums up an order's state for a violation line.
-func describe(r *orderflow.OrderResult) string {
+func describe(r *orderflow.OrderState) string {
 	s := fmt.Sprintf("status=%s step=%s approval=%s", r.Status, r.Step, r.Approval.Status)
 	if r.FailedStep != "" {
 		s += fmt.Sprintf(" failed_step=%s failure_type=%s", r.FailedStep, r.FailureType)

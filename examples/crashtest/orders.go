@@ -46,7 +46,7 @@ type orderRun struct {
 	mu         sync.Mutex
 	calls      []callRecord
 	startErr   error
-	result     *orderflow.OrderResult
+	result     *orderflow.OrderState
 	resultErr  error
 	lastStatus string // the Status of an order without a result
 }
@@ -91,16 +91,9 @@ func (d *driver) drive(ctx context.Context, o *orderRun, runStart, resultsBy tim
 }
 
 func (d *driver) start(ctx context.Context, order orderflow.Order) error {
-	first := true
-	return d.retry(ctx, func(ctx context.Context) error {
-		if first {
-			first = false
-			return d.starter(order).Start(ctx, order)
-		}
-		// The first attempt may have started the order without hearing so.
-		_, err := d.starter(order).StartIfAbsent(ctx, order)
-		return err
-	})
+	// A retry attaches to the order the first attempt may have started
+	// without hearing so.
+	return d.retry(ctx, func(ctx context.Context) error { return d.starter(order).Start(ctx, order) })
 }
 
 // act sends the order's planned calls.
@@ -135,9 +128,9 @@ func (d *driver) call(ctx context.Context, o *orderRun, op op, reason string) {
 		var err error
 		switch op {
 		case opApprove:
-			_, err = d.orders.Approve(ctx, id, reason)
+			_, err = d.orders.Approve(ctx, id, orderflow.Decision{Reason: reason})
 		case opReject:
-			_, err = d.orders.Reject(ctx, id, reason)
+			_, err = d.orders.Reject(ctx, id, orderflow.Decision{Reason: reason})
 		case opCancel:
 			err = d.orders.Cancel(ctx, id, reason)
 		}

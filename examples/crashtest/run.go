@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow"
+	"go.temporal.io/sdk/temporal"
 )
 
 // config is one run's size, faults and seed.
@@ -61,7 +62,7 @@ const (
 // clientOptions are the orders' settings: short timeouts and retries, so
 // that a run takes a minute rather than an hour.
 func clientOptions(lowLatency bool) *orderflow.Options {
-	retry := orderflow.Retry{InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}
+	retry := &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumInterval: time.Second}
 	return &orderflow.Options{
 		TaskQueue:         taskQueue,
 		ApprovalTimeout:   approvalTimeout,

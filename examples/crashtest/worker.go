@@ -73,16 +73,16 @@ func runWorker() error {
 	}
 	defer c.Close()
 	p := newLedgerClient(cfg.Ledger)
-	w, err := orderflow.NewWorker(c, &orderflow.Activities{Payment: p, Inventory: p, Delivery: p, Email: p},
-		&orderflow.WorkerOptions{TaskQueue: cfg.TaskQueue, Worker: worker.Options{
-			// A killed worker's sticky workflow tasks move to the shared
-			// queue after this; the default is 5 s.
-			StickyScheduleToStartTimeout: 2 * time.Second,
-			// A workflow that panics (a nondeterminism, say) fails visibly
-			// instead of waiting for a fix.
-			WorkflowPanicPolicy: worker.FailWorkflow,
-		}})
-	if err != nil {
+	worker.SetStickyWorkflowCacheSize(1000) // process-wide: this process runs this worker only
+	w := worker.New(c, cfg.TaskQueue, worker.Options{
+		// A killed worker's sticky workflow tasks move to the shared
+		// queue after this; the default is 5 s.
+		StickyScheduleToStartTimeout: 2 * time.Second,
+		// A workflow that panics (a nondeterminism, say) fails visibly
+		// instead of waiting for a fix.
+		WorkflowPanicPolicy: worker.FailWorkflow,
+	})
+	if err := orderflow.Register(w, &orderflow.Activities{Payment: p, Inventory: p, Delivery: p, Email: p}); err != nil {
 		return err
 	}
 	return w.Run(worker.InterruptCh())

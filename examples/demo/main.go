@@ -71,7 +71,7 @@ func run() error {
 	var cf conn.Flags
 	cf.Register(flag.CommandLine)
 	names := flag.String("scenarios", "small,large", "comma-separated scenarios: small, large, reject, timeout")
-	approvalTimeout := flag.Duration("approval-timeout", orderflow.DefaultApprovalTimeout,
+	approvalTimeout := flag.Duration("approval-timeout", 5*time.Minute,
 		"approval timeout of the large and reject orders; when given, also that of the timeout order (otherwise 3s)")
 	latency := flag.Float64("latency", 0.25, "simulated provider latency, times the Python demo's; 0 disables it")
 	uiPort := flag.Int("ui-port", 0, "serve the embedded server's Temporal Web UI on this port, until Ctrl-C (default: no UI)")
@@ -109,7 +109,7 @@ func run() error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
-	fmt.Printf("Worker ready — polling task queue %s.\n", orderflow.DefaultTaskQueue)
+	fmt.Printf("Worker ready — polling task queue %s.\n", "order-task-queue")
 
 	err = runAll(ctx, runs)
 	if uiURL != "" && ctx.Err() == nil {
@@ -274,7 +274,7 @@ func (d *demo) decided(ctx context.Context, name, orderID, reason string, want o
 	if !approve {
 		decide = orders.Reject
 	}
-	approval, err := decide(ctx, order.OrderID, reason)
+	approval, err := decide(ctx, order.OrderID, orderflow.Decision{Reason: reason})
 	if err != nil {
 		return err
 	}
@@ -324,7 +324,7 @@ func (d *demo) startLarge(ctx context.Context, orders *orderflow.Client, orderID
 }
 
 // expect checks that the scenario's order ended with status want.
-func expect(name, orderID string, res *orderflow.OrderResult, err error, want orderflow.Status) error {
+func expect(name, orderID string, res *orderflow.OrderState, err error, want orderflow.Status) error {
 	switch {
 	case res == nil && err != nil:
 		return fmt.Errorf("scenario %s: order %s: %w", name, orderID, err)

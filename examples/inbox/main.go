@@ -70,6 +70,7 @@ import (
 	"github.com/orderflow/orderflow/inbox"
 	"github.com/orderflow/orderflow/orderflowtest"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 )
 
 func main() {
@@ -159,8 +160,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	acts, providers := orderflowtest.NewActivities()
 	providers.UseDemoLatency(cfg.latency)
-	w, err := orderflow.NewWorker(tc, acts, &orderflow.WorkerOptions{TaskQueue: cfg.taskQueue})
-	if err != nil {
+	w := worker.New(tc, cfg.taskQueue, worker.Options{})
+	if err := orderflow.Register(w, acts); err != nil {
 		return err
 	}
 	if err := w.Start(); err != nil {
@@ -323,7 +324,7 @@ func startFinished(ctx context.Context, orders *orderflow.Client, n int, nextID 
 	if err := scenario.WaitForApproval(ctx, orders, r.OrderID); err != nil {
 		return nil, "", err
 	}
-	if _, err := orders.RejectAs(ctx, r.OrderID, "demo", "Insufficient credit check"); err != nil {
+	if _, err := orders.Reject(ctx, r.OrderID, orderflow.Decision{Approver: "demo", Reason: "Insufficient credit check"}); err != nil {
 		return nil, "", err
 	}
 	return completed, r.OrderID, nil
@@ -380,7 +381,7 @@ func demoBasicAuth(next http.Handler) http.Handler {
 		switch {
 		case !ok || name == "":
 			msg = "Sign in with any user name and any password (demo only)."
-		case orderflow.ValidateApprover(name) != nil:
+		case (orderflow.Decision{Approver: name}).Validate() != nil:
 			msg = "This user name cannot be recorded as an approver: sign in with another."
 		}
 		if msg != "" {

@@ -18,7 +18,7 @@ func TestCheckout(t *testing.T) {
 		e, held := newEnvHolding(t, nil, orderflow.StepDelivery)
 		id := e.id("1")
 		res, err := e.orders.Checkout(e.ctx, smallOrder(id))
-		if err != nil || res.Outcome != orderflow.CheckoutPaid || res.Payment == nil {
+		if err != nil || !res.Paid() || res.Payment == nil {
 			t.Fatalf("Checkout = %+v, %v; want paid", res, err)
 		}
 		if n := len(e.p.Delivery.Shipments()); n != 0 {
@@ -34,7 +34,7 @@ func TestCheckout(t *testing.T) {
 			t.Errorf("charges %+v; want one", e.chargesOf(id))
 		}
 		after, err := e.orders.Checkout(e.ctx, smallOrder(id)) // after the order ended
-		if err != nil || after.Outcome != orderflow.CheckoutPaid || after.Payment.TransactionID != res.Payment.TransactionID {
+		if err != nil || !after.Paid() || after.Payment.TransactionID != res.Payment.TransactionID {
 			t.Errorf("Checkout after the order ended = %+v, %v; want paid with the same transaction", after, err)
 		}
 	})
@@ -44,7 +44,7 @@ func TestCheckout(t *testing.T) {
 		id := e.id("1")
 		e.p.Payment.ChargeFaults.FailOrder(id, fmt.Errorf("card ending 0002: %w", orderflow.ErrPaymentDeclined))
 		res, err := e.orders.Checkout(e.ctx, smallOrder(id))
-		if !errors.Is(err, orderflow.ErrPaymentDeclined) || res == nil || res.Outcome != orderflow.CheckoutNotPaid {
+		if !errors.Is(err, orderflow.ErrPaymentDeclined) || res == nil || (res.Paid() || res.AwaitingApproval()) {
 			t.Fatalf("Checkout = %+v, %v; want not paid, ErrPaymentDeclined", res, err)
 		}
 		e.result(id, orderflow.StatusFailed)
@@ -54,10 +54,10 @@ func TestCheckout(t *testing.T) {
 		e := newEnv(t, nil, nil)
 		id := e.id("1")
 		res, err := e.orders.Checkout(e.ctx, largeOrder(id))
-		if err != nil || res.Outcome != orderflow.CheckoutAwaitingApproval || res.Total != orderflow.USD(largeTotal) {
+		if err != nil || !res.AwaitingApproval() || res.Total != orderflow.USD(largeTotal) {
 			t.Fatalf("Checkout = %+v, %v; want awaiting approval of $1899.97", res, err)
 		}
-		if _, err := e.orders.Approve(e.ctx, id, "ok"); err != nil {
+		if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "ok"}); err != nil {
 			t.Fatal(err)
 		}
 		e.result(id, orderflow.StatusCompleted)
@@ -84,7 +84,7 @@ func TestCheckout(t *testing.T) {
 		}
 		e.result(id, orderflow.StatusFailed)
 		after, err := e.orders.Checkout(e.ctx, smallOrder(id))
-		if after == nil || after.Outcome != orderflow.CheckoutNotPaid || after.Payment != nil || after.Status != orderflow.StatusFailed {
+		if after == nil || (after.Paid() || after.AwaitingApproval()) || after.Payment != nil || after.Status != orderflow.StatusFailed {
 			t.Fatalf("Checkout after the refund = %+v, %v; want not paid, failed", after, err)
 		}
 		if e.charged(id) != 0 {
@@ -96,7 +96,7 @@ func TestCheckout(t *testing.T) {
 		e, held := newEnvHolding(t, nil, orderflow.StepDelivery)
 		id := e.id("1")
 		first, err := e.orders.Checkout(e.ctx, smallOrder(id))
-		if err != nil || first.Outcome != orderflow.CheckoutPaid {
+		if err != nil || !first.Paid() {
 			t.Fatalf("Checkout = %+v, %v; want paid", first, err)
 		}
 		other := smallOrder(id)
@@ -104,11 +104,11 @@ func TestCheckout(t *testing.T) {
 		if res, err := e.orders.Checkout(e.ctx, other); !errors.Is(err, orderflow.ErrOrderExists) || res != nil {
 			t.Fatalf("Checkout of another cart while the order runs = %+v, %v; want ErrOrderExists", res, err)
 		}
-		if started, err := e.orders.StartIfAbsent(e.ctx, other); !errors.Is(err, orderflow.ErrOrderExists) || started {
-			t.Fatalf("StartIfAbsent of another cart = %v, %v; want ErrOrderExists", started, err)
+		if err := e.orders.Start(e.ctx, other); !errors.Is(err, orderflow.ErrOrderExists) {
+			t.Fatalf("Start of another cart = %v; want ErrOrderExists", err)
 		}
-		if started, err := e.orders.StartIfAbsent(e.ctx, smallOrder(id)); err != nil || started {
-			t.Fatalf("StartIfAbsent of the same cart = %v, %v; want false, nil", started, err)
+		if err := e.orders.Start(e.ctx, smallOrder(id)); err != nil {
+			t.Fatalf("Start of the same cart = %v; want nil", err)
 		}
 		held[0].open()
 		e.result(id, orderflow.StatusCompleted)
@@ -116,7 +116,7 @@ func TestCheckout(t *testing.T) {
 			t.Fatalf("Checkout of another cart once the order ended = %+v, %v; want ErrOrderExists", res, err)
 		}
 		again, err := e.orders.Checkout(e.ctx, smallOrder(id))
-		if err != nil || again.Outcome != orderflow.CheckoutPaid || again.Payment.TransactionID != first.Payment.TransactionID {
+		if err != nil || !again.Paid() || again.Payment.TransactionID != first.Payment.TransactionID {
 			t.Fatalf("a retry once the order ended = %+v, %v; want the first answer", again, err)
 		}
 		if len(e.chargesOf(id)) != 1 {

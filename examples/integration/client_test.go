@@ -10,8 +10,10 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 // TestNewClientValidation checks that NewClient refuses a missing Temporal
@@ -27,9 +29,9 @@ func TestNewClientValidation(t *testing.T) {
 		"negative ActivityTimeout":       {ActivityTimeout: -time.Second},
 		"negative threshold":             {ApprovalThreshold: orderflow.USD(-1)},
 		"lower-case threshold currency":  {ApprovalThreshold: orderflow.Money{Amount: 100, Currency: "usd"}},
-		"backoff below 1":                {Retry: orderflow.Retry{BackoffCoefficient: 0.5}},
-		"negative retry interval":        {Retry: orderflow.Retry{InitialInterval: -time.Second}},
-		"negative compensation attempts": {CompensationRetry: orderflow.Retry{MaximumAttempts: -1}},
+		"backoff below 1":                {Retry: &temporal.RetryPolicy{BackoffCoefficient: 0.5}},
+		"negative retry interval":        {Retry: &temporal.RetryPolicy{InitialInterval: -time.Second}},
+		"negative compensation attempts": {CompensationRetry: &temporal.RetryPolicy{MaximumAttempts: -1}},
 		"activity timeout of 1ns":        {ActivityTimeout: time.Nanosecond},
 		"blank task queue":               {TaskQueue: " "},
 		"negative CallTimeout":           {CallTimeout: -time.Second},
@@ -47,7 +49,7 @@ func TestNewClientValidation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("NewClient(tc, %v): %v", opts, err)
 		}
-		if got, want := c.Options(), defaultOptions(); got != want {
+		if got, want := c.Options(), defaultOptions(); !reflect.DeepEqual(got, want) {
 			t.Errorf("NewClient(tc, %v).Options() = %+v, want the defaults %+v", opts, got, want)
 		}
 	}
@@ -57,28 +59,25 @@ func TestNewClientValidation(t *testing.T) {
 	}
 	want := defaultOptions()
 	want.ApprovalTimeout = 2 * time.Second
-	if got := c.Options(); got != want {
+	if got := c.Options(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Options() = %+v: want ApprovalTimeout 2s and every other field at its default", got)
 	}
 }
 
 // defaultOptions is what a zero Options stands for.
 func defaultOptions() orderflow.Options {
-	return orderflow.Options{TaskQueue: orderflow.DefaultTaskQueue, ApprovalThreshold: orderflow.DefaultApprovalThreshold,
-		ApprovalTimeout: orderflow.DefaultApprovalTimeout, ActivityTimeout: orderflow.DefaultActivityTimeout,
-		Retry: orderflow.DefaultRetry(), CompensationRetry: orderflow.DefaultCompensationRetry(),
-		CallTimeout: orderflow.DefaultCallTimeout}
+	return orderflow.Options{TaskQueue: "order-task-queue", ApprovalThreshold: orderflow.USD(100000),
+		ApprovalTimeout: (5 * time.Minute), ActivityTimeout: (30 * time.Second),
+		Retry:             &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 3},
+		CompensationRetry: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+		CallTimeout:       (10 * time.Second)}
 }
 
-// planJSON is the plan NewWorkflowInput decides for order under opts, as
-// JSON values: what the Client must carry in the workflow input.
+// planJSON is the plan orderflowtest.WorkflowInput decides for order under
+// opts, as JSON values: what the Client must carry in the workflow input.
 func planJSON(t *testing.T, order orderflow.Order, opts *orderflow.Options) any {
 	t.Helper()
-	in, err := orderflow.NewWorkflowInput(order, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(in)
+	b, err := orderflowtest.WorkflowInput(order, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +134,11 @@ func TestClientPutsSettingsAndTaskQueueOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(def, e.id("default"), orderflow.DefaultTaskQueue, nil)
+	check(def, e.id("default"), "order-task-queue", nil)
 
 	custom := &orderflow.Options{
 		TaskQueue: e.taskQueue + "-nobody", ApprovalTimeout: 2 * time.Minute, ApprovalThreshold: orderflow.USD(5000),
-		Retry: orderflow.Retry{MaximumAttempts: 7}}
+		Retry: &temporal.RetryPolicy{MaximumAttempts: 7}}
 	c, err := orderflow.NewClient(e.tc, custom)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +161,7 @@ func TestStartAndResultSmallOrder(t *testing.T) {
 	if !stepsEqual(res.Done, orderflow.StepPayment, orderflow.StepInventory, orderflow.StepDelivery, orderflow.StepEmail) {
 		t.Errorf("Done = %v, want every step", res.Done)
 	}
-	if res.Step != orderflow.StepDone || res.Approval.Status != orderflow.ApprovalNotRequired {
+	if res.Step != orderflow.StepEmail || res.Approval.Status != orderflow.ApprovalNotRequired {
 		t.Errorf("Step %q, Approval %+v; want done, not_required", res.Step, res.Approval)
 	}
 	if res.Payment == nil || res.Payment.Amount != orderflow.USD(smallTotal) ||
@@ -191,7 +190,7 @@ func TestStartAndResultSmallOrder(t *testing.T) {
 	if s := e.p.Delivery.Shipments(); len(s) != 1 || s[0].OrderID != id || s[0].TrackingNumber != res.Delivery.TrackingNumber {
 		t.Errorf("shipments = %+v", s)
 	}
-	if m := e.p.Email.Sent(); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != orderflow.EmailConfirmation ||
+	if m := e.p.Email.Sent(); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != "order_confirmation" ||
 		!strings.Contains(m[0].Body, res.Delivery.TrackingNumber) {
 		t.Errorf("mail sent = %+v", m)
 	}
@@ -214,7 +213,7 @@ func TestExecuteAndStatusAfterCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Status after completion: %v", err)
 	}
-	if st.Status != orderflow.StatusCompleted || st.Step != orderflow.StepDone || len(st.Done) != 4 ||
+	if st.Status != orderflow.StatusCompleted || st.Step != orderflow.StepEmail || len(st.Done) != 4 ||
 		st.Payment == nil || st.Payment.TransactionID != res.Payment.TransactionID {
 		t.Errorf("Status = %+v, want the completed result %+v", st, res)
 	}
@@ -254,23 +253,22 @@ func TestStatusWhileRunning(t *testing.T) {
 	e.result(id, orderflow.StatusCompleted)
 }
 
-// TestStartIfAbsent starts once, then finds the order while it runs and
+// TestStartAgainAttaches starts once, then again while the order runs and
 // after it ended, without an error and without a second charge.
-func TestStartIfAbsent(t *testing.T) {
+func TestStartAgainAttaches(t *testing.T) {
 	t.Parallel()
 	e, held := newEnvHolding(t, nil, orderflow.StepPayment)
 	id := e.id("1")
 	order := smallOrder(id)
-	if started, err := e.orders.StartIfAbsent(e.ctx, order); !started || err != nil {
-		t.Fatalf("first StartIfAbsent = %v, %v; want true, nil", started, err)
-	}
-	if started, err := e.orders.StartIfAbsent(e.ctx, order); started || err != nil {
-		t.Fatalf("StartIfAbsent while running = %v, %v; want false, nil", started, err)
+	for _, when := range []string{"first", "while running"} {
+		if err := e.orders.Start(e.ctx, order); err != nil {
+			t.Fatalf("Start (%s) = %v; want nil", when, err)
+		}
 	}
 	held[0].open()
 	e.result(id, orderflow.StatusCompleted)
-	if started, err := e.orders.StartIfAbsent(e.ctx, order); started || err != nil {
-		t.Fatalf("StartIfAbsent after completion = %v, %v; want false, nil", started, err)
+	if err := e.orders.Start(e.ctx, order); err != nil {
+		t.Fatalf("Start after completion = %v; want nil", err)
 	}
 	if n := len(e.chargesOf(id)); n != 1 || e.charged(id) != smallTotal {
 		t.Errorf("%d charges, %d cents held; want exactly one charge of %d", n, e.charged(id), smallTotal)
@@ -278,9 +276,8 @@ func TestStartIfAbsent(t *testing.T) {
 
 	bad := smallOrder(e.id("bad"))
 	bad.Items[0].Quantity = 0
-	started, err := e.orders.StartIfAbsent(e.ctx, bad)
-	if started || !errors.Is(err, orderflow.ErrInvalidOrder) {
-		t.Errorf("StartIfAbsent(invalid) = %v, %v; want false, ErrInvalidOrder", started, err)
+	if err := e.orders.Start(e.ctx, bad); !errors.Is(err, orderflow.ErrInvalidOrder) {
+		t.Errorf("Start(invalid) = %v; want ErrInvalidOrder", err)
 	}
 }
 
@@ -292,14 +289,14 @@ func TestApproveLargeOrder(t *testing.T) {
 	e.mustStart(largeOrder(id))
 	e.waitForApproval(id, orderflow.ApprovalPending)
 	st, err := e.orders.State(e.ctx, id)
-	if err != nil || st.Status != orderflow.StatusRunning || st.Step != orderflow.StepApproval {
+	if err != nil || st.Status != orderflow.StatusAwaitingApproval || st.Step != orderflow.StepApproval {
 		t.Fatalf("Status while awaiting approval = %+v, %v", st, err)
 	}
 	if len(e.p.Payment.Calls()) != 0 {
 		t.Fatalf("payment provider called before approval: %+v", e.p.Payment.Calls())
 	}
 
-	a, err := e.orders.Approve(e.ctx, id, "Approved by manager")
+	a, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "Approved by manager"})
 	if err != nil || !decided(a, orderflow.Approval{Status: orderflow.ApprovalApproved, Reason: "Approved by manager"}) {
 		t.Fatalf("Approve = %+v, %v", a, err)
 	}
@@ -326,7 +323,7 @@ func TestRejectLargeOrder(t *testing.T) {
 	e.mustStart(largeOrder(id))
 	e.waitForApproval(id, orderflow.ApprovalPending)
 
-	a, err := e.orders.Reject(e.ctx, id, "Too expensive")
+	a, err := e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "Too expensive"})
 	if err != nil || !decided(a, orderflow.Approval{Status: orderflow.ApprovalRejected, Reason: "Too expensive"}) {
 		t.Fatalf("Reject = %+v, %v", a, err)
 	}
@@ -380,7 +377,7 @@ func TestApprovalThresholdBoundary(t *testing.T) {
 	}
 	e.mustStart(over)
 	e.waitForApproval(over.OrderID, orderflow.ApprovalPending)
-	if _, err := e.orders.Reject(e.ctx, over.OrderID, "boundary"); err != nil {
+	if _, err := e.orders.Reject(e.ctx, over.OrderID, orderflow.Decision{Reason: "boundary"}); err != nil {
 		t.Fatal(err)
 	}
 	e.result(over.OrderID, orderflow.StatusRejected)
@@ -428,7 +425,7 @@ func TestClientCancel(t *testing.T) {
 // assertCompensated checks that the order was charged, then refunded in
 // full, that nothing stays reserved, and that res lists the compensations
 // wanted, in order, all successful.
-func assertCompensated(t *testing.T, e *env, res *orderflow.OrderResult, id string, want ...string) {
+func assertCompensated(t *testing.T, e *env, res *orderflow.OrderState, id string, want ...string) {
 	t.Helper()
 	if got := e.charged(id); got != 0 {
 		t.Errorf("%d cents still held; want everything refunded", got)

@@ -89,7 +89,7 @@ func TestListingDecodesMemosWithTheClientsCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	memo := d.GetWorkflowExecutionInfo().GetMemo().GetFields()[orderflow.MemoSummary]
+	memo := d.GetWorkflowExecutionInfo().GetMemo().GetFields()["orderflow"] // the memo field of the listing row
 	if enc := string(memo.GetMetadata()[converter.MetadataEncoding]); enc != xorEncoding {
 		t.Fatalf("the memo's encoding is %q, want %q: the codec did not encode it", enc, xorEncoding)
 	}
@@ -110,7 +110,7 @@ func TestListingDecodesMemosWithTheClientsCodec(t *testing.T) {
 	// The Orders iterator (e.listed), then ListOrders and Summary.
 	check("Orders(awaiting_approval)", e.listed(orderflow.StatusAwaitingApproval, large)[large], largeOrder(large), largeTotal)
 	check("Orders(completed)", e.listed(orderflow.StatusCompleted, small)[small], smallOrder(small), smallTotal)
-	page, err := e.orders.ListOrders(e.ctx, orderflow.ListOptions{})
+	page, err := asPage(e.orders.ListOrders(e.ctx, orderflow.ListOptions{}))
 	if err != nil {
 		t.Fatalf("ListOrders: %v", err)
 	}
@@ -137,7 +137,7 @@ func TestListingDecodesMemosWithTheClientsCodec(t *testing.T) {
 		t.Fatal(err)
 	}
 	for how, err := range map[string]error{
-		"ListOrders": func() error { _, err := blind.ListOrders(e.ctx, orderflow.ListOptions{}); return err }(),
+		"ListOrders": func() error { _, _, err := blind.ListOrders(e.ctx, orderflow.ListOptions{}); return err }(),
 		"Orders": func() error {
 			for _, err := range blind.Orders(e.ctx, orderflow.StatusAwaitingApproval) {
 				if err != nil {

@@ -47,7 +47,7 @@ func TestFiftyConcurrentOrders(t *testing.T) {
 		}
 	}
 
-	results := make([]*orderflow.OrderResult, len(plans))
+	results := make([]*orderflow.OrderState, len(plans))
 	errs := make([]error, len(plans))
 	var wg sync.WaitGroup
 	for i, p := range plans {
@@ -68,9 +68,9 @@ func TestFiftyConcurrentOrders(t *testing.T) {
 			var err error
 			switch p.decide {
 			case "approve":
-				_, err = e.orders.Approve(e.ctx, id, "bulk approve")
+				_, err = e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "bulk approve"})
 			case "reject":
-				_, err = e.orders.Reject(e.ctx, id, "bulk reject")
+				_, err = e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "bulk reject"})
 			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", p.decide, err)
@@ -211,9 +211,9 @@ func TestDecisionInFirstWorkflowTask(t *testing.T) {
 				var err error
 				switch decision {
 				case "approve":
-					_, err = e.orders.Approve(e.ctx, id, "early yes")
+					_, err = e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "early yes"})
 				case "reject":
-					_, err = e.orders.Reject(e.ctx, id, "early no")
+					_, err = e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "early no"})
 				case "cancel":
 					err = e.orders.Cancel(e.ctx, id, "early stop")
 				}

@@ -145,7 +145,7 @@ func TestRejectAndCancelAtOnceOneWins(t *testing.T) {
 			t.Parallel()
 			e, id := pendingWithoutWorker(t, nil)
 			errs := decideConcurrently(e, id,
-				func() error { _, err := e.orders.Reject(e.ctx, id, "fraud"); return err },
+				func() error { _, err := e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "fraud"}); return err },
 				func() error { return e.orders.Cancel(e.ctx, id, "customer asked") })
 			res, _ := e.orders.Result(e.ctx, id)
 			switch {
@@ -175,7 +175,10 @@ func TestSignalBeforeUpdateInOneTaskWins(t *testing.T) {
 	if err := e.tc.SignalWorkflow(e.ctx, orderflow.WorkflowID(id), "", orderflow.SignalApprove, "by signal"); err != nil {
 		t.Fatal(err)
 	}
-	errs := decideConcurrently(e, id, func() error { _, err := e.orders.Reject(e.ctx, id, "by update"); return err })
+	errs := decideConcurrently(e, id, func() error {
+		_, err := e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "by update"})
+		return err
+	})
 	if !errors.Is(errs[0], orderflow.ErrNotAwaitingApproval) {
 		t.Errorf("Reject after an approve signal recorded first = %v; want ErrNotAwaitingApproval", errs[0])
 	}
@@ -192,14 +195,14 @@ func TestRetriedCallsGetTheFirstAnswer(t *testing.T) {
 	e.mustStart(largeOrder(id))
 	e.waitForApproval(id, orderflow.ApprovalPending)
 	for i := range 2 { // the call, and its retry after a lost reply
-		if a, err := e.orders.Approve(e.ctx, id, "High-value customer"); err != nil || a.Status != orderflow.ApprovalApproved {
+		if a, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "High-value customer"}); err != nil || a.Status != orderflow.ApprovalApproved {
 			t.Fatalf("Approve #%d = %+v, %v; want the approval", i+1, a, err)
 		}
 	}
-	if _, err := e.orders.Approve(e.ctx, id, "a second approver"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+	if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "a second approver"}); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 		t.Errorf("Approve with another reason = %v; want ErrNotAwaitingApproval", err)
 	}
-	if _, err := e.orders.Reject(e.ctx, id, "High-value customer"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+	if _, err := e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "High-value customer"}); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 		t.Errorf("Reject after Approve = %v; want ErrNotAwaitingApproval", err)
 	}
 	for i := range 2 {
@@ -210,7 +213,7 @@ func TestRetriedCallsGetTheFirstAnswer(t *testing.T) {
 	held[0].open()
 	e.result(id, orderflow.StatusCancelled)
 	// After the order ended, a retry still gets the first answer.
-	if a, err := e.orders.Approve(e.ctx, id, "High-value customer"); err != nil || a.Status != orderflow.ApprovalApproved {
+	if a, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "High-value customer"}); err != nil || a.Status != orderflow.ApprovalApproved {
 		t.Errorf("Approve retried after the order ended = %+v, %v; want the approval", a, err)
 	}
 	if err := e.orders.Cancel(e.ctx, id, "customer asked"); err != nil {
@@ -228,8 +231,8 @@ func TestOversizedReasonIsRefusedBeforeSending(t *testing.T) {
 	e.mustStart(largeOrder(id))
 	e.waitForApproval(id, orderflow.ApprovalPending)
 	long := string(make([]byte, orderflow.MaxReasonLength+1))
-	if _, err := e.orders.Approve(e.ctx, id, long); !errors.Is(err, orderflow.ErrInvalidReason) {
-		t.Errorf("Approve with an oversized reason = %v; want ErrInvalidReason", err)
+	if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: long}); !errors.Is(err, orderflow.ErrInvalidArgument) {
+		t.Errorf("Approve with an oversized reason = %v; want ErrInvalidArgument", err)
 	}
 	// The validator refuses it too, for callers that bypass the Client.
 	h, err := e.tc.UpdateWorkflow(e.ctx, client.UpdateWorkflowOptions{WorkflowID: orderflow.WorkflowID(id),
@@ -243,7 +246,7 @@ func TestOversizedReasonIsRefusedBeforeSending(t *testing.T) {
 	if s, _ := e.orders.ApprovalStatus(e.ctx, id); s != orderflow.ApprovalPending {
 		t.Errorf("approval status %q after refused decisions, want pending", s)
 	}
-	if _, err := e.orders.Reject(e.ctx, id, "fine"); err != nil {
+	if _, err := e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "fine"}); err != nil {
 		t.Fatal(err)
 	}
 	e.result(id, orderflow.StatusRejected)
@@ -377,11 +380,11 @@ func TestOrderRunAgainAfterCompensationNeverShipsUnpaid(t *testing.T) {
 	// The CLI's way: a plain start of the same workflow ID, after the first
 	// run ended.
 	run, err := e.tc.ExecuteWorkflow(e.ctx, client.StartWorkflowOptions{ID: orderflow.WorkflowID(id), TaskQueue: e.taskQueue},
-		orderflow.WorkflowName, orderflow.WorkflowInput{Order: smallOrder(id)})
+		orderflow.WorkflowName, smallOrder(id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := run.Get(e.ctx, &res); err != nil {
 		t.Fatal(err)
 	}

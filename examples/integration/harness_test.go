@@ -21,6 +21,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
@@ -208,7 +209,7 @@ func (e *env) mustStart(order orderflow.Order) {
 
 // result waits for the order's result and fails the test unless it ended
 // with want. A failed order's error is expected and returned.
-func (e *env) result(orderID string, want orderflow.Status) (*orderflow.OrderResult, error) {
+func (e *env) result(orderID string, want orderflow.Status) (*orderflow.OrderState, error) {
 	e.t.Helper()
 	res, err := e.orders.Result(e.ctx, orderID)
 	if res == nil {
@@ -338,8 +339,8 @@ func (e *env) workflowExists(orderID string) bool {
 
 // fastRetry makes transient failures retry quickly, so tests that inject them
 // do not wait out the default 1 s, 2 s backoff.
-func fastRetry() orderflow.Retry {
-	return orderflow.Retry{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1, MaximumInterval: 100 * time.Millisecond}
+func fastRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{InitialInterval: 50 * time.Millisecond, BackoffCoefficient: 1, MaximumInterval: 100 * time.Millisecond}
 }
 
 func stepsEqual(got []orderflow.Step, want ...orderflow.Step) bool {
@@ -362,4 +363,15 @@ func decided(a, want orderflow.Approval) bool {
 	}
 	a.DecidedAt = time.Time{}
 	return a == want
+}
+
+// page is one page of a listing.
+type page struct {
+	Orders        []orderflow.OrderSummary
+	NextPageToken string
+}
+
+// asPage takes what Client.ListOrders returns.
+func asPage(orders []orderflow.OrderSummary, next string, err error) (page, error) {
+	return page{Orders: orders, NextPageToken: next}, err
 }

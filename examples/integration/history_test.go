@@ -41,7 +41,7 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 		e.mustStart(smallOrder(id))
 		e.waitForStep(id, orderflow.StepPayment)
 		for range 3 {
-			if _, err := e.orders.Approve(e.ctx, id, "not needed"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+			if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "not needed"}); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 				t.Fatalf("Approve of a small order: %v, want ErrNotAwaitingApproval", err)
 			}
 		}
@@ -60,13 +60,13 @@ func TestRejectedUpdateLeavesNoEvent(t *testing.T) {
 		id := e.id("1")
 		e.mustStart(largeOrder(id))
 		e.waitForApproval(id, orderflow.ApprovalPending)
-		if _, err := e.orders.Approve(e.ctx, id, "accepted one"); err != nil {
+		if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "accepted one"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.orders.Reject(e.ctx, id, "refused one"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+		if _, err := e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "refused one"}); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 			t.Fatalf("Reject after Approve: %v, want ErrNotAwaitingApproval", err)
 		}
-		if _, err := e.orders.Approve(e.ctx, id, "refused two"); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
+		if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "refused two"}); !errors.Is(err, orderflow.ErrNotAwaitingApproval) {
 			t.Fatalf("second Approve: %v, want ErrNotAwaitingApproval", err)
 		}
 		held[0].open()
@@ -103,9 +103,9 @@ func TestTimerCancelledWhenDecisionWins(t *testing.T) {
 			want := orderflow.StatusCompleted
 			var err error
 			if decision == "approve" {
-				_, err = e.orders.Approve(e.ctx, id, "ok")
+				_, err = e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "ok"})
 			} else {
-				_, err = e.orders.Reject(e.ctx, id, "no")
+				_, err = e.orders.Reject(e.ctx, id, orderflow.Decision{Reason: "no"})
 				want = orderflow.StatusRejected
 			}
 			if err != nil {
@@ -113,7 +113,7 @@ func TestTimerCancelledWhenDecisionWins(t *testing.T) {
 			}
 			e.result(id, want)
 			events := e.history(id)
-			assertTimerCancelled(t, events, orderflow.DefaultApprovalTimeout)
+			assertTimerCancelled(t, events, (5 * time.Minute))
 			if decision == "approve" {
 				assertTimerCancelledBeforeSteps(t, events)
 			}

@@ -148,7 +148,7 @@ func TestLowLatencyLargeOrderWaitsForItsApprover(t *testing.T) {
 	if e.charged(id) != 0 {
 		t.Fatal("charged before the approval")
 	}
-	if _, err := e.orders.ApproveAs(e.ctx, id, "alice", "ok"); err != nil {
+	if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Approver: "alice", Reason: "ok"}); err != nil {
 		t.Fatal(err)
 	}
 	res, _ := e.result(id, orderflow.StatusCompleted)

@@ -28,10 +28,10 @@ func TestOrderIDsOfPrintableASCIIRunEndToEnd(t *testing.T) {
 	ids := []string{
 		"ORD/1", "a%2Fb", "x?y#z", `~!@$^&*()+=[]{}|;:'",.<>`, "\\`-_#%/?",
 		".", "..", "/", "%",
-		strings.Repeat(punctuation, orderflow.MaxOrderIDLength/len(punctuation)), // 128 bytes, the limit
+		strings.Repeat(punctuation, 128/len(punctuation)), // 128 bytes, the limit
 	}
-	if n := len(ids[len(ids)-1]); n != orderflow.MaxOrderIDLength {
-		t.Fatalf("the longest ID is %d bytes, want %d", n, orderflow.MaxOrderIDLength)
+	if n := len(ids[len(ids)-1]); n != 128 {
+		t.Fatalf("the longest ID is %d bytes, want %d", n, 128)
 	}
 	covered := strings.Join(ids[:5], "")
 	for _, c := range punctuation {
@@ -68,7 +68,7 @@ func TestOrderIDsOfPrintableASCIIRunEndToEnd(t *testing.T) {
 	large := "?#%2F/.." + punctuation
 	e.mustStart(largeOrder(large))
 	e.waitForApproval(large, orderflow.ApprovalPending)
-	if _, err := e.orders.Approve(e.ctx, large, "ok"); err != nil {
+	if _, err := e.orders.Approve(e.ctx, large, orderflow.Decision{Reason: "ok"}); err != nil {
 		t.Fatalf("Approve(%q): %v", large, err)
 	}
 	e.result(large, orderflow.StatusCompleted)
@@ -108,15 +108,13 @@ func TestOrderIDsOutsidePrintableASCIIAreRefused(t *testing.T) {
 		checkInvalid("Start", e.orders.Start(e.ctx, smallOrder(id)))
 		_, err := e.orders.Execute(e.ctx, smallOrder(id))
 		checkInvalid("Execute", err)
-		_, err = e.orders.StartIfAbsent(e.ctx, smallOrder(id))
-		checkInvalid("StartIfAbsent", err)
 		_, err = e.orders.Checkout(e.ctx, smallOrder(id))
 		checkInvalid("Checkout", err)
 		_, err = e.orders.Result(e.ctx, id)
 		checkInvalid("Result", err)
 		_, err = e.orders.State(e.ctx, id)
 		checkInvalid("State", err)
-		_, err = e.orders.Approve(e.ctx, id, "ok")
+		_, err = e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "ok"})
 		checkInvalid("Approve", err)
 	}
 

@@ -14,12 +14,11 @@ import (
 )
 
 // TestVersioningBehaviorOfRegister checks Register on a worker with Worker
-// Versioning on and no default behaviour: without a VersioningBehavior it
-// fails with an error naming that cause (not "called twice") and registers
-// nothing; with RegisterOptions{VersioningBehavior: pinned} it registers,
-// the worker starts, and once its version is the deployment's current one
-// an order runs to completion on it, pinned. NewWorker takes the same
-// behaviour in WorkerOptions.
+// Versioning on: without a default behaviour it fails with an error naming
+// that cause (not "called twice") and registers nothing; with
+// DefaultVersioningBehavior pinned it registers, the worker starts, and once
+// its version is the deployment's current one an order runs to completion
+// on it, pinned.
 func TestVersioningBehaviorOfRegister(t *testing.T) {
 	t.Parallel()
 	e := newEnvWithoutWorker(t, nil, nil) // its Client and task queue; the worker is made here
@@ -41,24 +40,14 @@ func TestVersioningBehaviorOfRegister(t *testing.T) {
 	if strings.Contains(err.Error(), "twice") {
 		t.Errorf("Register: %q blames a second Register", err)
 	}
-	if _, err := orderflow.NewWorker(e.tc, acts, &orderflow.WorkerOptions{TaskQueue: e.taskQueue, Worker: opts, WorkflowCacheSize: -1}); err == nil ||
-		!strings.Contains(err.Error(), "Worker Versioning") {
-		t.Errorf("NewWorker on a versioned worker without a behaviour: err = %v", err)
+	// With the default behaviour pinned, a worker of the same version
+	// takes the workflow.
+	opts.DeploymentOptions.DefaultVersioningBehavior = workflow.VersioningBehaviorPinned
+	w = worker.New(e.tc, e.taskQueue, opts)
+	if err := orderflow.Register(w, acts); err != nil {
+		t.Fatalf("Register with DefaultVersioningBehavior pinned: %v", err)
 	}
-	if w2, err := orderflow.NewWorker(e.tc, acts, &orderflow.WorkerOptions{TaskQueue: e.taskQueue, Worker: opts, WorkflowCacheSize: -1,
-		VersioningBehavior: workflow.VersioningBehaviorPinned}); err != nil || w2 == nil {
-		t.Errorf("NewWorker with VersioningBehavior pinned: %v", err)
-	}
-	if err := orderflow.Register(w, acts, orderflow.RegisterOptions{}, orderflow.RegisterOptions{}); err == nil {
-		t.Error("Register with two RegisterOptions: no error")
-	}
-
-	// The refused Register left nothing behind: the same worker takes a
-	// Register with the behaviour.
-	if err := orderflow.Register(w, acts, orderflow.RegisterOptions{VersioningBehavior: workflow.VersioningBehaviorPinned}); err != nil {
-		t.Fatalf("Register with VersioningBehavior pinned: %v", err)
-	}
-	if err := orderflow.Register(w, acts, orderflow.RegisterOptions{VersioningBehavior: workflow.VersioningBehaviorPinned}); err == nil ||
+	if err := orderflow.Register(w, acts); err == nil ||
 		!strings.Contains(err.Error(), "called twice") {
 		t.Errorf("a second Register: err = %v; want the called-twice cause", err)
 	}

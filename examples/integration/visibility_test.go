@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
+	"github.com/orderflow/orderflow/orderflowtest"
 )
 
 // listed waits until ListOrders under status shows every one of ids, and
@@ -83,11 +84,11 @@ func TestOrdersAreListedByStatus(t *testing.T) {
 	// (with a second for the server's and the workflow's clocks to differ).
 	now := time.Now()
 	elapsed := now.Sub(before)
-	if left := row.TimeLeft(now); left < orderflow.DefaultApprovalTimeout-elapsed-time.Second || left > orderflow.DefaultApprovalTimeout {
+	if left := row.TimeLeft(now); left < (5*time.Minute)-elapsed-time.Second || left > (5*time.Minute) {
 		t.Fatalf("time left %v, want just under the 5m approval timeout (%v since the start)", left, elapsed)
 	}
 	if d := row.ApprovalDeadline.Sub(row.StartedAt); row.StartedAt.Before(before.Add(-time.Minute)) ||
-		d < orderflow.DefaultApprovalTimeout-time.Second || d > orderflow.DefaultApprovalTimeout+elapsed+time.Second {
+		d < (5*time.Minute)-time.Second || d > (5*time.Minute)+elapsed+time.Second {
 		t.Fatalf("started %v, deadline %v", row.StartedAt, row.ApprovalDeadline)
 	}
 
@@ -95,14 +96,14 @@ func TestOrdersAreListedByStatus(t *testing.T) {
 	e.listed(orderflow.StatusCompleted, small)
 	e.notListed(orderflow.StatusAwaitingApproval, small)
 
-	if _, err := e.orders.ApproveAs(e.ctx, large, "alice", "VIP"); err != nil {
+	if _, err := e.orders.Approve(e.ctx, large, orderflow.Decision{Approver: "alice", Reason: "VIP"}); err != nil {
 		t.Fatal(err)
 	}
 	res, _ := e.result(large, orderflow.StatusCompleted)
 	if res.Approval.Approver != "alice" || res.Approval.DecidedAt.IsZero() {
 		t.Fatalf("approval %+v, want alice's with its time", res.Approval)
 	}
-	if _, err := e.orders.RejectAs(e.ctx, rejected, "bob", "no"); err != nil {
+	if _, err := e.orders.Reject(e.ctx, rejected, orderflow.Decision{Approver: "bob", Reason: "no"}); err != nil {
 		t.Fatal(err)
 	}
 	e.result(rejected, orderflow.StatusRejected)
@@ -189,7 +190,7 @@ func TestListedAndUnlistedOrdersShareANamespace(t *testing.T) {
 	if err := unlisted.Start(e.ctx, largeOrder(plain)); err != nil {
 		t.Fatal(err)
 	}
-	in, err := orderflow.NewWorkflowInput(largeOrder(raw), &orderflow.Options{Visibility: true})
+	in, err := orderflowtest.WorkflowInput(largeOrder(raw), &orderflow.Options{Visibility: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestListedAndUnlistedOrdersShareANamespace(t *testing.T) {
 	}
 	e.notListed("", plain)
 	for _, id := range []string{plain, raw} {
-		if _, err := e.orders.Approve(e.ctx, id, "ok"); err != nil {
+		if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "ok"}); err != nil {
 			t.Fatal(err)
 		}
 		e.result(id, orderflow.StatusCompleted)
@@ -238,20 +239,20 @@ func TestListOrdersRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{orderflow.ListOptions{Status: "shipped"}, `unknown status "shipped"`},
-		{orderflow.ListOptions{PageSize: orderflow.MaxPageSize + 1}, "page size"},
+		{orderflow.ListOptions{PageSize: 1000 + 1}, "page size"},
 		{orderflow.ListOptions{PageSize: -1}, "page size"},
 		{orderflow.ListOptions{PageToken: "not a token"}, "page token"},
 	} {
-		if _, err := e.orders.ListOrders(e.ctx, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, _, err := e.orders.ListOrders(e.ctx, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ListOrders(%+v) = %v, want an error saying %q", tc.opts, err, tc.want)
 		}
 	}
-	page, err := e.orders.ListOrders(e.ctx, orderflow.ListOptions{Status: orderflow.StatusCompleted, PageSize: 1})
+	page, err := asPage(e.orders.ListOrders(e.ctx, orderflow.ListOptions{Status: orderflow.StatusCompleted, PageSize: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if page.NextPageToken != "" {
-		if _, err := e.orders.ListOrders(e.ctx, orderflow.ListOptions{Status: orderflow.StatusFailed, PageToken: page.NextPageToken}); err == nil {
+		if _, _, err := e.orders.ListOrders(e.ctx, orderflow.ListOptions{Status: orderflow.StatusFailed, PageToken: page.NextPageToken}); err == nil {
 			t.Error("a page token of one status was accepted for another")
 		}
 	}
@@ -314,7 +315,7 @@ func TestAwaitingOrdersComeOldestFirstAtScale(t *testing.T) {
 	got = got[:0]
 	opts := orderflow.ListOptions{Status: orderflow.StatusAwaitingApproval, PageSize: 97}
 	for pages := 0; ; pages++ {
-		page, err := e.orders.ListOrders(e.ctx, opts)
+		page, err := asPage(e.orders.ListOrders(e.ctx, opts))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +414,7 @@ func BenchmarkListAwaiting1000(b *testing.B) {
 		return rows
 	}
 	firstPage := func() int {
-		page, err := orders.ListOrders(ctx, orderflow.ListOptions{Status: orderflow.StatusAwaitingApproval, PageSize: 25})
+		page, err := asPage(orders.ListOrders(ctx, orderflow.ListOptions{Status: orderflow.StatusAwaitingApproval, PageSize: 25}))
 		if err != nil {
 			b.Fatal(err)
 		}

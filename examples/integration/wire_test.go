@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -75,15 +76,15 @@ func (e *env) signal(id, name, reason string) {
 }
 
 // rawResult waits for the run and returns its result as JSON fields, to
-// check the wire form, and as an OrderResult.
-func rawResult(t *testing.T, e *env, run client.WorkflowRun) (map[string]any, *orderflow.OrderResult) {
+// check the wire form, and as an OrderState.
+func rawResult(t *testing.T, e *env, run client.WorkflowRun) (map[string]any, *orderflow.OrderState) {
 	t.Helper()
 	var fields map[string]any
 	if err := run.Get(e.ctx, &fields); err != nil {
 		t.Fatalf("result of %s: %v", run.GetID(), err)
 	}
 	b, _ := json.Marshal(fields)
-	var res orderflow.OrderResult
+	var res orderflow.OrderState
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 		// An order started without settings runs with the defaults: the
 		// $1000.00 threshold (above) and the 5-minute approval timer.
 		events := e.history(id)
-		assertTimerCancelled(t, events, orderflow.DefaultApprovalTimeout)
+		assertTimerCancelled(t, events, (5 * time.Minute))
 		assertTimerCancelledBeforeSteps(t, events)
 	})
 	t.Run("large order rejected by signal", func(t *testing.T) {
@@ -190,7 +191,7 @@ func TestPythonDemoWireCompatibility(t *testing.T) {
 		id := e.id("ORD-005")
 		e.startRaw(id, pythonOrder(id, true))
 		e.waitForApproval(id, orderflow.ApprovalPending)
-		if _, err := e.orders.Approve(e.ctx, id, "typed"); err != nil {
+		if _, err := e.orders.Approve(e.ctx, id, orderflow.Decision{Reason: "typed"}); err != nil {
 			t.Fatal(err)
 		}
 		res, _ := e.result(id, orderflow.StatusCompleted)

@@ -52,7 +52,7 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 
 	// race starts order id, stops the worker once it awaits approval, runs
 	// send without a worker, and starts a worker again.
-	race := func(t *testing.T, orders *orderflow.Client, id string, send func(id string)) *orderflow.OrderResult {
+	race := func(t *testing.T, orders *orderflow.Client, id string, send func(id string)) *orderflow.OrderState {
 		w := srv.NewWorker(queue, register)
 		require.NoError(t, orders.Start(ctx, order(id, 189998)))
 		waitPending(t, ctx, tc, id)
@@ -118,7 +118,10 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 		var approval orderflow.Approval
 		id := "ORD-RACE-APPROVE-CANCEL"
 		res := race(t, patient, id, func(id string) {
-			approved = async(func() (err error) { approval, err = patient.Approve(ctx, id, "ok"); return err })
+			approved = async(func() (err error) {
+				approval, err = patient.Approve(ctx, id, orderflow.Decision{Reason: "ok"})
+				return err
+			})
 			cancelled = async(func() error { return patient.Cancel(ctx, id, "changed mind") })
 		})
 		approveErr, cancelErr := <-approved, <-cancelled
@@ -138,7 +141,7 @@ func TestDecisionRacesInOneWorkflowTask(t *testing.T) {
 		var rejected, cancelled <-chan error
 		id := "ORD-RACE-REJECT-CANCEL"
 		res := race(t, patient, id, func(id string) {
-			rejected = async(func() error { _, err := patient.Reject(ctx, id, "no"); return err })
+			rejected = async(func() error { _, err := patient.Reject(ctx, id, orderflow.Decision{Reason: "no"}); return err })
 			cancelled = async(func() error { return patient.Cancel(ctx, id, "changed mind") })
 		})
 		rejectErr, cancelErr := <-rejected, <-cancelled

@@ -26,6 +26,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
@@ -55,13 +56,13 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	p.Inventory.SetStock("GONE-001", 0)
 	p.Payment.RefundFaults.FailOrder("ORD-REFUSED", fmt.Errorf("gateway closed the account: %w", orderflow.ErrPermanent))
 	p.Delivery.ArrangeFaults.FailOrder("ORD-CARRIER", fmt.Errorf("carrier API refused: %w", orderflow.ErrPermanent))
-	w := srv.NewWorker(orderflow.DefaultTaskQueue, func(r worker.Registry) { require.NoError(t, orderflow.Register(r, acts)) })
+	w := srv.NewWorker("order-task-queue", func(r worker.Registry) { require.NoError(t, orderflow.Register(r, acts)) })
 	_ = w
 
 	orders, err := orderflow.NewClient(tc, &orderflow.Options{
 		ApprovalTimeout:   2 * time.Second,
-		Retry:             orderflow.Retry{InitialInterval: 10 * time.Millisecond, MaximumInterval: 50 * time.Millisecond, MaximumAttempts: 4},
-		CompensationRetry: orderflow.Retry{InitialInterval: 10 * time.Millisecond},
+		Retry:             &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 50 * time.Millisecond, MaximumAttempts: 4},
+		CompensationRetry: &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond},
 	})
 	require.NoError(t, err)
 	ctx := testctx.Context(t)
@@ -92,7 +93,7 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		{"small_completed", order("ORD-SMALL", 8994), nil, orderflow.StatusCompleted},
 		{"large_approved_by_update", order("ORD-APPROVED", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
-			_, err := orders.Approve(ctx, id, "ok")
+			_, err := orders.Approve(ctx, id, orderflow.Decision{Reason: "ok"})
 			require.NoError(t, err)
 		}, orderflow.StatusCompleted},
 		{"large_rejected_by_signal", order("ORD-REJECTED", 189998), func(id string) {
@@ -117,7 +118,7 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		{"cancelled_after_approval", order("ORD-APPROVED-CANCEL", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
 			p.Payment.ChargeFaults.FailOrder(id, errors.New("gateway slow")) // keeps the order before delivery
-			_, err := orders.Approve(ctx, id, "ok")
+			_, err := orders.Approve(ctx, id, orderflow.Decision{Reason: "ok"})
 			require.NoError(t, err)
 			require.NoError(t, orders.Cancel(ctx, id, "customer changed mind"))
 			p.Payment.ChargeFaults.FailOrder(id, nil)
@@ -125,12 +126,12 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		{"listed_small_completed", order("ORD-LISTED-SMALL", 8994), nil, orderflow.StatusCompleted},
 		{"listed_approved_by_approver", order("ORD-LISTED-APPROVED", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
-			_, err := listed.ApproveAs(ctx, id, "alice", "ok")
+			_, err := listed.Approve(ctx, id, orderflow.Decision{Approver: "alice", Reason: "ok"})
 			require.NoError(t, err)
 		}, orderflow.StatusCompleted},
 		{"listed_started_raw_rejected", order("ORD-LISTED-RAW", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
-			_, err := listed.RejectAs(ctx, id, "bob", "no")
+			_, err := listed.Reject(ctx, id, orderflow.Decision{Approver: "bob", Reason: "no"})
 			require.NoError(t, err)
 		}, orderflow.StatusRejected},
 		{"raw_started_small_completed", order("ORD-RAW-SMALL", 8994), nil, orderflow.StatusCompleted},
@@ -142,19 +143,19 @@ func TestRecordAndReplayHistories(t *testing.T) {
 		{"lowlatency_out_of_stock_compensated", noStock, nil, orderflow.StatusFailed},
 		{"lowlatency_large_approved", order("ORD-FAST-APPROVED", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
-			_, err := fast.ApproveAs(ctx, id, "alice", "ok")
+			_, err := fast.Approve(ctx, id, orderflow.Decision{Approver: "alice", Reason: "ok"})
 			require.NoError(t, err)
 		}, orderflow.StatusCompleted},
 		{"lowlatency_large_rejected", order("ORD-FAST-REJECTED", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
-			_, err := fast.RejectAs(ctx, id, "bob", "no")
+			_, err := fast.Reject(ctx, id, orderflow.Decision{Approver: "bob", Reason: "no"})
 			require.NoError(t, err)
 		}, orderflow.StatusRejected},
 		{"lowlatency_large_timed_out", order("ORD-FAST-TIMEOUT", 189998), nil, orderflow.StatusTimedOut},
 		{"lowlatency_cancelled_after_approval", order("ORD-FAST-APPROVED-CANCEL", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
 			p.Inventory.ReserveFaults.FailOrder(id, errors.New("warehouse slow")) // keeps the order before delivery
-			_, err := fast.Approve(ctx, id, "ok")
+			_, err := fast.Approve(ctx, id, orderflow.Decision{Reason: "ok"})
 			require.NoError(t, err)
 			require.NoError(t, fast.Cancel(ctx, id, "customer changed mind"))
 			p.Inventory.ReserveFaults.FailOrder(id, nil)
@@ -170,15 +171,15 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			case strings.HasPrefix(sc.name, "raw_started_"):
 				// As the Temporal CLI starts an order: its fields only, no plan.
 				_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: orderflow.WorkflowID(sc.order.OrderID),
-					TaskQueue: orderflow.DefaultTaskQueue}, orderflow.WorkflowName, sc.order)
+					TaskQueue: "order-task-queue"}, orderflow.WorkflowName, sc.order)
 				require.NoError(t, err)
 			case sc.name == "listed_started_raw_rejected":
 				// As the CLI or a raw client starts a listed order: no search
 				// attributes or memo at start; the workflow sets them.
-				in, err := orderflow.NewWorkflowInput(sc.order, &listedOpts)
+				in, err := orderflowtest.WorkflowInput(sc.order, &listedOpts)
 				require.NoError(t, err)
 				_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: orderflow.WorkflowID(sc.order.OrderID),
-					TaskQueue: orderflow.DefaultTaskQueue}, orderflow.WorkflowName, in)
+					TaskQueue: "order-task-queue"}, orderflow.WorkflowName, in)
 				require.NoError(t, err)
 			case strings.HasPrefix(sc.name, "listed_"):
 				require.NoError(t, listed.Start(ctx, sc.order))

@@ -10,9 +10,10 @@
 // $1899.97), which needs approval, prints the "ORDER REQUIRES APPROVAL"
 // block with the commands that decide it, and returns at once.
 //
-// An order ID is used once: starting an order whose ID already ran or runs
-// fails with orderflow.ErrOrderExists and exit status 1. Use -order-id to
-// start another.
+// An order ID names one order: starting the same order again attaches to
+// it (and prints its result), while another order under an ID that ran or
+// runs fails with orderflow.ErrOrderExists and exit status 1. Use -order-id
+// to start another.
 //
 // Flags:
 //
@@ -35,6 +36,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/conn"
@@ -45,7 +47,7 @@ func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		if errors.Is(err, orderflow.ErrOrderExists) {
-			fmt.Fprintln(os.Stderr, "Order IDs are used once; start another order with -order-id.")
+			fmt.Fprintln(os.Stderr, "That order ID names another order; start this one with another -order-id.")
 		}
 		os.Exit(1)
 	}
@@ -60,7 +62,7 @@ func run() error {
 	var cf conn.Flags
 	cf.Register(flag.CommandLine)
 	orderID := flag.String("order-id", "", "order ID (default ORD-001 for small, ORD-002 for large)")
-	timeout := flag.Duration("approval-timeout", orderflow.DefaultApprovalTimeout, "how long a large order waits for a decision")
+	timeout := flag.Duration("approval-timeout", 5*time.Minute, "how long a large order waits for a decision")
 	flag.Usage = usage
 	flag.Parse()
 

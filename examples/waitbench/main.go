@@ -61,8 +61,8 @@
 //
 // -cache n sets the worker's sticky workflow cache (worker.SetStickyWorkflowCacheSize)
 // in every mode; 0 keeps each mode's default: the SDK's 10,000 workflows
-// for the bare port, orderflow.DefaultWorkflowCacheSize (1,000) for
-// orderflow, whose worker is made by orderflow.NewWorker. Orders beyond the
+// for the bare port, 1,000, as examples/worker sets it, for
+// orderflow, whose worker is set up as examples/worker's. Orders beyond the
 // cache are evicted from the worker's memory and replayed from history when
 // their approval comes.
 //
@@ -133,7 +133,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var modes string
 	fs.IntVar(&cfg.orders, "orders", 10000, "orders per mode, all waiting for approval at once")
 	fs.IntVar(&cfg.concurrency, "concurrency", 32, "callers in flight when starting and when approving orders")
-	fs.IntVar(&cfg.cache, "cache", 0, "the worker's sticky workflow cache size; 0 keeps each mode's default (bare: the SDK's 10000; orderflow: orderflow.NewWorker's 1000)")
+	fs.IntVar(&cfg.cache, "cache", 0, "the worker's sticky workflow cache size; 0 keeps each mode's default (bare: the SDK's 10000; orderflow: 1000, as examples/worker sets it)")
 	fs.StringVar(&modes, "modes", strings.Join(modeNames, ","), "comma-separated modes to run, of "+strings.Join(modeNames, ", "))
 	fs.BoolVar(&cfg.verbose, "v", false, "show the Temporal server's and the worker SDK's logs")
 	fs.DurationVar(&cfg.settle, "settle", 3*time.Second, "how long the worker's RSS must be stable to be measured")

@@ -80,7 +80,7 @@ func tableHasRow(table, mode string) bool {
 }
 
 // TestCacheBoundsTheWaitingOrdersInMemory runs more orders than the sticky
-// workflow cache holds, on orderflow.NewWorker's worker: only the cache's
+// workflow cache holds, on the worker of examples/worker's setup: only the cache's
 // worth of waiting orders keep goroutines (four each: the workflow's and
 // the three listeners that keep its decisions in history order), and the
 // others, evicted, still complete once approved (replayed from their

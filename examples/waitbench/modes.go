@@ -18,7 +18,7 @@ var modeNames = []string{"bare", "orderflow", "lowlatency"}
 
 // workers create each mode's worker in the worker process, with the sticky
 // workflow cache at cache workflows, or when 0 at the mode's default: the
-// SDK's for the bare port, orderflow.NewWorker's for orderflow.
+// SDK's for the bare port, the 1000 the examples' worker sets for orderflow.
 var workers = map[string]func(c client.Client, queue string, cache int) (worker.Worker, error){
 	"bare":       newBareWorker,
 	"orderflow":  newOrderflowWorker,
@@ -29,8 +29,8 @@ var workers = map[string]func(c client.Client, queue string, cache int) (worker.
 // -cache is 0.
 var cacheDefaults = map[string]int{
 	"bare":       10_000, // the SDK's
-	"orderflow":  orderflow.DefaultWorkflowCacheSize,
-	"lowlatency": orderflow.DefaultWorkflowCacheSize,
+	"orderflow":  1000,   // as examples/worker sets it
+	"lowlatency": 1000,
 }
 
 // approvalTimeout is how long each order may wait for its approval: far
@@ -66,7 +66,7 @@ func newMode(tc client.Client, name, queue string) (*mode, error) {
 		queue: queue,
 		start: func(ctx context.Context, id string) error { return orders.Start(ctx, orderflowtest.LargeOrder(id)) },
 		approve: func(ctx context.Context, id string) error {
-			_, err := orders.Approve(ctx, id, "ok")
+			_, err := orders.Approve(ctx, id, orderflow.Decision{Reason: "ok"})
 			return err
 		},
 		checkWaiting: func(ctx context.Context, id string) error {
@@ -90,7 +90,9 @@ func newMode(tc client.Client, name, queue string) (*mode, error) {
 // orderflowtest's in-memory providers, without simulated latency.
 func newOrderflowWorker(c client.Client, queue string, cache int) (worker.Worker, error) {
 	acts, _ := orderflowtest.NewActivities()
-	return orderflow.NewWorker(c, acts, &orderflow.WorkerOptions{TaskQueue: queue, WorkflowCacheSize: cache})
+	worker.SetStickyWorkflowCacheSize(cache) // process-wide: this process runs this worker only
+	w := worker.New(c, queue, worker.Options{})
+	return w, orderflow.Register(w, acts)
 }
 
 // bareWorkflowName is the bare workflow's type, apart from orderflow's.

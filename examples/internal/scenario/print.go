@@ -27,7 +27,7 @@ func PrintStarting(w io.Writer, order orderflow.Order) error {
 // PrintResult prints the Python demo's "Order Result" block: status,
 // message, and what payment, inventory and delivery returned. It adds what
 // the Python demo lacks: the failed step, compensations and warnings.
-func PrintResult(w io.Writer, r *orderflow.OrderResult) {
+func PrintResult(w io.Writer, r *orderflow.OrderState) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, ruler)
 	fmt.Fprintf(w, "Order Result: %s\n", strings.ToUpper(string(r.Status)))
@@ -116,7 +116,7 @@ func PrintDecision(w io.Writer, orderID string, a orderflow.Approval) {
 //
 //	Workflow completed with status: completed
 //	Message: Order processed successfully
-func PrintOutcome(w io.Writer, r *orderflow.OrderResult) {
+func PrintOutcome(w io.Writer, r *orderflow.OrderState) {
 	fmt.Fprintf(w, "Workflow completed with status: %s\n", r.Status)
 	fmt.Fprintf(w, "Message: %s\n", r.Message)
 }

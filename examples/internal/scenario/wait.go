@@ -16,12 +16,12 @@ const PollInterval = 150 * time.Millisecond
 // orderflow.Client.Result does. When progress is not nil it also queries the
 // order's state every PollInterval and writes a line to progress for each
 // step as soon as it is done ("  ✓ payment processed").
-func Wait(ctx context.Context, c *orderflow.Client, orderID string, progress io.Writer) (*orderflow.OrderResult, error) {
+func Wait(ctx context.Context, c *orderflow.Client, orderID string, progress io.Writer) (*orderflow.OrderState, error) {
 	if progress == nil {
 		return c.Result(ctx, orderID)
 	}
 	type outcome struct {
-		res *orderflow.OrderResult
+		res *orderflow.OrderState
 		err error
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -21,8 +21,8 @@ func NewWorker(c client.Client, latency float64) (worker.Worker, *orderflowtest.
 	acts, providers := orderflowtest.NewActivities()
 	providers.UseDemoLatency(latency)
 
-	w, err := orderflow.NewWorker(c, acts, nil)
-	if err != nil {
+	w := worker.New(c, "order-task-queue", worker.Options{})
+	if err := orderflow.Register(w, acts); err != nil {
 		return nil, nil, err
 	}
 	return w, providers, nil
