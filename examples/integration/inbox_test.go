@@ -400,10 +400,10 @@ func TestInboxEscapesCustomerName(t *testing.T) {
 			t.Errorf("%s: the page contains %d script tags, want the reason counter's only:\n%s", start, n, p.body)
 		}
 		want := map[string]string{
-			"X-Content-Type-Options":  "nosniff",
-			"Referrer-Policy":         "same-origin",
-			"Cache-Control":           "no-store",
-			"Content-Type":            "text/html; charset=utf-8",
+			"X-Content-Type-Options": "nosniff",
+			"Referrer-Policy":        "same-origin",
+			"Cache-Control":          "no-store",
+			"Content-Type":           "text/html; charset=utf-8",
 		}
 		csp := p.header.Get("Content-Security-Policy")
 		if !strings.HasPrefix(csp, "default-src 'none'; script-src 'sha256-") ||
