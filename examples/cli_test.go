@@ -204,7 +204,7 @@ func TestTemporalCLI(t *testing.T) {
 	var state cliState
 	cli.query(&state, largeID, "get_order_state")
 	assert.Equal(t, "ORD-9", state.OrderID)
-	assert.Equal(t, "running", state.Status)
+	assert.Equal(t, "awaiting_approval", state.Status)
 	assert.Equal(t, "pending", state.Approval.Status)
 	assert.Equal(t, int64(199998), state.Total.Amount, "2 × 999.99 in cents")
 	assert.Nil(t, state.Payment, "charged before approval")

@@ -396,8 +396,8 @@ func TestInboxEscapesCustomerName(t *testing.T) {
 		if !strings.Contains(inboxRowOf(p.body, id), "&lt;script&gt;alert(1)&lt;/script&gt;") {
 			t.Errorf("%s: the customer name is not shown escaped:\n%s", start, inboxRowOf(p.body, id))
 		}
-		if n := strings.Count(p.body, "<script"); n != 1 {
-			t.Errorf("%s: the page contains %d script tags, want the reason counter's only:\n%s", start, n, p.body)
+		if n := strings.Count(p.body, "<script"); n > 1 || strings.Contains(p.body, "<script>alert") {
+			t.Errorf("%s: the page contains %d script tags, want at most the reason counter's:\n%s", start, n, p.body)
 		}
 		want := map[string]string{
 			"X-Content-Type-Options": "nosniff",
