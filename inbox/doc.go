@@ -37,9 +37,9 @@
 //   - GET / lists the orders awaiting approval, a page at a time
 //     (Options.PageSize), with "Next page" and "First page" links. Each
 //     row has its own reason box and Approve and Reject buttons, whose
-//     accessible names name the order. Page links are signed
-//     (Options.PageKey): one edited by hand is a 400, before the order
-//     service is asked anything.
+//     accessible names name the order. A page link edited by hand is a
+//     400 (the Client refuses a page token it did not make) or a page of
+//     orders; it never costs more than a first page.
 //   - GET /orders?status=… lists all orders, or those with one status
 //     (awaiting_approval, running, completed, rejected, timed_out,
 //     cancelled, failed, needs_attention); an unknown status is a 400.

@@ -40,14 +40,6 @@ type Options struct {
 	// PageSize is the number of orders per page: DefaultPageSize (25) if
 	// zero, at most 1000.
 	PageSize int
-	// PageKey signs the listings' page links ("Next page"), so that a link
-	// edited by hand is refused before it costs the order service any work.
-	// If nil, New makes a random key: a page link made by another process
-	// (another replica of the inbox behind the same address, or this one
-	// before a restart) is then refused too, and its reader is offered the
-	// first page. Replicas should share a secret key of at least 32 random
-	// bytes.
-	PageKey []byte
 	// Logger receives a record of each decision and each error; if nil,
 	// slog.Default(). It logs order IDs, decisions, approver names and
 	// errors, never customer names, emails, addresses or reasons.
@@ -75,7 +67,6 @@ type handler struct {
 	opts   Options
 	log    *slog.Logger
 	pages  map[string]*template.Template
-	tokens tokenSigner
 }
 
 // New returns the inbox handler. It fails when c is nil, when c was made
@@ -98,13 +89,10 @@ func New(c *orderflow.Client, opts Options) (http.Handler, error) {
 	case opts.PageSize == 0:
 		opts.PageSize = DefaultPageSize
 	}
-	if opts.PageKey != nil && len(opts.PageKey) < minPageKey {
-		return nil, fmt.Errorf("inbox: new: PageKey must be at least %d bytes; got %d", minPageKey, len(opts.PageKey))
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &handler{svc: orderService{c}, opts: opts, log: opts.Logger, tokens: newTokenSigner(opts.PageKey)}
+	h := &handler{svc: orderService{c}, opts: opts, log: opts.Logger}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -73,12 +73,6 @@ func TestNewRefusesBadInput(t *testing.T) {
 			t.Errorf("PageSize %d: %v", n, err)
 		}
 	}
-	if _, err := New(c, Options{PageKey: make([]byte, minPageKey-1)}); err == nil {
-		t.Errorf("PageKey of %d bytes: no error", minPageKey-1)
-	}
-	if _, err := New(c, Options{PageKey: make([]byte, minPageKey)}); err != nil {
-		t.Errorf("PageKey of %d bytes: %v", minPageKey, err)
-	}
 }
 
 // serve answers req with an inbox on an offline client, logging to log.
@@ -136,7 +130,7 @@ func TestAnswersWithoutTheServer(t *testing.T) {
 		{"control character", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {"a\x00b"}}), 400, "must be plain text"},
 		{"huge form", alice, postForm("/orders/ORD-1/approve", url.Values{"reason": {strings.Repeat("x", 65<<10)}}), 413, "too large"},
 		{"bad page token", alice, httptest.NewRequest("GET", "/?page=garbage", nil), 400, "start again from the first page"},
-		{"unsigned page token", alice, httptest.NewRequest("GET", "/orders?status=completed&page="+yearOneToken, nil), 400, "start again from the first page"},
+		{"page token of another listing", alice, httptest.NewRequest("GET", "/orders?status=completed&page="+yearOneToken, nil), 400, "start again from the first page"},
 		{"no such page", alice, httptest.NewRequest("GET", "/nope", nil), 404, "no such page"},
 		{"GET of a decision", alice, httptest.NewRequest("GET", "/orders/ORD-1/approve", nil), 404, "no such page"},
 	} {
@@ -233,43 +227,6 @@ func TestRootAndPaths(t *testing.T) {
 // yearOneToken is a page token of the oldest-first listing edited to start
 // at year 1: {"s":"awaiting_approval","t":"0001-01-01T00:00:01Z"}.
 var yearOneToken = "eyJzIjoiYXdhaXRpbmdfYXBwcm92YWwiLCJ0IjoiMDAwMS0wMS0wMVQwMDowMDowMVoifQ"
-
-func TestPageTokensAreSigned(t *testing.T) {
-	s := newTokenSigner(nil)
-	signed := s.sign(yearOneToken)
-	if got, ok := s.open(signed); !ok || got != yearOneToken {
-		t.Fatalf("open(sign(token)) = %q, %v", got, ok)
-	}
-	if got, ok := s.open(""); !ok || got != "" {
-		t.Errorf(`open("") = %q, %v; want "", true`, got, ok)
-	}
-	other := newTokenSigner(nil)
-	for _, bad := range []string{yearOneToken, yearOneToken + ".", "." + signed, other.sign(yearOneToken),
-		signed[:len(signed)-1], strings.Replace(signed, "eyJ", "eyK", 1)} {
-		if _, ok := s.open(bad); ok {
-			t.Errorf("open(%q) accepted a token this signer did not sign", bad)
-		}
-	}
-	// Replicas that share a key accept each other's links.
-	key := bytes.Repeat([]byte{7}, minPageKey)
-	if _, ok := newTokenSigner(key).open(newTokenSigner(key).sign(yearOneToken)); !ok {
-		t.Errorf("a token signed with a shared key is refused")
-	}
-}
-
-// An edited page link costs the order service nothing: it is refused
-// before any call, at once, where the offline client would take its
-// CallTimeout and answer 502.
-func TestEditedPageLinkIsRefusedUpFront(t *testing.T) {
-	var log bytes.Buffer
-	for _, target := range []string{"/?page=" + yearOneToken, "/?page=" + newTokenSigner(nil).sign(yearOneToken)} {
-		log.Reset()
-		resp := serve(t, Options{}, httptest.NewRequest("GET", target, nil), &log)
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(log.String(), "not signed by this inbox") {
-			t.Errorf("GET %s: status %d, log:\n%s\nwant 400, refused as not signed", target, resp.StatusCode, log.String())
-		}
-	}
-}
 
 func TestRefusalNotice(t *testing.T) {
 	for _, c := range []struct {
