@@ -63,10 +63,10 @@ var reasonScript string
 
 // handler serves the inbox's pages.
 type handler struct {
-	svc    orderService
-	opts   Options
-	log    *slog.Logger
-	pages  map[string]*template.Template
+	svc   orderService
+	opts  Options
+	log   *slog.Logger
+	pages map[string]*template.Template
 }
 
 // New returns the inbox handler. It fails when c is nil, when c was made
