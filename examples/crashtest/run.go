@@ -52,9 +52,6 @@ const (
 	startEvery      = 150 * time.Millisecond
 	activityTimeout = 2 * time.Second
 	approvalTimeout = 8 * time.Second
-	// patience is how long a restarted worker process tries to connect to
-	// the server (which may be restarting too).
-	patience = 2 * time.Minute
 	// workerDown is the longest pause before a killed worker restarts.
 	workerDown = time.Second
 )

@@ -70,16 +70,6 @@ func newEnvHolding(t testing.TB, opts *orderflow.Options, steps ...orderflow.Ste
 	return e, gates
 }
 
-// awaitHeld waits until a call waits at the gate.
-func (e *env) awaitHeld(g *gate) {
-	e.t.Helper()
-	select {
-	case <-g.entered:
-	case <-e.ctx.Done():
-		e.t.Fatalf("no %s call reached its gate by the test's deadline", g.step)
-	}
-}
-
 type heldPayment struct {
 	orderflow.PaymentProvider
 	g *gate

@@ -91,12 +91,12 @@ func (w *Watch) awaitOne(ctx context.Context, r ref) error {
 		case err == nil:
 			return nil
 		case !errors.As(err, &nf):
-			return fmt.Errorf("Update %s of %s: %w", r.updateID, r.workflowID, err)
+			return fmt.Errorf("update %s of %s: %w", r.updateID, r.workflowID, err)
 		}
 		// Not on the server yet: the call is still on its way.
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("Update %s of %s never reached the server: %w", r.updateID, r.workflowID, ctx.Err())
+			return fmt.Errorf("update %s of %s never reached the server: %w", r.updateID, r.workflowID, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
