@@ -42,6 +42,8 @@ type updateOutcome struct {
 	err      error
 	result   any
 	done     bool
+	// finished is closed when the Update is refused or completes.
+	finished chan struct{}
 }
 
 type WorkflowSuite struct {
@@ -146,12 +148,13 @@ func (s *WorkflowSuite) updateAs(name, reason, approver string) *updateOutcome {
 }
 
 func (s *WorkflowSuite) updateArgs(name, id string, args ...any) *updateOutcome {
-	out := &updateOutcome{}
+	out := &updateOutcome{finished: make(chan struct{})}
 	s.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
 		OnAccept: func() { out.accepted = true },
-		OnReject: func(err error) { out.rejected = err; out.done = true },
+		OnReject: func(err error) { out.rejected = err; out.done = true; close(out.finished) },
 		OnComplete: func(r any, err error) {
 			out.result, out.err, out.done = r, err, true
+			close(out.finished)
 		},
 	}, args...)
 	return out
@@ -546,7 +549,14 @@ func (s *WorkflowSuite) TestCancelAfterApprovalBeforeDeliveryIsHonoured() {
 func (s *WorkflowSuite) TestCancelWhileAFailedOrderIsUndoneIsRefused() {
 	var cancel *updateOutcome
 	s.p.Inventory.SetStock("MOUSE-001", 0)
-	s.onStart[orderflow.ActivityRefundPayment] = func() { cancel = s.update(orderflow.UpdateCancel, "too late") }
+	// The refund waits for the cancel's answer, so that the cancel comes
+	// while the order is being undone, however the machine schedules.
+	answered := make(chan struct{})
+	s.acts.Payment = refundAfter{s.acts.Payment, answered}
+	s.onStart[orderflow.ActivityRefundPayment] = func() {
+		cancel = s.update(orderflow.UpdateCancel, "too late")
+		go func(finished chan struct{}) { <-finished; close(answered) }(cancel.finished)
+	}
 	res := s.run(smallOrder("ORD-001"), nil)
 
 	s.requireRejected(cancel, "orderflow.TooLateToCancel")
@@ -1040,4 +1050,20 @@ func (s *WorkflowSuite) TestCheckoutAnswersOnceThePaymentIsKnown() {
 			}
 		})
 	}
+}
+
+// refundAfter is a payment provider whose refunds wait until answered is
+// closed.
+type refundAfter struct {
+	orderflow.PaymentProvider
+	answered <-chan struct{}
+}
+
+func (p refundAfter) Refund(ctx context.Context, req orderflow.RefundRequest) error {
+	select {
+	case <-p.answered:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return p.PaymentProvider.Refund(ctx, req)
 }
