@@ -300,9 +300,14 @@ func TestInboxProgramEmbedded(t *testing.T) {
 		t.Errorf("erin's rejection after dave's approval: status %d, want 409 naming dave:\n%s", r.code, r.body)
 	}
 
-	// A page link edited by hand costs the order service nothing.
-	if r := do(t, p.url, "/?page="+yearOneToken, "carol:x", nil); r.code != http.StatusBadRequest {
-		t.Errorf("GET /?page=<edited>: status %d, want 400:\n%s", r.code, r.body)
+	// A page link edited by hand is refused when it is not a token the
+	// Client made, and otherwise answered as a page from its position: one
+	// dated year 1 lists the waiting orders, as the first page does.
+	if r := do(t, p.url, "/?page=not-a-token", "carol:x", nil); r.code != http.StatusBadRequest {
+		t.Errorf("GET /?page=not-a-token: status %d, want 400:\n%s", r.code, r.body)
+	}
+	if r := do(t, p.url, "/?page="+yearOneToken, "carol:x", nil); r.code != http.StatusOK || !strings.Contains(r.body, waiting[2]) {
+		t.Errorf("GET /?page=<year 1>: status %d, want 200 listing %s:\n%s", r.code, waiting[2], r.body)
 	}
 
 	p.stop(t)
