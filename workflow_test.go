@@ -75,9 +75,11 @@ func (s *WorkflowSuite) SetupTest() {
 		s.started = append(s.started, name)
 		if hook := s.onStart[name]; hook != nil {
 			delete(s.onStart, name)
-			// Hooks act from the workflow's side of the environment, while
-			// the activity is in flight.
-			s.env.RegisterDelayedCallback(hook, 0)
+			// Hooks act from the workflow's side of the environment (the
+			// listener runs there), while the activity waits for the
+			// listener to return: what a hook sends reaches the order
+			// before the activity's result, however the machine schedules.
+			hook()
 		}
 	})
 	s.env.SetOnTimerScheduledListener(func(string, time.Duration) { s.timers++ })
