@@ -223,16 +223,6 @@ func activityWord(a string) string {
 	return a
 }
 
-// shownStatus is the status an order page shows: an order that waits for
-// a decision is "awaiting approval", as the listings say, also where the
-// state query reports it as running.
-func shownStatus(st *orderState) orderflow.Status {
-	if st.Status == orderflow.StatusRunning && st.Approval.Status == orderflow.ApprovalPending {
-		return orderflow.StatusAwaitingApproval
-	}
-	return st.Status
-}
-
 // thousands formats n with thousands separators: "1,024".
 func thousands[N int | int64](n N) string {
 	if n < 0 {

@@ -413,8 +413,8 @@ func TestRefusedReasonComesBack(t *testing.T) {
 	p := page{Root: "../../", Approver: "alice", Notice: &notice{Kind: "error", Parts: reasonProblem(reason)}}
 	f := p.decisionForm("ORD-1", "decide")
 	f.Reason, f.Problem = reason, p.Notice.Text()
-	p.Content = orderContent{R: &orderState{OrderID: "ORD-1", Status: orderflow.StatusRunning,
-		Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}, Status: orderflow.StatusAwaitingApproval, Form: f}
+	p.Content = orderContent{R: &orderState{OrderID: "ORD-1", Status: orderflow.StatusAwaitingApproval,
+		Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}, Form: f}
 	_, out := render(t, "order", p)
 	for _, want := range []string{
 		`role="alert">Not sent: the reason is 1207 bytes long; the limit is 1024. It has 604 characters`,
@@ -441,9 +441,8 @@ func TestStatusWordsAreForPeople(t *testing.T) {
 			t.Errorf("approvalWord(%q) = %q", a, w)
 		}
 	}
-	running := &orderState{Status: orderflow.StatusRunning, Approval: orderflow.Approval{Status: orderflow.ApprovalPending}}
-	if got := statusWord(shownStatus(running)); got != "Waiting for approval" {
-		t.Errorf("a running order that waits for a decision shows as %q, want as the list shows it", got)
+	if got := statusWord(orderflow.StatusAwaitingApproval); got != "Waiting for approval" {
+		t.Errorf("an order that waits for a decision shows as %q, want as the list shows it", got)
 	}
 	for n, want := range map[int64]string{0: "0", 999: "999", 1024: "1,024", 1234567: "1,234,567", -1024: "-1,024"} {
 		if got := thousands(n); got != want {

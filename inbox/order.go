@@ -12,8 +12,7 @@ import (
 // orderContent is the order page's data: the order's state, with its
 // instants formatted.
 type orderContent struct {
-	R      *orderState
-	Status orderflow.Status // as shown: see shownStatus
+	R *orderState
 	// Customer, Items, Started and the approval deadline come from the
 	// order's listing row; empty for an order started without
 	// orderflow.Options.Visibility.
@@ -72,7 +71,7 @@ func decidedNotice(st *orderState, decided orderflow.ApprovalStatus) *notice {
 func (h *handler) showOrder(w http.ResponseWriter, r *http.Request, p page, st *orderState, code int, kept *decisionForm) {
 	p.Title = "Order " + st.OrderID
 	p.Heading = say("Order ", user(st.OrderID))
-	c := orderContent{R: st, Status: shownStatus(st), Total: money(st.Total), DecidedAt: stampOf(st.Approval.DecidedAt)}
+	c := orderContent{R: st, Total: money(st.Total), DecidedAt: stampOf(st.Approval.DecidedAt)}
 	if cur := st.Current; cur != nil {
 		c.Since, c.NextAttempt = stampOf(cur.Since), stampOf(cur.NextAttempt)
 	}
