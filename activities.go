@@ -396,39 +396,39 @@ func registerPanic(p any) error {
 
 // processPayment is the process_payment activity.
 func (a *Activities) processPayment(ctx context.Context, req ChargeRequest) (PaymentResult, error) {
-	return call(ctx, "Processing payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String()},
+	return call(ctx, providerCall{"payment", "charge", ""}, "Processing payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String()},
 		func(ctx context.Context) (PaymentResult, error) { return a.Payment.Charge(ctx, req) })
 }
 
 // refundPayment is the refund_payment activity.
 func (a *Activities) refundPayment(ctx context.Context, req RefundRequest) error {
-	_, err := call(ctx, "Refunding payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String(), "TransactionID", req.TransactionID},
+	_, err := call(ctx, providerCall{"payment", "refund", StepPayment}, "Refunding payment", []any{"OrderID", req.OrderID, "Amount", req.Amount.String(), "TransactionID", req.TransactionID},
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Payment.Refund(ctx, req) })
 	return err
 }
 
 // reserveInventory is the reserve_inventory activity.
 func (a *Activities) reserveInventory(ctx context.Context, req ReserveRequest) (InventoryResult, error) {
-	return call(ctx, "Reserving inventory", []any{"OrderID", req.OrderID, "Items", len(req.Items)},
+	return call(ctx, providerCall{"inventory", "reserve", ""}, "Reserving inventory", []any{"OrderID", req.OrderID, "Items", len(req.Items)},
 		func(ctx context.Context) (InventoryResult, error) { return a.Inventory.Reserve(ctx, req) })
 }
 
 // releaseInventory is the release_inventory activity.
 func (a *Activities) releaseInventory(ctx context.Context, req ReleaseRequest) error {
-	_, err := call(ctx, "Releasing inventory", []any{"OrderID", req.OrderID, "ReservationID", req.ReservationID},
+	_, err := call(ctx, providerCall{"inventory", "release", StepInventory}, "Releasing inventory", []any{"OrderID", req.OrderID, "ReservationID", req.ReservationID},
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Inventory.Release(ctx, req) })
 	return err
 }
 
 // arrangeDelivery is the arrange_delivery activity.
 func (a *Activities) arrangeDelivery(ctx context.Context, req DeliveryRequest) (DeliveryResult, error) {
-	return call(ctx, "Arranging delivery", []any{"OrderID", req.OrderID},
+	return call(ctx, providerCall{"delivery", "arrange", ""}, "Arranging delivery", []any{"OrderID", req.OrderID},
 		func(ctx context.Context) (DeliveryResult, error) { return a.Delivery.Arrange(ctx, req) })
 }
 
 // sendConfirmationEmail is the send_confirmation_email activity.
 func (a *Activities) sendConfirmationEmail(ctx context.Context, msg Email) error {
-	_, err := call(ctx, "Sending confirmation email", []any{"OrderID", msg.OrderID},
+	_, err := call(ctx, providerCall{"email", "send", ""}, "Sending confirmation email", []any{"OrderID", msg.OrderID},
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, a.Email.Send(ctx, msg) })
 	return err
 }
@@ -443,18 +443,22 @@ func heartbeatTimeout(activityTimeout time.Duration) time.Duration {
 	return min(activityTimeout, 10*time.Second)
 }
 
-// call runs one provider call as an activity: it logs, heartbeats while the
-// call runs (so that cancellation reaches ctx), and classifies the error. The
-// methods also work outside a worker, as plain functions.
-func call[T any](ctx context.Context, msg string, kv []any, fn func(context.Context) (T, error)) (T, error) {
+// call runs one provider call c as an activity: it logs, heartbeats while
+// the call runs (so that cancellation reaches ctx), classifies the error and
+// records the call's metrics. The methods also work outside a worker, as
+// plain functions.
+func call[T any](ctx context.Context, c providerCall, msg string, kv []any, fn func(context.Context) (T, error)) (T, error) {
 	if activity.IsActivity(ctx) {
 		activity.GetLogger(ctx).Info(msg, kv...)
 		if !activity.GetInfo(ctx).IsLocalActivity { // local activities cannot heartbeat
 			defer keepAlive(ctx)()
 		}
 	}
+	start := time.Now()
 	res, err := fn(ctx)
-	return res, providerError(err)
+	err = providerError(err)
+	recordCall(ctx, c, time.Since(start), err)
+	return res, err
 }
 
 // keepAlive heartbeats every heartbeatEvery until the returned stop is

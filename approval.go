@@ -75,14 +75,19 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	// that ends early.
 	bg, _ := workflow.NewDisconnectedContext(ctx)
 	timerCtx, cancelTimer := workflow.WithCancel(bg)
-	w.timer = workflow.NewTimer(timerCtx, timeout)
+	start := workflow.Now(ctx)
+	w.timer = workflow.NewTimerWithOptions(timerCtx, timeout, workflow.TimerOptions{Summary: "Approval deadline"})
 	w.decided = workflow.NewChannel(bg)
-	w.publish(ctx, StatusAwaitingApproval, workflow.Now(ctx).Add(timeout))
+	deadline := start.Add(timeout)
+	w.publish(ctx, StatusAwaitingApproval, deadline)
+	w.showDetails(ctx, "**Awaiting approval** until %s (%v after the order started): approve or reject it, or it times out.",
+		deadline.UTC().Format("15:04:05 UTC"), timeout)
 	for range listenerCount {
 		workflow.Go(bg, w.listen)
 	}
 	w.decide(bg)
 	cancelTimer()
+	w.approvalWaited(ctx, start)
 
 	switch w.stage {
 	case stageGoing:

@@ -140,6 +140,13 @@ func (c *Client) Execute(ctx context.Context, order Order) (*OrderState, error) 
 // its worker, so the answer comes with that task, after the inventory
 // reservation that runs in the same task.
 func (c *Client) Checkout(ctx context.Context, order Order) (*CheckoutResult, error) {
+	start := time.Now()
+	res, err := c.checkout(ctx, order)
+	recordCheckout(c.opts.MetricsHandler, start, res, err)
+	return res, err
+}
+
+func (c *Client) checkout(ctx context.Context, order Order) (*CheckoutResult, error) {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	in, err := newWorkflowInput(order, &c.opts)
@@ -298,8 +305,10 @@ func (c *Client) startOptions(in workflowInput) client.StartWorkflowOptions {
 		// after it ended, finds the first (see sameOrder).
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}
+	now := time.Now()
+	o.StaticSummary, o.StaticDetails = startMetadata(in, now)
 	if c.opts.Visibility {
-		o.TypedSearchAttributes, o.Memo = startAttributes(in, time.Now())
+		o.TypedSearchAttributes, o.Memo = startAttributes(in, now)
 	}
 	return o
 }

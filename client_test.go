@@ -866,6 +866,71 @@ func TestCheckoutAnswers(t *testing.T) {
 	})
 }
 
+// Checkout times each call on Options.MetricsHandler, by outcome, with no
+// order ID or customer data in its tags.
+func TestCheckoutLatencyMetric(t *testing.T) {
+	t.Parallel()
+	const id = "ORD-C3"
+	m := orderflowtest.NewMetrics()
+	paid := orderflow.CheckoutResult{OrderID: id, Total: orderflow.USD(8995), Status: orderflow.StatusRunning,
+		Payment: &orderflow.PaymentResult{TransactionID: "TXN-1", Amount: orderflow.USD(8995)}}
+	waiting := orderflow.CheckoutResult{OrderID: id, Total: orderflow.USD(189997), Status: orderflow.StatusAwaitingApproval}
+	declined := orderflow.CheckoutResult{OrderID: id, Total: orderflow.USD(8995), Status: orderflow.StatusRunning,
+		FailureType: "orderflow.PaymentDeclined"}
+	for _, answer := range []orderflow.CheckoutResult{paid, waiting, declined} {
+		c, tc := mcClient(t, &orderflow.Options{MetricsHandler: m})
+		checkoutSetup(t, tc, answer, nil)
+		_, _ = c.Checkout(context.Background(), orderflowtest.SmallOrder(id))
+	}
+	c, _ := mcClient(t, &orderflow.Options{MetricsHandler: m})
+	bad := orderflowtest.SmallOrder(id)
+	bad.Items = nil
+	_, err := c.Checkout(context.Background(), bad)
+	require.ErrorIs(t, err, orderflow.ErrInvalidOrder)
+
+	recorded := m.Recorded("")
+	require.Len(t, recorded, 4, "one record per call: %v", recorded)
+	var outcomes []string
+	for _, r := range recorded {
+		require.Equal(t, "orderflow_checkout_latency", r.Name)
+		require.Equal(t, "timer", r.Kind)
+		require.Len(t, r.Tags, 1, "the outcome is the only tag")
+		outcomes = append(outcomes, r.Tags["outcome"])
+	}
+	require.Equal(t, []string{"paid", "awaiting_approval", "not_paid", "invalid_order"}, outcomes)
+}
+
+// The Web UI and CLI show an order by the summary and details the Client
+// gives it: what a person reads, without customer data.
+func TestStartGivesTheOrderASummary(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		order   orderflow.Order
+		summary string
+	}{
+		{orderflowtest.SmallOrder("ORD-001"), "ORD-001 — $89.95, 2 items"},
+		{orderflowtest.LargeOrder("ORD-002"), "ORD-002 — $1899.97, 2 items — needs approval by "},
+	} {
+		oc, tc := mcClient(t, nil)
+		var so client.StartWorkflowOptions
+		tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, orderflow.WorkflowName, mock.Anything).Run(func(args mock.Arguments) {
+			so = args.Get(1).(client.StartWorkflowOptions)
+		}).Return(mocks.NewWorkflowRun(t), nil).Once()
+		before := time.Now()
+		require.NoError(t, oc.Start(context.Background(), c.order))
+		require.True(t, strings.HasPrefix(so.StaticSummary, c.summary), "summary %q", so.StaticSummary)
+		if c.order.OrderID == "ORD-002" {
+			deadline := before.Add(5 * time.Minute).UTC()
+			require.Contains(t, []string{deadline.Format("15:04 UTC"), deadline.Add(time.Minute).Format("15:04 UTC")},
+				strings.TrimPrefix(so.StaticSummary, c.summary), "the deadline is the order's start plus the approval timeout")
+			require.Contains(t, so.StaticDetails, "**Approval** needed (over $1000.00), within 5m0s")
+		}
+		for _, private := range []string{c.order.CustomerName, c.order.CustomerEmail, c.order.ShippingAddress, c.order.Items[0].ProductName} {
+			require.NotContains(t, so.StaticSummary+so.StaticDetails, private)
+		}
+	}
+}
+
 // endedCheckout expects a checkout of an order that has ended with result,
 // whose history starts with the input of started.
 func endedCheckout(t *testing.T, c *orderflow.Client, tc *mocks.Client, id string, started orderflow.Order, result *orderflow.OrderState) {

@@ -220,4 +220,41 @@
 // The workflow and activities log through the Temporal SDK's logger, which
 // you can back with log/slog (go.temporal.io/sdk/log.NewStructuredLogger).
 // They log order IDs and amounts, never customer emails or addresses.
+//
+// # Metrics, traces and the Web UI
+//
+// Orders report through the metrics handler of their worker's Temporal
+// client (client.Options.MetricsHandler: Prometheus through
+// go.temporal.io/sdk/contrib/tally, OpenTelemetry, …), beside the SDK's own
+// temporal_* metrics. The workflow's are not recorded again when it
+// replays; tags never carry order IDs or customer data:
+//
+//	orderflow_orders_started         counter  mode (default, low_latency), approval_required
+//	orderflow_orders_ended           counter  status, reason (none, declined, out_of_stock,
+//	                                          undeliverable, refused, step_timed_out,
+//	                                          retries_exhausted, rejected, timed_out, cancelled,
+//	                                          compensation_refused, delivery_unknown)
+//	orderflow_approval_wait          timer    outcome (approved, rejected, timed_out, cancelled)
+//	orderflow_compensation_attempts  counter  step (payment, inventory), outcome (succeeded,
+//	                                          retrying, refused): each refund or release attempt
+//	orderflow_provider_latency       timer    provider, operation (charge, refund, reserve,
+//	                                          release, arrange, send), outcome (ok, error,
+//	                                          cancelled, or the refusal: declined, …)
+//	orderflow_checkout_latency       timer    outcome (paid, awaiting_approval, not_paid,
+//	                                          invalid_order, order_exists, error); emitted by
+//	                                          the Client, on Options.MetricsHandler
+//
+// Tracing is the SDK's: an OpenTelemetry tracing interceptor
+// (go.temporal.io/sdk/contrib/opentelemetry) on the Temporal client puts the
+// order's workflow and provider calls in the trace of the request that
+// started it, and each provider gets its call's span in its ctx.
+//
+// The Temporal Web UI and CLI show an order by its summary ("ORD-002 —
+// $1899.97, 2 items — needs approval by 14:05 UTC"), its details, and what
+// it is doing now ("Payment: charge $1899.97, since 14:02:11 UTC"); each
+// provider call and the approval timer are named in its history. None of
+// it holds customer data, and all of it goes through the client's data
+// converter, so the encryption codec of package
+// github.com/orderflow/orderflow/encryption covers it. docs/production.md
+// has the dashboards and alerts; docs/encryption.md what is encrypted.
 package orderflow

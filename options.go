@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 )
@@ -131,6 +132,13 @@ type Options struct {
 	// created with, when it is not the SDK's default: listing decodes memos
 	// with it. nil: the SDK's default.
 	DataConverter converter.DataConverter
+	// MetricsHandler, if set, receives the Client's own metric: Checkout's
+	// latency (orderflow_checkout_latency, by outcome). Pass the
+	// MetricsHandler of the Temporal client's options, so that it goes
+	// where the SDK's metrics go. The orders' metrics need no option: the
+	// workflow and activities emit them through their worker's Temporal
+	// client (see the package doc).
+	MetricsHandler client.MetricsHandler
 }
 
 // withDefaults returns o, or the zero Options for nil, with every default

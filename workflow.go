@@ -57,9 +57,12 @@ func runOrder(ctx workflow.Context, input json.RawMessage, decide func(json.RawM
 		return nil, err
 	}
 	w.publishMemo(ctx)
+	w.orderStarted(ctx)
 	w.run(ctx, stepsCtx)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	w.publish(dctx, w.state.Status, time.Time{})
+	w.orderEnded(dctx)
+	w.showEnd(dctx)
 
 	// Updates and queries may still be in flight; finish them before the run
 	// ends so none is lost. A cancelled ctx would not wait, hence the
@@ -310,11 +313,16 @@ func (w *orderWorkflow) execute(ctx workflow.Context, step Step, activity string
 		w.state.Step = step
 	}
 	w.state.Current = &StepProgress{Step: step, Activity: activity, Since: workflow.Now(ctx)}
+	w.showCall(ctx, step, activity)
 	var f workflow.Future
 	if w.plan.Settings.LowLatency && !w.durableNext {
-		f = workflow.ExecuteLocalActivity(ctx, activity, req)
+		o := workflow.GetLocalActivityOptions(ctx)
+		o.Summary = w.callSummary(activity)
+		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, o), activity, req)
 	} else {
-		f = workflow.ExecuteActivity(ctx, activity, req)
+		o := workflow.GetActivityOptions(ctx)
+		o.Summary = w.callSummary(activity)
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, o), activity, req)
 	}
 	w.durableNext = false
 	err := f.Get(ctx, result)

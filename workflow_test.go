@@ -60,11 +60,14 @@ type WorkflowSuite struct {
 	fired      int               // timers fired
 	startedAt  time.Time         // workflow clock at start
 	registered bool              // Register has run on env
+	metrics    *orderflowtest.Metrics
 }
 
 func TestWorkflow(t *testing.T) { suite.Run(t, new(WorkflowSuite)) }
 
 func (s *WorkflowSuite) SetupTest() {
+	s.metrics = orderflowtest.NewMetrics()
+	s.SetMetricsHandler(s.metrics)
 	s.env = s.NewTestWorkflowEnvironment()
 	s.acts, s.p = orderflowtest.NewActivities()
 	s.onStart = map[string]func(){}
@@ -98,7 +101,10 @@ func (s *WorkflowSuite) newEnvKeepingProviders() {
 	s.acts, s.p = acts, p
 }
 
-func (s *WorkflowSuite) TearDownTest() { s.env.AssertExpectations(s.T()) }
+func (s *WorkflowSuite) TearDownTest() {
+	s.env.AssertExpectations(s.T())
+	s.requireNoCustomerDataInMetrics()
+}
 
 // register registers the workflow and the (possibly replaced) activities.
 func (s *WorkflowSuite) register() {
