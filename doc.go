@@ -219,7 +219,13 @@
 //
 // The workflow and activities log through the Temporal SDK's logger, which
 // you can back with log/slog (go.temporal.io/sdk/log.NewStructuredLogger).
-// They log order IDs and amounts, never customer emails or addresses.
+// They log order IDs, amounts, steps and failure types, never customer
+// data: a provider's error message, which may quote an address, is in the
+// order's state (OrderState.Message, Compensation.Error) and its history,
+// not in orderflow's log lines. The SDK itself logs each failed activity
+// attempt with its error ("Activity error."): a worker whose providers may
+// put customer data in their errors filters that line's Error attribute
+// in its logger (docs/production.md).
 //
 // # Metrics, traces and the Web UI
 //

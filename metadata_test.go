@@ -1,9 +1,13 @@
 package orderflow_test
 
 import (
+	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	sdkpb "go.temporal.io/api/sdk/v1"
+	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/orderflow/orderflow"
 )
@@ -38,5 +42,35 @@ func (s *WorkflowSuite) TestCurrentDetailsFollowTheOrder() {
 	s.Equal("**Failed**: "+res.Message, s.currentDetails())
 	for _, private := range []string{"Bob", "bob@", "Oak Ave", "Laptop"} {
 		s.NotContains(waiting+charging+undoing, private)
+	}
+}
+
+// orderflow's log lines name the order, its step and the failure's type;
+// a provider's message, which may quote the customer's address, stays in
+// the order's state. (The SDK's own "Activity error." line is the worker
+// logger's to filter: docs/production.md.)
+func (s *WorkflowSuite) TestLogsCarryNoProviderMessage() {
+	var buf strings.Builder
+	s.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	defer s.SetLogger(nil)
+	s.SetupTest()
+	o := smallOrder("ORD-001")
+	s.p.Delivery.ArrangeFaults.FailOrder("ORD-001", fmt.Errorf("no carrier serves %s: %w", o.ShippingAddress, orderflow.ErrUndeliverable))
+	s.p.Payment.RefundFaults.FailOrder("ORD-001", fmt.Errorf("account of %s closed: %w", o.CustomerName, orderflow.ErrPermanent))
+	res := s.run(o, nil)
+
+	s.Equal(orderflow.StatusNeedsAttention, res.Status)
+	s.Contains(res.Message, o.ShippingAddress, "the state keeps the carrier's words")
+	var ours []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(line, "OrderID=ORD-001") {
+			ours = append(ours, line)
+		}
+	}
+	s.Require().NotEmpty(ours)
+	joined := strings.Join(ours, "\n")
+	s.Contains(joined, "FailureType=orderflow.Undeliverable")
+	for _, private := range []string{o.ShippingAddress, o.CustomerName, o.CustomerEmail} {
+		s.NotContains(joined, private)
 	}
 }

@@ -280,7 +280,7 @@ func (w *orderWorkflow) deliver(ctx workflow.Context, undo []undoStep) bool {
 		// a person.
 		w.state.FailedStep = StepDelivery
 		w.state.FailureType = failureType(err)
-		workflow.GetLogger(ctx).Error("Delivery outcome unknown; needs a person", "OrderID", o.OrderID, "Error", err)
+		workflow.GetLogger(ctx).Error("Delivery outcome unknown; needs a person", "OrderID", o.OrderID, "FailureType", w.state.FailureType)
 		w.finish(StatusNeedsAttention, fmt.Sprintf(
 			"Delivery failed without saying whether it shipped (%s); payment and stock are kept: a person must check with the carrier",
 			failureMessage(err)))
@@ -294,7 +294,7 @@ func (w *orderWorkflow) sendConfirmation(ctx workflow.Context) {
 	final, _ := workflow.NewDisconnectedContext(ctx)
 	err := w.execute(w.forwardOptions(final), StepEmail, ActivitySendConfirmation, w.confirmation(w.key(ActivitySendConfirmation)), nil)
 	if err != nil {
-		workflow.GetLogger(ctx).Warn("Confirmation email not sent", "OrderID", w.in.Order.OrderID, "Error", err)
+		workflow.GetLogger(ctx).Warn("Confirmation email not sent", "OrderID", w.in.Order.OrderID, "FailureType", failureType(err))
 		w.state.warn("confirmation email not sent: " + failureMessage(err))
 	} else {
 		w.state.markDone(StepEmail)
@@ -361,7 +361,7 @@ func (w *orderWorkflow) fail(ctx workflow.Context, undo []undoStep, step Step, e
 	w.state.FailedStep = step
 	w.state.FailureType = failureType(err)
 	workflow.GetLogger(ctx).Error("Order step failed", "OrderID", w.in.Order.OrderID, "Step", step,
-		"FailureType", w.state.FailureType, "Error", failureMessage(err))
+		"FailureType", w.state.FailureType)
 	w.compensate(ctx, undo, StatusFailed, fmt.Sprintf("Order failed at %s: %s", step, failureMessage(err)))
 }
 
@@ -429,7 +429,7 @@ func (w *orderWorkflow) compensate(ctx workflow.Context, undo []undoStep, status
 			rec.Error = failureMessage(err)
 			refused++
 			workflow.GetLogger(ctx).Error("Compensation refused; needs a person", "OrderID", w.in.Order.OrderID,
-				"Activity", c.activity, "Error", err)
+				"Activity", c.activity, "FailureType", failureType(err))
 		}
 		w.state.Compensations = append(w.state.Compensations, rec)
 	}
