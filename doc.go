@@ -223,9 +223,9 @@
 // data: a provider's error message, which may quote an address, is in the
 // order's state (OrderState.Message, Compensation.Error) and its history,
 // not in orderflow's log lines. The SDK itself logs each failed activity
-// attempt with its error ("Activity error."): a worker whose providers may
-// put customer data in their errors filters that line's Error attribute
-// in its logger (docs/production.md).
+// attempt with its error ("Activity error."), and a tracing interceptor
+// records it on the attempt's span: keep customer data out of providers'
+// errors (docs/production.md).
 //
 // # Metrics, traces and the Web UI
 //

@@ -29,6 +29,13 @@
 //	-ui-port n            serve the Temporal Web UI of the embedded server on this port
 //	                      (8233 is the Temporal CLI's), and keep serving it after the
 //	                      scenarios until Ctrl-C, to look at the orders (default 0: no UI)
+//	-metrics addr         serve Prometheus metrics at http://addr/metrics, e.g. 127.0.0.1:9464
+//	                      (port 0 picks a free one), and keep serving them after the
+//	                      scenarios until Ctrl-C: the Temporal SDK's (temporal_*) and the
+//	                      orders' (orderflow_*) (default: none)
+//	-otlp endpoint        export traces over OTLP/HTTP to endpoint, e.g. http://localhost:4318,
+//	                      one trace per scenario (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+//	                      else $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing)
 //	-v                    log the Temporal SDK at DEBUG level (default: warnings only, to stderr)
 //
 // Against an existing server the demo runs its own worker on the
@@ -53,7 +60,10 @@ import (
 	"github.com/orderflow/orderflow/examples/internal/embedded"
 	"github.com/orderflow/orderflow/examples/internal/scenario"
 	"github.com/orderflow/orderflow/examples/internal/webui"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 )
 
 // defaultTimeoutScenarioWait is the approval timeout of the timeout scenario
@@ -75,6 +85,8 @@ func run() error {
 		"approval timeout of the large and reject orders; when given, also that of the timeout order (otherwise 3s)")
 	latency := flag.Float64("latency", 0.25, "simulated provider latency, times the Python demo's; 0 disables it")
 	uiPort := flag.Int("ui-port", 0, "serve the embedded server's Temporal Web UI on this port, until Ctrl-C (default: no UI)")
+	var tf conn.TelemetryFlags
+	tf.Register(flag.CommandLine)
 	flag.Parse()
 	if *uiPort < 0 || *uiPort > 65535 {
 		return fmt.Errorf("-ui-port %d: want a port from 1 to 65535, or 0 for no UI", *uiPort)
@@ -95,7 +107,28 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	uiURL, closeServer, err := d.connect(cf, *uiPort)
+	logger := cf.Logger(os.Stderr, slog.LevelWarn)
+	tel, err := tf.Start(ctx, "orderflow-demo", logger)
+	if err != nil {
+		return err
+	}
+	// Closed last: the worker and the client hand it their last metrics
+	// and spans first.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		if err := tel.Close(cctx); err != nil {
+			fmt.Fprintln(os.Stderr, "demo: telemetry did not close cleanly:", err)
+		}
+	}()
+	if tel.Metrics != nil {
+		fmt.Printf("Prometheus metrics at %s\n", tel.Metrics.URL)
+	}
+	if tel.Tracing != nil {
+		fmt.Printf("Exporting traces over OTLP/HTTP to %s\n", tel.Tracing.Endpoint)
+	}
+	d.metrics = tel.MetricsHandler()
+	uiURL, closeServer, err := d.connect(cf, logger, tel, *uiPort)
 	if err != nil {
 		return err
 	}
@@ -112,13 +145,22 @@ func run() error {
 	fmt.Printf("Worker ready — polling task queue %s.\n", "order-task-queue")
 
 	err = runAll(ctx, runs)
-	if uiURL != "" && ctx.Err() == nil {
+	switch {
+	case ctx.Err() != nil:
+	case uiURL != "":
 		// The orders live in the embedded server, which stops at exit.
 		fmt.Printf("\nThe orders are in the Temporal Web UI at %s until you press Ctrl-C.\n", uiURL)
+		<-ctx.Done()
+	case tel.Metrics != nil:
+		fmt.Printf("\nThe metrics are at %s until you press Ctrl-C.\n", tel.Metrics.URL)
 		<-ctx.Done()
 	}
 	return err
 }
+
+// closeTimeout bounds how long the demo waits at exit for the last metrics
+// and spans to be handed over.
+const closeTimeout = 10 * time.Second
 
 // scenarios returns the scenarios named in the comma-separated names.
 func (d *demo) scenarios(names string) ([]func(context.Context) error, error) {
@@ -134,12 +176,12 @@ func (d *demo) scenarios(names string) ([]func(context.Context) error, error) {
 }
 
 // connect dials the server the flags name, or starts an embedded one (and
-// its Web UI on uiPort, unless 0). It returns the UI's address, if any, and
-// what closes the connection or stops the server.
-func (d *demo) connect(cf conn.Flags, uiPort int) (uiURL string, closeServer func(), err error) {
-	logger := cf.Logger(os.Stderr, slog.LevelWarn)
+// its Web UI on uiPort, unless 0), with a client whose metrics and spans go
+// to tel. It returns the UI's address, if any, and what closes the
+// connection or stops the server.
+func (d *demo) connect(cf conn.Flags, logger log.Logger, tel *conn.Telemetry, uiPort int) (uiURL string, closeServer func(), err error) {
 	if cf.Remote() {
-		tc, opts, err := cf.Dial(logger)
+		tc, opts, err := cf.Dial(logger, tel.Apply)
 		if err != nil {
 			return "", nil, err
 		}
@@ -152,18 +194,28 @@ func (d *demo) connect(cf conn.Flags, uiPort int) (uiURL string, closeServer fun
 	if err != nil {
 		return "", nil, err
 	}
-	d.tc = srv.Client
 	fmt.Printf("Started an embedded Temporal server at %s, namespace %s.\n", srv.Address, srv.Namespace)
+	// A client of the demo's own, as a program in another process would
+	// dial: the server's client has no metrics handler or interceptor.
+	opts := client.Options{HostPort: srv.Address, Namespace: srv.Namespace, Logger: logger}
+	tel.Apply(&opts)
+	tc, err := client.Dial(opts)
+	if err != nil {
+		srv.Stop()
+		return "", nil, fmt.Errorf("connect to the embedded Temporal server at %s: %w", srv.Address, err)
+	}
+	d.tc = tc
+	stop := func() { tc.Close(); srv.Stop() }
 	if uiPort == 0 {
-		return "", srv.Stop, nil
+		return "", stop, nil
 	}
 	ui, err := webui.Start("127.0.0.1", uiPort, srv.Address, srv.Namespace)
 	if err != nil {
-		srv.Stop()
+		stop()
 		return "", nil, err
 	}
 	fmt.Printf("Temporal Web UI at %s\n", ui.URL)
-	return ui.URL, func() { ui.Stop(); srv.Stop() }, nil
+	return ui.URL, func() { ui.Stop(); stop() }, nil
 }
 
 // runAll runs the scenarios in turn, until ctx ends, and says how they went.
@@ -188,13 +240,33 @@ func runAll(ctx context.Context, runs []func(context.Context) error) error {
 // demo holds what the scenarios share.
 type demo struct {
 	tc client.Client
+	// metrics receives the Client's own metrics; nil without -metrics.
+	metrics client.MetricsHandler
 	// suffix makes order IDs unique on a server that may have seen them.
 	suffix          string
 	approvalTimeout time.Duration
 	timeoutWait     time.Duration
 }
 
+// scenario returns the scenario named name, which runs in a span of its
+// own when tracing is on: one trace per scenario.
 func (d *demo) scenario(name string) (func(context.Context) error, error) {
+	fn, err := d.untracedScenario(name)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		ctx, span := otel.Tracer("orderflow-demo").Start(ctx, "demo scenario "+name)
+		defer span.End()
+		err := fn(ctx)
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		return err
+	}, nil
+}
+
+func (d *demo) untracedScenario(name string) (func(context.Context) error, error) {
 	switch name {
 	case "small":
 		return d.small, nil
@@ -217,7 +289,8 @@ func (d *demo) client(approvalTimeout time.Duration) (*orderflow.Client, error) 
 	// milliseconds on an idle machine, seconds on a loaded one. The
 	// library's default call budget (10 s) is sized for services; the demo
 	// allows a minute, and still says so if its worker never answers.
-	return orderflow.NewClient(d.tc, &orderflow.Options{ApprovalTimeout: approvalTimeout, CallTimeout: time.Minute})
+	return orderflow.NewClient(d.tc, &orderflow.Options{ApprovalTimeout: approvalTimeout, CallTimeout: time.Minute,
+		MetricsHandler: d.metrics})
 }
 
 func header(name, about string) {

@@ -14,6 +14,12 @@
 //	-latency scale      simulated provider latency, times the Python demo's
 //	                    (payment 2 s, inventory 1.5 s, delivery 1 s, email 0.5 s);
 //	                    0 disables it (default 1)
+//	-metrics addr       serve Prometheus metrics at http://addr/metrics, e.g.
+//	                    127.0.0.1:9464 (port 0 picks a free one): the Temporal SDK's
+//	                    (temporal_*) and the orders' (orderflow_*); default: none
+//	-otlp endpoint      export traces over OTLP/HTTP to endpoint, e.g.
+//	                    http://localhost:4318 (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+//	                    else $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing)
 //	-v                  log at DEBUG level instead of INFO
 //
 // The connection also honours the rest of the Temporal environment
@@ -21,15 +27,20 @@
 // temporal.toml file), so the worker can run against Temporal Cloud.
 //
 // It logs through log/slog to stderr, order IDs and amounts but never
-// customer emails or addresses, prints "Worker ready — polling …" once it
-// polls, and stops cleanly on Ctrl-C or SIGTERM.
+// customer emails or addresses, logs where it serves metrics ("Serving
+// Prometheus metrics" URL=…) and sends traces, prints "Worker ready —
+// polling …" once it polls, and stops cleanly on Ctrl-C or SIGTERM, after
+// handing over the last metrics and spans. docs/production.md lists the
+// metrics and the alerts to set on them.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/orderflow/orderflow/examples/internal/conn"
 	"github.com/orderflow/orderflow/examples/internal/scenario"
@@ -43,14 +54,37 @@ func main() {
 	}
 }
 
+// closeTimeout bounds how long the worker waits at exit for the last
+// metrics and spans to be handed over.
+const closeTimeout = 10 * time.Second
+
 func run() error {
 	var cf conn.Flags
 	cf.Register(flag.CommandLine)
+	var tf conn.TelemetryFlags
+	tf.Register(flag.CommandLine)
 	latency := flag.Float64("latency", 1, "simulated provider latency, times the Python demo's; 0 disables it")
 	flag.Parse()
 
 	logger := cf.Logger(os.Stderr, slog.LevelInfo)
-	c, opts, err := cf.Dial(logger)
+	tel, err := tf.Start(context.Background(), "orderflow-worker", logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		if cerr := tel.Close(ctx); cerr != nil {
+			logger.Warn("Telemetry did not close cleanly", "Error", cerr)
+		}
+	}()
+	if tel.Metrics != nil {
+		logger.Info("Serving Prometheus metrics", "URL", tel.Metrics.URL)
+	}
+	if tel.Tracing != nil {
+		logger.Info("Exporting traces over OTLP/HTTP", "Endpoint", tel.Tracing.Endpoint)
+	}
+	c, opts, err := cf.Dial(logger, tel.Apply)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,9 @@
 // logger, and Dial, which reads the Temporal environment configuration
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and
 // the temporal.toml profile) so that the programs work against a local dev
-// server, a self-hosted cluster or Temporal Cloud alike.
+// server, a self-hosted cluster or Temporal Cloud alike. The programs that
+// run orders also take -metrics and -otlp (TelemetryFlags): Prometheus
+// metrics and OpenTelemetry traces through the Temporal client.
 package conn
 
 import (
@@ -86,11 +88,15 @@ func (f *Flags) Options(logger log.Logger) (client.Options, error) {
 
 // Dial connects to the server named by the flags and the environment (see
 // Options) and returns the client, which the caller closes, and the options
-// it was made with.
-func (f *Flags) Dial(logger log.Logger) (client.Client, client.Options, error) {
+// it was made with, after each of with (such as Telemetry.Apply) changed
+// them.
+func (f *Flags) Dial(logger log.Logger, with ...func(*client.Options)) (client.Client, client.Options, error) {
 	opts, err := f.Options(logger)
 	if err != nil {
 		return nil, opts, err
+	}
+	for _, w := range with {
+		w(&opts)
 	}
 	c, err := client.Dial(opts)
 	if err != nil {
