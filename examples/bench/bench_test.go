@@ -27,13 +27,24 @@ func TestPercentile(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags(nil)
-	if err != nil || strings.Join(cfg.modes, ",") != "noop,bare,orderflow,lowlatency,checkout,checkout-lowlatency" {
+	if err != nil || strings.Join(cfg.modes, ",") != "noop,bare,orderflow,lowlatency,checkout,checkout-lowlatency,orderflow+encryption,orderflow+metrics" {
 		t.Fatalf("defaults: %+v, %v", cfg, err)
 	}
 	for _, args := range [][]string{{"-modes", "noop,nope"}, {"-n", "0"}, {"-concurrency", "0"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("parseFlags(%q): no error", args)
 		}
+	}
+}
+
+func TestPrintCosts(t *testing.T) {
+	var out bytes.Buffer
+	printTable(&out, []result{
+		{name: "orderflow", p50: 40 * time.Millisecond, p99: 50 * time.Millisecond, ordersPerSec: 20},
+		{name: "orderflow+encryption", p50: 44 * time.Millisecond, p99: 60 * time.Millisecond, ordersPerSec: 18},
+	})
+	if want := "orderflow+encryption vs orderflow: p50 1.10×, p99 1.20×, orders/s 0.90×"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 }
 

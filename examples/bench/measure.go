@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -29,7 +30,8 @@ type result struct {
 }
 
 // measureMode starts the mode's worker, warms up, and measures it.
-func measureMode(ctx context.Context, tc client.Client, m *mode, cfg config) (result, error) {
+func measureMode(ctx context.Context, m *mode, cfg config) (result, error) {
+	tc := m.tc
 	w := worker.New(tc, m.queue, worker.Options{})
 	if err := m.register(w); err != nil {
 		return result{}, err
@@ -170,6 +172,28 @@ func printTable(w io.Writer, results []result) {
 			r.events, ratio(float64(r.events), float64(f.events)), r.workflowTasks)
 	}
 	tw.Flush()
+	printCosts(w, results)
+}
+
+// printCosts writes what each "orderflow+…" mode costs over the orderflow
+// mode measured in the same run.
+func printCosts(w io.Writer, results []result) {
+	var base *result
+	for i := range results {
+		if results[i].name == "orderflow" {
+			base = &results[i]
+		}
+	}
+	if base == nil {
+		return
+	}
+	for _, r := range results {
+		if !strings.HasPrefix(r.name, "orderflow+") {
+			continue
+		}
+		fmt.Fprintf(w, "%s vs orderflow: p50 %.2f×, p99 %.2f×, orders/s %.2f×\n", r.name,
+			float64(r.p50)/float64(base.p50), float64(r.p99)/float64(base.p99), r.ordersPerSec/base.ordersPerSec)
+	}
 }
 
 // ms formats d in milliseconds with one decimal.
