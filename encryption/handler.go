@@ -50,7 +50,7 @@ type HandlerOptions struct {
 //  1. An Origin in opts.AllowedOrigins gets the CORS headers
 //     Access-Control-Allow-Origin (that origin),
 //     Access-Control-Allow-Credentials: true,
-//     Access-Control-Allow-Headers: Authorization,Content-Type,X-Namespace and
+//     Access-Control-Allow-Headers: Authorization,Authorization-Extras,Content-Type,X-Namespace and
 //     Access-Control-Allow-Methods: POST,OPTIONS, and its OPTIONS preflight
 //     is answered 200 with no body, without calling Authenticate. The
 //     preflight of another origin is answered 403. Every answer has Vary:
@@ -107,7 +107,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			hdr.Set("Access-Control-Allow-Origin", origin)
 			hdr.Set("Access-Control-Allow-Credentials", "true")
-			hdr.Set("Access-Control-Allow-Headers", "Authorization,Content-Type,X-Namespace")
+			hdr.Set("Access-Control-Allow-Headers", "Authorization,Authorization-Extras,Content-Type,X-Namespace")
 			hdr.Set("Access-Control-Allow-Methods", "POST,OPTIONS")
 			if r.Method == http.MethodOptions {
 				w.WriteHeader(http.StatusOK)

@@ -166,7 +166,7 @@ func TestHandlerCORS(t *testing.T) {
 			require.Equal(t, http.Header{
 				"Access-Control-Allow-Origin":      {origin},
 				"Access-Control-Allow-Credentials": {"true"},
-				"Access-Control-Allow-Headers":     {"Authorization,Content-Type,X-Namespace"},
+				"Access-Control-Allow-Headers":     {"Authorization,Authorization-Extras,Content-Type,X-Namespace"},
 				"Access-Control-Allow-Methods":     {"POST,OPTIONS"},
 			}, corsHeaders(resp.Header))
 			require.Equal(t, "Origin", resp.Header.Get("Vary"))

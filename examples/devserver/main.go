@@ -18,12 +18,23 @@
 //	-ui-port n        port of the Temporal Web UI, on the -ip address; 0 turns
 //	                  the UI off (default -port + 1000, so 8233, as with the
 //	                  Temporal CLI)
+//	-codec-endpoint URL
+//	                  the codec server the Web UI decodes payloads with, such
+//	                  as http://127.0.0.1:8081 (go run ./examples/codecserver),
+//	                  for orders encrypted by package encryption (default
+//	                  $TEMPORAL_CODEC_ENDPOINT, which the Temporal CLI reads
+//	                  too, else none: encrypted payloads show as such). The
+//	                  browser calls it directly, so it must allow the UI's
+//	                  origin as the browser has it, such as
+//	                  http://127.0.0.1:8233 or http://localhost:8233 (the
+//	                  codecserver's default allows both)
 //	-v                log the server at INFO level, from the start (default:
 //	                  warnings and errors once the server is ready)
 //
 // It prints the address it listens on once clients can connect, then the Web
 // UI's address (open it to look at orders: their workflows, histories,
-// pending approvals), and stops on Ctrl-C or SIGTERM.
+// pending approvals) and its codec server, if any, and stops on Ctrl-C or
+// SIGTERM.
 package main
 
 import (
@@ -35,6 +46,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -58,7 +70,9 @@ func main() {
 type options struct {
 	ip, namespace, dbFile string
 	port, uiPort          int
-	verbose               bool
+	// codecEndpoint is the Web UI's codec server, or "".
+	codecEndpoint string
+	verbose       bool
 }
 
 func parseFlags() (options, error) {
@@ -68,12 +82,17 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.namespace, "namespace", client.DefaultNamespace, `namespace to register, besides "default"`)
 	flag.StringVar(&o.dbFile, "db-file", "", "SQLite file that keeps the server's state across restarts (default: in memory)")
 	flag.IntVar(&o.uiPort, "ui-port", webui.DefaultPort, "port of the Temporal Web UI, -port + 1000 unless given; 0 turns it off")
+	flag.StringVar(&o.codecEndpoint, "codec-endpoint", "",
+		"`URL` of the codec server the Web UI decodes payloads with (default $TEMPORAL_CODEC_ENDPOINT, else none)")
 	flag.BoolVar(&o.verbose, "v", false, "log the server at INFO level")
 	flag.Parse()
 	// As with the Temporal CLI, the UI's port follows the frontend's unless
 	// given, so that dev servers on different -port do not collide.
-	uiPortSet := false
-	flag.Visit(func(f *flag.Flag) { uiPortSet = uiPortSet || f.Name == "ui-port" })
+	uiPortSet, codecSet := false, false
+	flag.Visit(func(f *flag.Flag) {
+		uiPortSet = uiPortSet || f.Name == "ui-port"
+		codecSet = codecSet || f.Name == "codec-endpoint"
+	})
 	if !uiPortSet {
 		o.uiPort = o.port + 1000
 		if o.uiPort > 65535 {
@@ -82,6 +101,23 @@ func parseFlags() (options, error) {
 	}
 	if o.uiPort < 0 || o.uiPort > 65535 {
 		return o, fmt.Errorf("-ui-port %d: want a port from 1 to 65535, or 0 for no UI", o.uiPort)
+	}
+	// The Web UI's codec server: the flag, even empty, else the variable
+	// that the ui-server's image and the Temporal CLI's profiles read.
+	if !codecSet {
+		o.codecEndpoint = os.Getenv("TEMPORAL_CODEC_ENDPOINT")
+	}
+	if o.codecEndpoint != "" {
+		name := "-codec-endpoint"
+		if !codecSet {
+			name = "$TEMPORAL_CODEC_ENDPOINT"
+		}
+		if err := webui.CheckCodecEndpoint(o.codecEndpoint); err != nil {
+			return o, fmt.Errorf("%s: %w", name, err)
+		}
+		if o.uiPort == 0 && codecSet {
+			return o, fmt.Errorf("-codec-endpoint is the Web UI's, and -ui-port 0 turns the Web UI off")
+		}
 	}
 	if o.dbFile != "" {
 		abs, err := filepath.Abs(o.dbFile)
@@ -145,7 +181,8 @@ func run() error {
 	}
 	var ui *webui.Server
 	if o.uiPort != 0 {
-		if ui, err = webui.Start(o.ip, o.uiPort, address, o.namespace); err != nil {
+		codec := webui.WithCodec(webui.Codec{Endpoint: o.codecEndpoint})
+		if ui, err = webui.Start(o.ip, o.uiPort, address, o.namespace, codec); err != nil {
 			return fmt.Errorf("%w (%s)", err, uiPortHint)
 		}
 		defer ui.Stop()
@@ -158,6 +195,10 @@ func run() error {
 	fmt.Printf("Temporal dev server listening on %s (namespace %q; state %s)\n", address, o.namespace, state)
 	if ui != nil {
 		fmt.Printf("Temporal Web UI at %s\n", ui.URL)
+		if o.codecEndpoint != "" {
+			fmt.Printf("The Web UI decodes payloads with the codec server at %s (it must allow the origin %s)\n",
+				strings.TrimSuffix(o.codecEndpoint, "/"), ui.URL)
+		}
 	}
 	fmt.Println("Press Ctrl-C to stop.")
 
