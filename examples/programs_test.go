@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/keys"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
+	"google.golang.org/protobuf/proto"
 )
 
 // binDir holds the example programs, built once by TestMain.
@@ -375,4 +377,61 @@ func freePort(t *testing.T) int {
 	}
 	t.Fatal("no free port with free membership ports n+100 … n+103")
 	return 0
+}
+
+// TestEncryptedWalkthrough runs the Python demo's walkthrough with
+// encryption keys in the environment, rotating the key mid-run: the
+// programs read their orders, the server holds no customer data in plain
+// text, and a program without the keys fails clearly.
+func TestEncryptedWalkthrough(t *testing.T) {
+	t.Parallel()
+	ts, env := serverEnv(t)
+	k1, err := keys.Generate("k1")
+	require.NoError(t, err)
+	k2, err := keys.Generate("k2")
+	require.NoError(t, err)
+	withKeys := func(ks string) []string { return append(append([]string(nil), env...), keys.EnvVar+"="+ks) }
+
+	worker := start(t, withKeys(k1), "Worker ready — polling", "worker", "-latency", "0")
+	small := runProgram(t, withKeys(k1), "starter", "small")
+	require.Equal(t, 0, small.code, small.stderr)
+	assertSmallResult(t, small.stdout, "ORD-001")
+	large := runProgram(t, withKeys(k1), "starter", "large")
+	require.Equal(t, 0, large.code, large.stderr)
+
+	// Rotate while ORD-002 waits: k2 current, k1 kept to read what it wrote.
+	assert.Equal(t, 0, worker.interrupt(t))
+	rotated := withKeys(k2 + "," + k1)
+	worker = start(t, rotated, "Worker ready — polling", "worker", "-latency", "0")
+	// A program without the keys cannot read an order: here the starter,
+	// which attaches to ORD-001 and reads its history.
+	blind := runProgram(t, env, "starter", "small")
+	assert.Equal(t, 1, blind.code, "starter without the keys: %s", blind.stdout)
+	assert.Contains(t, blind.stderr, "binary/encrypted")
+	assert.NotContains(t, blind.stdout, "Order Result")
+	approve := runProgram(t, rotated, "approve", "ORD-002", "approve", "High-value customer - approved")
+	require.Equal(t, 0, approve.code, approve.stderr)
+	assert.Contains(t, approve.stdout, "\nWorkflow completed with status: completed\n")
+	assert.Equal(t, 0, worker.interrupt(t))
+
+	// What the server holds: no customer data, payloads under both keys.
+	ctx := testctx.Context(t)
+	for _, id := range []string{"ORD-001", "ORD-002"} {
+		it := ts.GetDefaultClient().GetWorkflowHistory(ctx, orderflow.WorkflowID(id), "", false, 0)
+		var raw []byte
+		for it.HasNext() {
+			ev, err := it.Next()
+			require.NoError(t, err)
+			b, err := proto.Marshal(ev)
+			require.NoError(t, err)
+			raw = append(raw, b...)
+		}
+		for _, private := range []string{"Alice Smith", "alice@example.com", "Bob Johnson", "bob@example.com", "Main St", "Oak Ave", "Laptop", "Wireless Mouse"} {
+			assert.NotContains(t, string(raw), private, "history of %s", id)
+		}
+		if id == "ORD-002" {
+			assert.Contains(t, string(raw), "k1", "payloads written before the rotation")
+			assert.Contains(t, string(raw), "k2", "payloads written after it")
+		}
+	}
 }

@@ -23,6 +23,9 @@
 //	-namespace name     Temporal namespace (default $TEMPORAL_NAMESPACE, else "default")
 //	-wait d             wait at most d for the order to end (default 0: until it ends)
 //	-v                  log the Temporal SDK at DEBUG level (default: warnings only)
+//	-keys list          encryption keys, id=BASE64SECRET,… with the current one first
+//	                    (default $ORDERFLOW_ENCRYPTION_KEYS): every payload is encrypted
+//	                    (docs/encryption.md; examples/codecserver serves the Web UI and CLI)
 package main
 
 import (
@@ -77,7 +80,7 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	tc, _, err := cf.Dial(cf.Logger(os.Stderr, slog.LevelWarn))
+	tc, copts, err := cf.Dial(cf.Logger(os.Stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
@@ -86,7 +89,7 @@ func run() error {
 	// an idle machine, seconds on a loaded one. The library's default call
 	// budget (10 s) is sized for services; a person waits longer, and still
 	// learns in a minute that no worker is polling.
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{CallTimeout: time.Minute})
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{CallTimeout: time.Minute, DataConverter: copts.DataConverter})
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,9 @@
 //	                      one trace per scenario (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
 //	                      else $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing)
 //	-v                    log the Temporal SDK at DEBUG level (default: warnings only, to stderr)
+//	-keys list            encryption keys, id=BASE64SECRET,… with the current one first
+//	                      (default $ORDERFLOW_ENCRYPTION_KEYS): every payload is encrypted
+//	                      (docs/encryption.md; examples/codecserver serves the Web UI and CLI)
 //
 // Against an existing server the demo runs its own worker on the
 // order-task-queue task queue; other workers polling it may take its orders.
@@ -63,6 +66,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 )
 
@@ -185,7 +189,7 @@ func (d *demo) connect(cf conn.Flags, logger log.Logger, tel *conn.Telemetry, ui
 		if err != nil {
 			return "", nil, err
 		}
-		d.tc = tc
+		d.tc, d.dc = tc, opts.DataConverter
 		d.suffix = randomSuffix()
 		fmt.Printf("Using the Temporal server at %s, namespace %s.\n", opts.HostPort, opts.Namespace)
 		return "", tc.Close, nil
@@ -199,12 +203,16 @@ func (d *demo) connect(cf conn.Flags, logger log.Logger, tel *conn.Telemetry, ui
 	// dial: the server's client has no metrics handler or interceptor.
 	opts := client.Options{HostPort: srv.Address, Namespace: srv.Namespace, Logger: logger}
 	tel.Apply(&opts)
+	if err := cf.Encrypt(&opts); err != nil {
+		srv.Stop()
+		return "", nil, err
+	}
 	tc, err := client.Dial(opts)
 	if err != nil {
 		srv.Stop()
 		return "", nil, fmt.Errorf("connect to the embedded Temporal server at %s: %w", srv.Address, err)
 	}
-	d.tc = tc
+	d.tc, d.dc = tc, opts.DataConverter
 	stop := func() { tc.Close(); srv.Stop() }
 	if uiPort == 0 {
 		return "", stop, nil
@@ -242,6 +250,8 @@ type demo struct {
 	tc client.Client
 	// metrics receives the Client's own metrics; nil without -metrics.
 	metrics client.MetricsHandler
+	// dc is tc's data converter: nil, or an encrypting one with -keys.
+	dc converter.DataConverter
 	// suffix makes order IDs unique on a server that may have seen them.
 	suffix          string
 	approvalTimeout time.Duration
@@ -290,7 +300,7 @@ func (d *demo) client(approvalTimeout time.Duration) (*orderflow.Client, error) 
 	// library's default call budget (10 s) is sized for services; the demo
 	// allows a minute, and still says so if its worker never answers.
 	return orderflow.NewClient(d.tc, &orderflow.Options{ApprovalTimeout: approvalTimeout, CallTimeout: time.Minute,
-		MetricsHandler: d.metrics})
+		MetricsHandler: d.metrics, DataConverter: d.dc})
 }
 
 func header(name, about string) {

@@ -36,6 +36,9 @@
 //	                      attributes the inbox needs in the namespace first
 //	-namespace name       namespace on that server (default $TEMPORAL_NAMESPACE, else "default")
 //	-v                    log the Temporal SDK at DEBUG level (default: warnings only)
+//	-keys list            encryption keys, id=BASE64SECRET,… with the current one first
+//	                      (default $ORDERFLOW_ENCRYPTION_KEYS): every payload is encrypted
+//	                      (docs/encryption.md; examples/codecserver serves the Web UI and CLI)
 //
 // Order IDs are INBOX-<n>-<random suffix>, so that runs against the same
 // server do not collide. It serves until Ctrl-C or SIGTERM, then shuts the
@@ -70,6 +73,7 @@ import (
 	"github.com/orderflow/orderflow/inbox"
 	"github.com/orderflow/orderflow/orderflowtest"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 )
 
@@ -152,7 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	tc, closeServer, err := connect(ctx, cfg, stdout, stderr)
+	tc, dc, closeServer, err := connect(ctx, cfg, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -171,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Worker ready — polling task queue %s.\n", cfg.taskQueue)
 
 	orders, err := orderflow.NewClient(tc, &orderflow.Options{
-		Visibility: true, ApprovalTimeout: cfg.approvalTimeout, TaskQueue: cfg.taskQueue})
+		Visibility: true, ApprovalTimeout: cfg.approvalTimeout, TaskQueue: cfg.taskQueue, DataConverter: dc})
 	if err != nil {
 		return err
 	}
@@ -218,29 +222,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // connect dials the server the flags name and registers the search
 // attributes there, or starts an embedded server (which registers them
-// itself). It returns the client and what closes it or stops the server.
-func connect(ctx context.Context, cfg *config, stdout, stderr io.Writer) (client.Client, func(), error) {
+// itself). It returns the client, its data converter (nil: the SDK's
+// default) and what closes it or stops the server.
+func connect(ctx context.Context, cfg *config, stdout, stderr io.Writer) (client.Client, converter.DataConverter, func(), error) {
 	logger := cfg.conn.Logger(stderr, slog.LevelWarn)
 	if cfg.conn.Remote() {
 		tc, opts, err := cfg.conn.Dial(logger)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		if err := orderflow.RegisterSearchAttributes(rctx, tc, opts.Namespace); err != nil {
 			tc.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		fmt.Fprintf(stdout, "Using the Temporal server at %s, namespace %s.\n", opts.HostPort, opts.Namespace)
-		return tc, tc.Close, nil
+		return tc, opts.DataConverter, tc.Close, nil
+	}
+	if cfg.conn.Keys.Source() != "" {
+		return nil, nil, nil, errors.New("encryption keys need a server of your own (-address): the embedded server's client does not encrypt")
 	}
 	srv, err := embedded.Start(logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	fmt.Fprintf(stdout, "Started an embedded Temporal server at %s, namespace %s.\n", srv.Address, srv.Namespace)
-	return srv.Client, srv.Stop, nil
+	return srv.Client, nil, srv.Stop, nil
 }
 
 // customers name the waiting orders' customers, in turn; xssName is the

@@ -22,6 +22,9 @@
 //	-order-id id          order ID (default ORD-001 for small, ORD-002 for large)
 //	-approval-timeout d   how long a large order waits for a decision (default 5m)
 //	-v                    log the Temporal SDK at DEBUG level (default: warnings only)
+//	-keys list            encryption keys, id=BASE64SECRET,… with the current one first
+//	                      (default $ORDERFLOW_ENCRYPTION_KEYS): every payload is encrypted
+//	                      (docs/encryption.md; examples/codecserver serves the Web UI and CLI)
 //
 // The connection also honours the rest of the Temporal environment
 // configuration (TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and the
@@ -82,12 +85,12 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	tc, _, err := cf.Dial(cf.Logger(os.Stderr, slog.LevelWarn))
+	tc, copts, err := cf.Dial(cf.Logger(os.Stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: *timeout})
+	orders, err := orderflow.NewClient(tc, &orderflow.Options{ApprovalTimeout: *timeout, DataConverter: copts.DataConverter})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,9 @@
 //	                    http://localhost:4318 (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
 //	                    else $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing)
 //	-v                  log at DEBUG level instead of INFO
+//	-keys list          encryption keys, id=BASE64SECRET,… with the current one first
+//	                    (default $ORDERFLOW_ENCRYPTION_KEYS): every payload is encrypted
+//	                    (docs/encryption.md; examples/codecserver serves the Web UI and CLI)
 //
 // The connection also honours the rest of the Temporal environment
 // configuration (TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and the

@@ -5,7 +5,9 @@
 // the temporal.toml profile) so that the programs work against a local dev
 // server, a self-hosted cluster or Temporal Cloud alike. The programs that
 // run orders also take -metrics and -otlp (TelemetryFlags): Prometheus
-// metrics and OpenTelemetry traces through the Temporal client.
+// metrics and OpenTelemetry traces through the Temporal client. Every program
+// takes -keys (default $ORDERFLOW_ENCRYPTION_KEYS): with keys, the client
+// encrypts every payload with package encryption's codec.
 package conn
 
 import (
@@ -18,6 +20,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
+
+	"github.com/orderflow/orderflow/examples/internal/keys"
 )
 
 // Flags are the connection flags every example program takes.
@@ -30,15 +34,19 @@ type Flags struct {
 	Namespace string
 	// Verbose lowers the log level from the program's default to DEBUG.
 	Verbose bool
+	// Keys are the encryption keys, if any (-keys, else
+	// $ORDERFLOW_ENCRYPTION_KEYS).
+	Keys keys.Flag
 }
 
-// Register adds -address, -namespace and -v to fs.
+// Register adds -address, -namespace, -v and -keys to fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Address, "address", "",
 		"Temporal server host:port (default $TEMPORAL_ADDRESS, else localhost:7233)")
 	fs.StringVar(&f.Namespace, "namespace", "",
 		"Temporal namespace (default $TEMPORAL_NAMESPACE, else \"default\")")
 	fs.BoolVar(&f.Verbose, "v", false, "verbose: log the Temporal SDK at DEBUG level")
+	f.Keys.Register(fs, "keys")
 }
 
 // Remote reports whether a server address was given, by flag or by
@@ -89,7 +97,8 @@ func (f *Flags) Options(logger log.Logger) (client.Options, error) {
 // Dial connects to the server named by the flags and the environment (see
 // Options) and returns the client, which the caller closes, and the options
 // it was made with, after each of with (such as Telemetry.Apply) changed
-// them.
+// them. With encryption keys, the client encrypts: pass the options'
+// DataConverter to orderflow.Options.DataConverter.
 func (f *Flags) Dial(logger log.Logger, with ...func(*client.Options)) (client.Client, client.Options, error) {
 	opts, err := f.Options(logger)
 	if err != nil {
@@ -98,9 +107,28 @@ func (f *Flags) Dial(logger log.Logger, with ...func(*client.Options)) (client.C
 	for _, w := range with {
 		w(&opts)
 	}
+	if err := f.Encrypt(&opts); err != nil {
+		return nil, opts, err
+	}
 	c, err := client.Dial(opts)
 	if err != nil {
 		return nil, opts, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", opts.HostPort, opts.Namespace, err)
 	}
 	return c, opts, nil
+}
+
+// Encrypt makes opts encrypt with the keys of -keys (or
+// $ORDERFLOW_ENCRYPTION_KEYS), if any: it sets their DataConverter and
+// FailureConverter (encryption.Codec.ClientOptions).
+func (f *Flags) Encrypt(opts *client.Options) error {
+	ring, err := f.Keys.Load()
+	if err != nil || ring == nil {
+		return err
+	}
+	codec, err := ring.Codec()
+	if err != nil {
+		return err
+	}
+	codec.ClientOptions(opts)
+	return nil
 }
