@@ -351,7 +351,8 @@ func (c *Client) sameOrder(ctx context.Context, in workflowInput) error {
 	}
 	payloads := first.GetWorkflowExecutionStartedEventAttributes().GetInput()
 	if err := c.dc.FromPayloads(payloads, &theirs); err != nil {
-		return fmt.Errorf("%w (its input cannot be read: %v)", ErrOrderExists, err)
+		return fmt.Errorf("%w (its input cannot be read with Options.DataConverter, "+
+			"which must be the data converter of the Temporal client that started it: %v)", ErrOrderExists, err)
 	}
 	fp := ""
 	if theirs.Plan != nil {
