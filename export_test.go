@@ -16,6 +16,7 @@ const (
 var (
 	DefaultApprovalThreshold = defaultApprovalThreshold()
 	NewWorkflowInput         = newWorkflowInput
+	ReplayerOptions          = replayerOptions
 )
 
 type WorkflowInput = workflowInput

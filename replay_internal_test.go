@@ -1,14 +1,18 @@
 package orderflow
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/orderflow/orderflow/encryption"
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -43,9 +47,35 @@ func TestReplayRunsNoPlanRules(t *testing.T) {
 			require.NoError(t, err)
 			var h historypb.History
 			require.NoError(t, protojson.Unmarshal(b, &h))
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(replayerOptions(f))
+			require.NoError(t, err)
 			r.RegisterWorkflowWithOptions(broken, workflow.RegisterOptions{Name: WorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistory(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), &h))
 		})
 	}
+}
+
+// recordingKey is the key of the recordings named history_encrypted_*:
+// orders run by a client with the encryption codec over it
+// (examples/replay).
+var recordingKey = encryption.Key{ID: "recordings", Secret: bytes.Repeat([]byte{0x42}, 32)}
+
+// replayerOptions returns the options that replay the recording file: with
+// the encryption codec over recordingKey for history_encrypted_*, the
+// SDK's defaults for the others.
+func replayerOptions(file string) worker.WorkflowReplayerOptions {
+	if !strings.HasPrefix(filepath.Base(file), "history_encrypted_") {
+		return worker.WorkflowReplayerOptions{}
+	}
+	ring, err := encryption.Keys(recordingKey)
+	if err != nil {
+		panic(err)
+	}
+	codec, err := encryption.NewCodec(ring)
+	if err != nil {
+		panic(err)
+	}
+	var o client.Options
+	codec.ClientOptions(&o)
+	return worker.WorkflowReplayerOptions{DataConverter: o.DataConverter, FailureConverter: o.FailureConverter}
 }

@@ -32,7 +32,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.GreaterOrEqual(t, len(files), 25, "recorded histories are missing")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			require.NoError(t, replay(t, readHistory(t, f)))
+			require.NoError(t, replay(t, f, readHistory(t, f)))
 		})
 	}
 }
@@ -95,9 +95,10 @@ func readHistory(t *testing.T, file string) *historypb.History {
 	return &h
 }
 
-func replay(t *testing.T, h *historypb.History) error {
+func replay(t *testing.T, file string, h *historypb.History) error {
 	t.Helper()
-	r := worker.NewWorkflowReplayer()
+	r, err := worker.NewWorkflowReplayerWithOptions(orderflow.ReplayerOptions(file))
+	require.NoError(t, err)
 	r.RegisterWorkflowWithOptions(orderflow.OrderWorkflow, workflow.RegisterOptions{Name: orderflow.WorkflowName})
 	logger := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	return r.ReplayWorkflowHistory(logger, h)

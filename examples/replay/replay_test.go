@@ -10,6 +10,7 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/encryption"
 	"github.com/orderflow/orderflow/examples/internal/scenario"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/orderflow/orderflow/orderflowtest"
@@ -77,6 +79,32 @@ func TestRecordAndReplayHistories(t *testing.T) {
 	fastOpts.LowLatency = true
 	fast, err := orderflow.NewClient(tc, &fastOpts)
 	require.NoError(t, err)
+	// Encrypted orders, on a worker and a Client of their own whose client
+	// has the encryption codec over recordingKey (which the library's
+	// replay test has too).
+	ring, err := encryption.Keys(recordingKey)
+	require.NoError(t, err)
+	codec, err := encryption.NewCodec(ring)
+	require.NoError(t, err)
+	sealedOpts := client.Options{HostPort: srv.GetFrontendHostPort(), Namespace: srv.GetDefaultNamespace(),
+		Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))}
+	codec.ClientOptions(&sealedOpts)
+	sealedTC, err := client.Dial(sealedOpts)
+	require.NoError(t, err)
+	defer sealedTC.Close()
+	sw := worker.New(sealedTC, "order-task-queue-encrypted", worker.Options{})
+	require.NoError(t, orderflow.Register(sw, acts))
+	require.NoError(t, sw.Start())
+	defer sw.Stop()
+	sealedClientOpts := orders.Options()
+	sealedClientOpts.TaskQueue, sealedClientOpts.DataConverter = "order-task-queue-encrypted", sealedOpts.DataConverter
+	sealed, err := orderflow.NewClient(sealedTC, &sealedClientOpts)
+	require.NoError(t, err)
+	sealedNoStock := order("ORD-SEALED-NOSTOCK", 1000)
+	sealedNoStock.Items[0].ProductID = "OUT-001"
+
+	sumNoStock := order("ORD-SUM-FAST-NOSTOCK", 1000)
+	sumNoStock.Items[0].ProductID = "OUT-001"
 	noStock := order("ORD-FAST-NOSTOCK", 1000)
 	noStock.Items[0].ProductID = "OUT-001"
 
@@ -152,6 +180,20 @@ func TestRecordAndReplayHistories(t *testing.T) {
 			require.NoError(t, err)
 		}, orderflow.StatusRejected},
 		{"lowlatency_large_timed_out", order("ORD-FAST-TIMEOUT", 189998), nil, orderflow.StatusTimedOut},
+		// Recorded once orders carried user metadata (summaries of the
+		// order, its calls and its approval timer).
+		{"summaries_large_approved_by_update", order("ORD-SUM-APPROVED", 189998), func(id string) {
+			waitPending(t, ctx, tc, id)
+			_, err := orders.Approve(ctx, id, orderflow.Decision{Approver: "alice", Reason: "ok"})
+			require.NoError(t, err)
+		}, orderflow.StatusCompleted},
+		{"summaries_lowlatency_out_of_stock_compensated", sumNoStock, nil, orderflow.StatusFailed},
+		{"encrypted_large_approved_by_update", order("ORD-SEALED-APPROVED", 189998), func(id string) {
+			waitPending(t, ctx, tc, id)
+			_, err := sealed.Approve(ctx, id, orderflow.Decision{Approver: "alice", Reason: "ok"})
+			require.NoError(t, err)
+		}, orderflow.StatusCompleted},
+		{"encrypted_out_of_stock_compensated", sealedNoStock, nil, orderflow.StatusFailed},
 		{"lowlatency_cancelled_after_approval", order("ORD-FAST-APPROVED-CANCEL", 189998), func(id string) {
 			waitPending(t, ctx, tc, id)
 			p.Inventory.ReserveFaults.FailOrder(id, errors.New("warehouse slow")) // keeps the order before delivery
@@ -183,15 +225,21 @@ func TestRecordAndReplayHistories(t *testing.T) {
 				require.NoError(t, err)
 			case strings.HasPrefix(sc.name, "listed_"):
 				require.NoError(t, listed.Start(ctx, sc.order))
-			case strings.HasPrefix(sc.name, "lowlatency_"):
+			case strings.HasPrefix(sc.name, "lowlatency_"), strings.HasPrefix(sc.name, "summaries_lowlatency_"):
 				require.NoError(t, fast.Start(ctx, sc.order))
+			case strings.HasPrefix(sc.name, "encrypted_"):
+				require.NoError(t, sealed.Start(ctx, sc.order))
 			default:
 				require.NoError(t, orders.Start(ctx, sc.order))
 			}
 			if sc.act != nil {
 				sc.act(sc.order.OrderID)
 			}
-			res, _ := orders.Result(ctx, sc.order.OrderID)
+			reader := orders
+			if strings.HasPrefix(sc.name, "encrypted_") {
+				reader = sealed
+			}
+			res, _ := reader.Result(ctx, sc.order.OrderID)
 			require.NotNil(t, res)
 			require.Equal(t, sc.status, res.Status, res.Message)
 
@@ -208,12 +256,21 @@ func TestRecordAndReplayHistories(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, os.WriteFile(file, b, 0o644))
 			}
-			replayer := worker.NewWorkflowReplayer()
+			ropts := worker.WorkflowReplayerOptions{}
+			if strings.HasPrefix(sc.name, "encrypted_") {
+				ropts.DataConverter, ropts.FailureConverter = sealedOpts.DataConverter, sealedOpts.FailureConverter
+			}
+			replayer, err := worker.NewWorkflowReplayerWithOptions(ropts)
+			require.NoError(t, err)
 			replayer.RegisterWorkflowWithOptions(orderflow.OrderWorkflow, orderflowWorkflowOptions())
 			require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist), "replay of %s", sc.name)
 		})
 	}
 }
+
+// recordingKey encrypts the recordings named history_encrypted_*; the
+// library's replay test has the same.
+var recordingKey = encryption.Key{ID: "recordings", Secret: bytes.Repeat([]byte{0x42}, 32)}
 
 func orderflowWorkflowOptions() (o workflow.RegisterOptions) {
 	o.Name = orderflow.WorkflowName
