@@ -1,23 +1,17 @@
 package examples_test
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/keys"
+	"github.com/orderflow/orderflow/examples/internal/proctest"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,36 +24,20 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "orderflow-examples-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-		"./demo", "./worker", "./starter", "./approve", "./devserver")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build example programs:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proctest.Main(m, &binDir, "./demo", "./worker", "./starter", "./approve", "./devserver")
 }
 
-// environ returns the test process's environment without TEMPORAL_*
-// settings, with the given ones added and the user's temporal.toml hidden.
+// The package's tests run the programs in binDir by name, with these
+// shorthands for proctest's helpers.
+
+// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
+type syncBuffer = proctest.Buffer
+
+// environ returns the test process's environment without TEMPORAL_* (or
+// OTEL_*) settings, with the given ones added and the user's temporal.toml
+// hidden.
 func environ(t *testing.T, kv ...string) []string {
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "TEMPORAL_") {
-			env = append(env, e)
-		}
-	}
-	env = append(env, "TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "absent.toml"))
-	return append(env, kv...)
+	return proctest.Environ(t, kv...)
 }
 
 // serverEnv starts a temporaltest server for t and returns an environment
@@ -79,7 +57,8 @@ type result struct {
 // deadline (shortly before go test's -timeout).
 func runProgram(t *testing.T, env []string, name string, args ...string) result {
 	t.Helper()
-	return runUntil(t, testctx.Deadline(t), env, name, args...)
+	r := proctest.Run(t, env, filepath.Join(binDir, name), args...)
+	return result{r.Stdout, r.Stderr, r.Code}
 }
 
 // run runs an example program to its end, within timeout (and the test's
@@ -87,108 +66,34 @@ func runProgram(t *testing.T, env []string, name string, args ...string) result 
 // slower one.
 func run(t *testing.T, env []string, timeout time.Duration, name string, args ...string) result {
 	t.Helper()
-	return runUntil(t, time.Now().Add(timeout), env, name, args...)
-}
-
-// runUntil runs an example program to its end, killing it at deadline or
-// at the test's, whichever comes first.
-func runUntil(t *testing.T, deadline time.Time, env []string, name string, args ...string) result {
-	t.Helper()
-	if d := testctx.Deadline(t); d.Before(deadline) {
-		deadline = d
-	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	code := 0
-	switch {
-	case errors.As(err, &exitErr):
-		code = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("run %s %v: %v", name, args, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("%s %v did not end by %v\nstdout:\n%s\nstderr:\n%s", name, args, deadline.Format(time.TimeOnly), &stdout, &stderr)
-	}
-	t.Logf("$ %s %s (exit %d)\n%s%s", name, strings.Join(args, " "), code, &stdout, &stderr)
-	return result{stdout.String(), stderr.String(), code}
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	r := proctest.RunUntil(t, time.Now().Add(timeout), env, filepath.Join(binDir, name), args...)
+	return result{r.Stdout, r.Stderr, r.Code}
 }
 
 // process is an example program running in the background.
 type process struct {
-	cmd    *exec.Cmd
-	output syncBuffer // stdout and stderr
-	done   chan error
+	*proctest.Process
+	output fmt.Stringer // stdout and stderr
 }
 
 // start starts an example program and waits until its output contains ready.
 func start(t *testing.T, env []string, ready, name string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(filepath.Join(binDir, name), args...), done: make(chan error, 1)}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = &p.output, &p.output
-	require.NoError(t, p.cmd.Start())
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	deadline := time.After(time.Until(testctx.Deadline(t)))
-	for !strings.Contains(p.output.String(), ready) {
-		select {
-		case err := <-p.done:
-			t.Fatalf("%s exited before %q (%v):\n%s", name, ready, err, p.output.String())
-		case <-deadline:
-			t.Fatalf("%s did not print %q by the test's deadline:\n%s", name, ready, p.output.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return p
+	p := proctest.Start(t, env, ready, filepath.Join(binDir, name), args...)
+	return &process{p, stringFunc(p.Output)}
 }
 
 // interrupt sends SIGINT and returns the exit code, failing t unless the
 // process ends by the test's deadline.
 func (p *process) interrupt(t *testing.T) int {
 	t.Helper()
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
-	select {
-	case err := <-p.done:
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return exitErr.ExitCode()
-		}
-		require.NoError(t, err)
-		return 0
-	case <-time.After(time.Until(testctx.Deadline(t))):
-		t.Fatalf("%s did not stop after SIGINT by the test's deadline:\n%s", p.cmd.Path, p.output.String())
-		return -1
-	}
+	return p.Interrupt(t)
 }
+
+// stringFunc is a fmt.Stringer that calls itself.
+type stringFunc func() string
+
+func (f stringFunc) String() string { return f() }
 
 var (
 	transactionID = regexp.MustCompile(`Transaction ID: TXN-[0-9A-F]{12}\n`)

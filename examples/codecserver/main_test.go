@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,31 +18,14 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/orderflow/orderflow/examples/internal/keys"
+	"github.com/orderflow/orderflow/examples/internal/proctest"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // server is a codec server run by the test.
 type server struct {
 	url  string
-	log  *syncBuffer
+	log  *proctest.Buffer
 	stop func() error
 }
 
@@ -52,7 +34,7 @@ type server struct {
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(testctx.Context(t))
-	log := &syncBuffer{}
+	log := &proctest.Buffer{}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), log, ready) }()
@@ -237,7 +219,7 @@ func TestCodecServerFlags(t *testing.T) {
 	t.Setenv(tokenEnv, "env-token")
 
 	try := func(args ...string) (string, error) {
-		var out syncBuffer
+		var out proctest.Buffer
 		err := run(testctx.Context(t), args, &out, nil)
 		require.Error(t, err, "%v", args)
 		return out.String(), err

@@ -14,11 +14,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/proctest"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
@@ -27,28 +27,9 @@ import (
 // The tests run the program's run function in the test process, as main
 // does, and use the inbox over HTTP as a browser without JavaScript would.
 
-// syncBuffer is a bytes.Buffer safe for the program writing and the test
-// reading.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // program is a run of the program in the background.
 type program struct {
-	stdout, stderr syncBuffer
+	stdout, stderr proctest.Buffer
 	cancel         context.CancelFunc
 	done           chan error
 	url            string // the inbox, as printed

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,116 +18,17 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/proctest"
 	"github.com/orderflow/orderflow/examples/internal/telemetry"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
-// workerBin is the worker program, built once by TestMain.
-var workerBin string
+// binDir holds the worker, built once by TestMain.
+var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "orderflow-worker-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	workerBin = filepath.Join(dir, "worker")
-	build := exec.Command("go", "build", "-o", workerBin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build the worker:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// environ returns the test process's environment without Temporal or
-// OpenTelemetry settings (and with the user's temporal.toml hidden), plus
-// kv.
-func environ(t *testing.T, kv ...string) []string {
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "TEMPORAL_") && !strings.HasPrefix(e, "OTEL_") {
-			env = append(env, e)
-		}
-	}
-	env = append(env, "TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "absent.toml"))
-	return append(env, kv...)
-}
-
-// syncBuffer is a bytes.Buffer-like log safe for a process writing and a
-// test reading.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// process is the worker running in the background.
-type process struct {
-	cmd    *exec.Cmd
-	output syncBuffer
-	done   chan error
-}
-
-// startWorker starts the worker with args and waits until it polls.
-func startWorker(t *testing.T, env []string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(workerBin, args...), done: make(chan error, 1)}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = &p.output, &p.output
-	require.NoError(t, p.cmd.Start())
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	deadline := time.After(time.Until(testctx.Deadline(t)))
-	for !strings.Contains(p.output.String(), "Worker ready — polling") {
-		select {
-		case err := <-p.done:
-			t.Fatalf("the worker exited before it polled (%v):\n%s", err, p.output.String())
-		case <-deadline:
-			t.Fatalf("the worker did not poll by the test's deadline:\n%s", p.output.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return p
-}
-
-// interrupt sends SIGINT and returns the exit code.
-func (p *process) interrupt(t *testing.T) int {
-	t.Helper()
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
-	select {
-	case err := <-p.done:
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return exitErr.ExitCode()
-		}
-		require.NoError(t, err)
-		return 0
-	case <-time.After(time.Until(testctx.Deadline(t))):
-		t.Fatalf("the worker did not stop after SIGINT by the test's deadline:\n%s", p.output.String())
-		return -1
-	}
+	proctest.Main(m, &binDir, ".")
 }
 
 var metricsURL = regexp.MustCompile(`msg="Serving Prometheus metrics" URL=(http://\S+/metrics)`)
@@ -143,10 +39,10 @@ var metricsURL = regexp.MustCompile(`msg="Serving Prometheus metrics" URL=(http:
 // tags, and no order ID or customer data in any of them.
 func TestMetricsEndpoint(t *testing.T) {
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
-	env := environ(t, "TEMPORAL_ADDRESS="+ts.GetFrontendHostPort(), "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
-	w := startWorker(t, env, "-latency", "0", "-metrics", "127.0.0.1:0")
-	logged := metricsURL.FindAllStringSubmatch(w.output.String(), -1)
-	require.Len(t, logged, 1, "the worker logs its metrics URL once:\n%s", w.output.String())
+	env := proctest.Environ(t, "TEMPORAL_ADDRESS="+ts.GetFrontendHostPort(), "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
+	w := proctest.Start(t, env, "Worker ready — polling", filepath.Join(binDir, "worker"), "-latency", "0", "-metrics", "127.0.0.1:0")
+	logged := metricsURL.FindAllStringSubmatch(w.Output(), -1)
+	require.Len(t, logged, 1, "the worker logs its metrics URL once:\n%s", w.Output())
 	url := logged[0][1]
 
 	ctx := testctx.Context(t)
@@ -224,8 +120,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 	}
 
-	require.Equal(t, 0, w.interrupt(t), "exit code after SIGINT:\n%s", w.output.String())
-	assert.Contains(t, w.output.String(), "Worker stopped")
+	require.Equal(t, 0, w.Interrupt(t), "exit code after SIGINT:\n%s", w.Output())
+	assert.Contains(t, w.Output(), "Worker stopped")
 	_, err = http.Get(url)
 	assert.Error(t, err, "the worker still serves metrics after it stopped")
 }
@@ -233,13 +129,9 @@ func TestMetricsEndpoint(t *testing.T) {
 // TestMetricsAddressRefused checks that a -metrics address the worker cannot
 // listen on stops it at once, with the address in the error.
 func TestMetricsAddressRefused(t *testing.T) {
-	cmd := exec.Command(workerBin, "-metrics", "127.0.0.1:not-a-port")
-	cmd.Env = environ(t, "TEMPORAL_ADDRESS=127.0.0.1:1")
-	out, err := cmd.CombinedOutput()
-	var exitErr *exec.ExitError
-	require.ErrorAs(t, err, &exitErr, "%s", out)
-	assert.Equal(t, 1, exitErr.ExitCode())
-	assert.Contains(t, string(out), "serve metrics on 127.0.0.1:not-a-port")
+	res := proctest.Run(t, proctest.Environ(t, "TEMPORAL_ADDRESS=127.0.0.1:1"), filepath.Join(binDir, "worker"), "-metrics", "127.0.0.1:not-a-port")
+	assert.Equal(t, 1, res.Code)
+	assert.Contains(t, res.Stdout+res.Stderr, "serve metrics on 127.0.0.1:not-a-port")
 }
 
 // scrape reads the Prometheus text at url.
