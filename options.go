@@ -129,8 +129,13 @@ type Options struct {
 	//     noticed when the workflow task times out (10 s).
 	LowLatency bool
 	// DataConverter is the data converter of the Temporal client that c was
-	// created with, when it is not the SDK's default: listing decodes memos
-	// with it. nil: the SDK's default.
+	// created with, when it is not the SDK's default (an encryption codec's,
+	// say): listing decodes memos with it, and a Client reads the order
+	// inputs it compares with it. nil: the SDK's default. The Temporal
+	// client itself must have the converter of the orders' workers: one
+	// without it cannot read what they write, and its Approve, Reject and
+	// Cancel, whose arguments the workers can read, are applied but return
+	// an error.
 	DataConverter converter.DataConverter
 	// MetricsHandler, if set, receives the Client's own metric: Checkout's
 	// latency (orderflow_checkout_latency, by outcome). Pass the
