@@ -105,9 +105,16 @@ func TestTracingFollowsAnOrder(t *testing.T) {
 	// the steps scheduled after that replay hang under the same workflow
 	// run span as those before it.
 	payments.hold(large.OrderID)
-	approveCtx, approveRoot := tracer.Start(e.ctx, "approval request")
+	// The approver's request is a trace of its own; the decision joins the
+	// order's trace, linked to that request.
+	requestCtx, request := tracer.Start(e.ctx, "approval request")
+	approveCtx, approveRoot, err := telemetry.StartInOrder(requestCtx, tracer, e.tc, orderflow.WorkflowID(large.OrderID), "approve order")
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = e.orders.Approve(approveCtx, large.OrderID, orderflow.Decision{Approver: "manager@example.com", Reason: "known customer"})
 	approveRoot.End()
+	request.End()
 	if err != nil {
 		t.Fatalf("Approve(%s): %v", large.OrderID, err)
 	}
@@ -125,7 +132,7 @@ func TestTracingFollowsAnOrder(t *testing.T) {
 
 	smallWant := orderTrace{workflowID: orderflow.WorkflowID(small.OrderID), root: smallRoot.SpanContext()}
 	largeWant := orderTrace{workflowID: orderflow.WorkflowID(large.OrderID), root: largeRoot.SpanContext(),
-		approval: approveRoot.SpanContext()}
+		approval: approveRoot.SpanContext(), request: request.SpanContext()}
 	// A span is exported when it ends, the HTTP server's once its handler
 	// has returned: wait until every span is in.
 	var spans tracetest.SpanStubs
@@ -170,12 +177,13 @@ const (
 var orderSteps = []string{orderflow.ActivityProcessPayment, orderflow.ActivityReserveInventory,
 	orderflow.ActivityArrangeDelivery, orderflow.ActivitySendConfirmation}
 
-// orderTrace is what one order's spans must be: under root, and, for an
-// order that was approved, the approval's under the approval request.
+// orderTrace is what one order's spans must be: under root, the approval's
+// too, under the decision's span that telemetry.StartInOrder started.
 type orderTrace struct {
 	workflowID string
 	root       trace.SpanContext
-	approval   trace.SpanContext // invalid when the order needs none
+	approval   trace.SpanContext // the decision's span; invalid when the order needs none
+	request    trace.SpanContext // the approver's request, which the decision links to
 }
 
 // of returns the spans of the order named name.
@@ -230,17 +238,12 @@ func (o orderTrace) check(spans tracetest.SpanStubs) []string {
 	}
 
 	// Every span of the order is in the trace of the request that placed
-	// it, but for the approval's, in the approval request's.
-	approvalSpans := []string{spanUpdateApprove, spanValidateApprove, spanHandleApprove}
+	// it, the approval's included.
 	for _, s := range spans {
 		if attr(s, telemetry.AttrWorkflowID) != o.workflowID {
 			continue
 		}
-		want := o.root.TraceID()
-		if slices.Contains(approvalSpans, s.Name) {
-			want = o.approval.TraceID()
-		}
-		if s.SpanContext.TraceID() != want {
+		if want := o.root.TraceID(); s.SpanContext.TraceID() != want {
 			fail("%s is in trace %s, want %s", s.Name, s.SpanContext.TraceID(), want)
 		}
 	}
@@ -295,9 +298,26 @@ func (o orderTrace) check(spans tracetest.SpanStubs) []string {
 	if !o.approval.IsValid() {
 		return problems
 	}
+	// The decision's span hangs under the span that started the order, and
+	// links to the approver's request, a trace of its own.
+	var decision tracetest.SpanStub
+	for _, s := range spans {
+		if s.SpanContext.SpanID() == o.approval.SpanID() {
+			decision = s
+		}
+	}
+	switch {
+	case !decision.SpanContext.IsValid():
+		fail("the decision's span %s was not exported", o.approval.SpanID())
+	case ok:
+		wantParent(decision, start)
+		if len(decision.Links) != 1 || decision.Links[0].SpanContext.SpanID() != o.request.SpanID() {
+			fail("the decision's span links to %v, want the approval request %s", decision.Links, o.request.SpanID())
+		}
+	}
 	update, uok := one(spanUpdateApprove)
-	if uok && (update.Parent.SpanID() != o.approval.SpanID() || update.SpanContext.TraceID() != o.approval.TraceID()) {
-		fail("the parent of %s is %s, want the approval request %s", update.Name, update.Parent.SpanID(), o.approval.SpanID())
+	if uok && (update.Parent.SpanID() != o.approval.SpanID() || update.SpanContext.TraceID() != o.root.TraceID()) {
+		fail("the parent of %s is %s, want the decision's span %s", update.Name, update.Parent.SpanID(), o.approval.SpanID())
 	}
 	if handle, hok := one(spanHandleApprove); uok && hok {
 		wantParent(handle, update)
