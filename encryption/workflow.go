@@ -2,6 +2,7 @@ package encryption
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -17,7 +18,9 @@ import (
 // not decode). A worker given the wrong keys stalls its orders, with the
 // codec's error in each failed workflow task, until it has the right ones;
 // it loses none. (A worker whose WorkflowPanicPolicy is FailWorkflow fails
-// them instead.) Clients and activities get the error.
+// them instead.) Clients and activities get the error. One exception: a
+// payload read as a converter.RawValue, as orderflow reads its decision
+// signals, that no key will ever decrypt (see decodeInto).
 type dataConverter struct {
 	converter.DataConverter // converter.NewCodecDataConverter(parent, codec)
 	parent                  converter.DataConverter
@@ -80,14 +83,6 @@ func (w *workflowConverter) encode(ps []*commonpb.Payload) []*commonpb.Payload {
 	return out
 }
 
-func (w *workflowConverter) decode(ps []*commonpb.Payload) []*commonpb.Payload {
-	out, err := w.codec.Decode(ps)
-	if err != nil {
-		stall(err)
-	}
-	return out
-}
-
 func (w *workflowConverter) ToPayload(value any) (*commonpb.Payload, error) {
 	p, err := w.parent.ToPayload(value)
 	if err != nil || p == nil {
@@ -104,18 +99,45 @@ func (w *workflowConverter) ToPayloads(values ...any) (*commonpb.Payloads, error
 	return &commonpb.Payloads{Payloads: w.encode(ps.GetPayloads())}, nil
 }
 
+// decodeInto decodes ps for valuePtrs. A payload that no key will ever
+// decrypt (ErrDecrypt: altered, or sent under a key ID that names another
+// secret) read into converter.RawValue values, as a workflow reads a
+// signal it does not trust, is handed over still encrypted rather than
+// stalling the order: the workflow sees a value it cannot read, and drops
+// it, the same way on every replay. Anything a key could fix stalls.
+func (w *workflowConverter) decodeInto(ps []*commonpb.Payload, valuePtrs []any) []*commonpb.Payload {
+	out, err := w.codec.Decode(ps)
+	if err == nil {
+		return out
+	}
+	if errors.Is(err, ErrDecrypt) && allRaw(valuePtrs) {
+		return ps
+	}
+	stall(err)
+	return nil
+}
+
+func allRaw(valuePtrs []any) bool {
+	for _, v := range valuePtrs {
+		if _, ok := v.(*converter.RawValue); !ok {
+			return false
+		}
+	}
+	return len(valuePtrs) > 0
+}
+
 func (w *workflowConverter) FromPayload(p *commonpb.Payload, valuePtr any) error {
 	if p == nil {
 		return w.parent.FromPayload(p, valuePtr)
 	}
-	return w.parent.FromPayload(w.decode([]*commonpb.Payload{p})[0], valuePtr)
+	return w.parent.FromPayload(w.decodeInto([]*commonpb.Payload{p}, []any{valuePtr})[0], valuePtr)
 }
 
 func (w *workflowConverter) FromPayloads(ps *commonpb.Payloads, valuePtrs ...any) error {
 	if ps == nil {
 		return w.parent.FromPayloads(ps, valuePtrs...)
 	}
-	return w.parent.FromPayloads(&commonpb.Payloads{Payloads: w.decode(ps.GetPayloads())}, valuePtrs...)
+	return w.parent.FromPayloads(&commonpb.Payloads{Payloads: w.decodeInto(ps.GetPayloads(), valuePtrs)}, valuePtrs...)
 }
 
 func (w *workflowConverter) ToString(p *commonpb.Payload) string {

@@ -337,3 +337,49 @@ func (e *env) rawEvents(plain client.Client, orderID string) []*historypb.Histor
 	_, events := e.rawRecords(plain, orderID)
 	return events
 }
+
+// A decision signal that no key will ever decrypt (here sent under the
+// order's key ID with another secret, as a tool with the wrong keys would)
+// is dropped like any undecodable signal: the order keeps waiting, and the
+// next decision decides it.
+func TestAnUndecryptableSignalIsDropped(t *testing.T) {
+	t.Parallel()
+	ns, _ := newNamespace(t, "badsignal")
+	k1 := encKey("k1", 1)
+	tc, _, copts := encryptedClient(t, ns, k1)
+	e := newEnvOn(t, tc, &orderflow.Options{DataConverter: copts.DataConverter}, nil)
+	e.startWorker()
+	order := largeOrder(e.id("large"))
+	e.mustStart(order)
+	e.waitForApproval(order.OrderID, orderflow.ApprovalPending)
+
+	wrong, _, _ := encryptedClient(t, ns, encKey("k1", 9))
+	if err := wrong.SignalWorkflow(e.ctx, orderflow.WorkflowID(order.OrderID), "", orderflow.SignalApprove, "approve it"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the signal to be taken in a completed workflow task", func() (bool, error) {
+		events := e.history(order.OrderID)
+		signalled := false
+		for _, ev := range events {
+			switch {
+			case ev.GetWorkflowExecutionSignaledEventAttributes() != nil:
+				signalled = true
+			case signalled && ev.GetWorkflowTaskCompletedEventAttributes() != nil:
+				return true, nil
+			case ev.GetWorkflowTaskFailedEventAttributes() != nil:
+				return false, fmt.Errorf("a workflow task failed: the signal stalled the order")
+			}
+		}
+		return false, nil
+	})
+	if st, err := e.orders.ApprovalStatus(e.ctx, order.OrderID); err != nil || st != orderflow.ApprovalPending {
+		t.Fatalf("after the undecryptable signal: approval %v, %v; want still pending", st, err)
+	}
+	if _, err := e.orders.Approve(e.ctx, order.OrderID, orderflow.Decision{Approver: "ops", Reason: "checked"}); err != nil {
+		t.Fatalf("Approve: %v", err)
+	}
+	res, _ := e.result(order.OrderID, orderflow.StatusCompleted)
+	if res.Approval.Reason != "checked" {
+		t.Fatalf("approved with reason %q, want the Update's", res.Approval.Reason)
+	}
+}
