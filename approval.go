@@ -80,7 +80,7 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	w.decided = workflow.NewChannel(bg)
 	deadline := start.Add(timeout)
 	w.publish(ctx, StatusAwaitingApproval, deadline)
-	w.showDetails(ctx, "**Awaiting approval** until %s (%v after the order started): approve or reject it, or it times out.",
+	showDetails(ctx, "**Awaiting approval** until %s (%v after the order started): approve or reject it, or it times out.",
 		deadline.UTC().Format("15:04:05 UTC"), timeout)
 	for range listenerCount {
 		workflow.Go(bg, w.listen)

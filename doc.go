@@ -233,13 +233,16 @@
 // client (client.Options.MetricsHandler: Prometheus through
 // go.temporal.io/sdk/contrib/tally, OpenTelemetry, …), beside the SDK's own
 // temporal_* metrics. The workflow's are not recorded again when it
-// replays; tags never carry order IDs or customer data:
+// replays, but are again when a workflow task fails after recording them
+// and is retried: count them as at least once. Tags never carry order IDs
+// or customer data:
 //
 //	orderflow_orders_started         counter  mode (default, low_latency), approval_required
 //	orderflow_orders_ended           counter  status, reason (none, declined, out_of_stock,
 //	                                          undeliverable, refused, step_timed_out,
-//	                                          retries_exhausted, rejected, timed_out, cancelled,
-//	                                          compensation_refused, delivery_unknown)
+//	                                          step_cancelled, retries_exhausted, rejected,
+//	                                          timed_out, cancelled, compensation_refused,
+//	                                          delivery_unknown)
 //	orderflow_approval_wait          timer    outcome (approved, rejected, timed_out, cancelled)
 //	orderflow_compensation_attempts  counter  step (payment, inventory), outcome (succeeded,
 //	                                          retrying, refused): each refund or release attempt

@@ -24,7 +24,7 @@ func startMetadata(in workflowInput, now time.Time) (summary, details string) {
 	approval := fmt.Sprintf("not needed (%s or less)", s.ApprovalThreshold)
 	if in.plan.RequiresApproval {
 		deadline := now.Add(s.ApprovalTimeout).UTC()
-		summary += " — needs approval by " + clock(deadline)
+		summary += " — needs approval by " + clock(now, deadline)
 		approval = fmt.Sprintf("needed (over %s), within %v: by %s", s.ApprovalThreshold, s.ApprovalTimeout,
 			deadline.Format("2006-01-02 15:04:05 UTC"))
 	}
@@ -54,12 +54,19 @@ func unitCount(items []Item) int64 {
 	return n
 }
 
-// clock formats t as "14:05 UTC".
-func clock(t time.Time) string { return t.UTC().Format("15:04 UTC") }
+// clock formats t for a person reading it at now: "14:05 UTC", or "Dec 6
+// 14:05 UTC" on another day.
+func clock(now, t time.Time) string {
+	now, t = now.UTC(), t.UTC()
+	if y, m, d := now.Date(); t.Year() != y || t.Month() != m || t.Day() != d {
+		return t.Format("Jan 2 15:04 UTC")
+	}
+	return t.Format("15:04 UTC")
+}
 
 // showDetails sets the order's current details, which the Web UI shows.
 // Queries read them, so replay does not depend on them.
-func (w *orderWorkflow) showDetails(ctx workflow.Context, format string, args ...any) {
+func showDetails(ctx workflow.Context, format string, args ...any) {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf(format, args...))
 }
 
@@ -86,25 +93,47 @@ func (w *orderWorkflow) callSummary(activity string) string {
 
 // showCall sets the current details while a provider call runs.
 func (w *orderWorkflow) showCall(ctx workflow.Context, step Step, activity string) {
-	what := strings.ToLower(w.callSummary(activity)[:1]) + w.callSummary(activity)[1:]
-	w.showDetails(ctx, "**%s**: %s, since %s. Its attempts and last error show on the pending activity.",
-		stepTitle(step), what, workflow.Now(ctx).UTC().Format("15:04:05 UTC"))
+	what := w.callSummary(activity)
+	showDetails(ctx, "**%s**: %s, since %s. Its attempts and last error show on the pending activity.",
+		title(string(step)), strings.ToLower(what[:1])+what[1:], workflow.Now(ctx).UTC().Format("15:04:05 UTC"))
 }
 
-// stepTitle is a step's name for people: "Payment".
-func stepTitle(s Step) string {
-	if s == "" {
+// title writes a wire name for people: "confirmation_email" is
+// "Confirmation email".
+func title(name string) string {
+	if name == "" {
 		return ""
 	}
-	return strings.ToUpper(string(s[:1])) + string(s[1:])
+	return strings.ToUpper(name[:1]) + strings.ReplaceAll(name[1:], "_", " ")
 }
 
-// showEnd sets the current details of an order that has ended.
+// showEnd sets the current details of an order that has ended, from its
+// status, the step that failed, why, and what was undone: never its
+// message, which may quote a provider (and the provider a customer's
+// address) or an approver.
 func (w *orderWorkflow) showEnd(ctx workflow.Context) {
-	w.showDetails(ctx, "**%s**: %s", statusWords(w.state.Status), w.state.Message)
-}
-
-// statusWords is a status for people: "Needs attention".
-func statusWords(s Status) string {
-	return stepTitle(Step(strings.ReplaceAll(string(s), "_", " ")))
+	s := &w.state
+	text := "**" + title(string(s.Status)) + "**"
+	if s.FailedStep != "" {
+		text += " at " + strings.ToLower(title(string(s.FailedStep)))
+	}
+	if r := endReason(s); r != "none" && r != string(s.Status) {
+		text += " (" + strings.ReplaceAll(r, "_", " ") + ")"
+	}
+	var undone []string
+	for _, c := range s.Compensations {
+		if c.Error == "" {
+			undone = append(undone, string(c.Undoes))
+		}
+	}
+	if len(undone) > 0 {
+		text += "; undone: " + strings.Join(undone, ", ")
+	}
+	switch s.Status {
+	case StatusCompleted:
+		text += ": " + s.Message // orderflow's own words
+	case StatusNeedsAttention:
+		text += "; a person must act: see the order's state"
+	}
+	showDetails(ctx, "%s", text)
 }

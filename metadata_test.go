@@ -39,9 +39,10 @@ func (s *WorkflowSuite) TestCurrentDetailsFollowTheOrder() {
 		" (5m0s after the order started): approve or reject it, or it times out.", waiting)
 	s.Contains(charging, "**Payment**: charge $1899.97, since ")
 	s.Contains(undoing, "**Payment**: refund $1899.97 (undo payment), since ")
-	s.Equal("**Failed**: "+res.Message, s.currentDetails())
+	end := s.currentDetails()
+	s.Equal("**Failed** at inventory (out of stock); undone: payment", end)
 	for _, private := range []string{"Bob", "bob@", "Oak Ave", "Laptop"} {
-		s.NotContains(waiting+charging+undoing, private)
+		s.NotContains(waiting+charging+undoing+end, private)
 	}
 }
 
@@ -68,9 +69,22 @@ func (s *WorkflowSuite) TestLogsCarryNoProviderMessage() {
 		}
 	}
 	s.Require().NotEmpty(ours)
+	s.Equal("**Needs attention** at delivery (compensation refused); undone: inventory; a person must act: see the order's state",
+		s.currentDetails(), "the Web UI's details say what happened without the providers' words")
 	joined := strings.Join(ours, "\n")
 	s.Contains(joined, "FailureType=orderflow.Undeliverable")
 	for _, private := range []string{o.ShippingAddress, o.CustomerName, o.CustomerEmail} {
 		s.NotContains(joined, private)
 	}
+}
+
+// Steps and statuses read as words, and a completed order says so.
+func (s *WorkflowSuite) TestDetailsReadAsWords() {
+	var emailing string
+	s.onStart[orderflow.ActivitySendConfirmation] = func() { emailing = s.currentDetails() }
+	res := s.run(smallOrder("ORD-001"), nil)
+
+	s.Equal(orderflow.StatusCompleted, res.Status)
+	s.Contains(emailing, "**Confirmation email**: send the confirmation email, since ")
+	s.Equal("**Completed**: Order processed successfully", s.currentDetails())
 }

@@ -101,9 +101,11 @@ func quoteID(id string) string {
 // goroutines at once. Both should answer from memory and not fail once the
 // process runs: in a worker, an error stalls the order being run (its
 // workflow task fails and is retried; see ClientOptions) or fails an
-// activity attempt, and an error from Current while the SDK converts an
-// error to a failure makes the SDK panic (a failure converter cannot return
-// an error). So load the keys at start, and refresh them in the background.
+// activity attempt; an error from Current while the workflow schedules a
+// provider call fails that call (the SDK encodes its summary apart); and
+// one while the SDK converts an error to a failure makes the SDK panic (a
+// failure converter cannot return an error). So load the keys at start, and
+// refresh them in the background.
 //
 // Key returns an error wrapping ErrUnknownKey for an ID it does not hold; any
 // other error is taken as a failure of the key store, and passed on by

@@ -28,7 +28,9 @@ type HandlerOptions struct {
 	// encoded. An error refuses the request with 401 and the fixed body
 	// "unauthorized"; the error itself is not sent, nor logged. nil means no
 	// check: anyone who can reach the handler can then decrypt every
-	// payload they have seen, and encrypt payloads the workers will accept.
+	// payload they have seen. (Encrypting for them grants nothing: workers
+	// accept unencrypted payloads too. The codec keeps data confidential; it
+	// does not authenticate who sent it.)
 	// Set it in production, for example to check the bearer token of the
 	// Authorization header that the Web UI sends when its codec settings
 	// pass the user's access token, or that `temporal --codec-auth` sends.

@@ -48,7 +48,7 @@
 // then it is that user's OIDC token, not a fixed one: a codec server for
 // such a Web UI checks those tokens, which this example does not. Without
 // -token, anyone who can reach the codec server can decrypt every payload
-// they have seen and encrypt payloads the workers will accept: keep it on a
+// they have seen: keep it on a
 // loopback address, as by default, or behind an authenticating proxy, and
 // serve it over TLS beyond this machine (the Web UI receives decrypted data
 // from it).

@@ -240,15 +240,26 @@ func connect(ctx context.Context, cfg *config, stdout, stderr io.Writer) (client
 		fmt.Fprintf(stdout, "Using the Temporal server at %s, namespace %s.\n", opts.HostPort, opts.Namespace)
 		return tc, opts.DataConverter, tc.Close, nil
 	}
-	if cfg.conn.Keys.Source() != "" {
-		return nil, nil, nil, errors.New("encryption keys need a server of your own (-address): the embedded server's client does not encrypt")
-	}
 	srv, err := embedded.Start(logger)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	fmt.Fprintf(stdout, "Started an embedded Temporal server at %s, namespace %s.\n", srv.Address, srv.Namespace)
-	return srv.Client, nil, srv.Stop, nil
+	if cfg.conn.Keys.Source() == "" {
+		return srv.Client, nil, srv.Stop, nil
+	}
+	// With encryption keys, a client of the program's own that encrypts.
+	opts := client.Options{HostPort: srv.Address, Namespace: srv.Namespace, Logger: logger}
+	if err := cfg.conn.Encrypt(&opts); err != nil {
+		srv.Stop()
+		return nil, nil, nil, err
+	}
+	tc, err := client.Dial(opts)
+	if err != nil {
+		srv.Stop()
+		return nil, nil, nil, err
+	}
+	return tc, opts.DataConverter, func() { tc.Close(); srv.Stop() }, nil
 }
 
 // customers name the waiting orders' customers, in turn; xssName is the

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/keys"
 	"github.com/orderflow/orderflow/examples/internal/proctest"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"go.temporal.io/sdk/client"
@@ -407,5 +408,32 @@ func TestInboxProgramFlags(t *testing.T) {
 		if err == nil || errors.Is(err, context.Canceled) {
 			t.Errorf("run %v: %v, want an error", args, err)
 		}
+	}
+}
+
+// With encryption keys, the embedded inbox encrypts its orders and still
+// shows them.
+func TestInboxProgramEmbeddedEncrypted(t *testing.T) {
+	k, err := keys.Generate("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(keys.EnvVar, k)
+	p := startProgram(t, "-waiting", "1", "-finished", "0", "-approval-timeout", "10m")
+	waiting := p.ids(t, "Awaiting approval")
+	list := waitListed(t, p.url, "/", "carol:x", waiting...)
+	for _, want := range []string{"$1899.97", "<bdi>Laptop</bdi>", "&lt;script&gt;"} { // read from the encrypted memo
+		if !strings.Contains(list.body, want) {
+			t.Fatalf("the inbox lacks %q:\n%s", want, list.body)
+		}
+	}
+	// The server holds the memo encrypted.
+	d, err := p.temporalClient(t).DescribeWorkflowExecution(testctx.Context(t), orderflow.WorkflowID(waiting[0]), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	memo := d.GetWorkflowExecutionInfo().GetMemo().GetFields()["orderflow"] // the memo field of the listing row
+	if enc := string(memo.GetMetadata()["encoding"]); enc != "binary/encrypted" {
+		t.Fatalf("the memo's encoding is %q, want binary/encrypted", enc)
 	}
 }
