@@ -79,18 +79,13 @@ func rawLeaks(t *testing.T, secrets []string, msgs map[string]proto.Message) []s
 }
 
 // rawRecords returns the order's history events and its description, as
-// the server holds them.
+// the server holds them: a client's GetWorkflowHistory and
+// DescribeWorkflowExecution decode nothing.
 func (e *env) rawRecords(plain client.Client, orderID string) (map[string]proto.Message, []*historypb.HistoryEvent) {
 	e.t.Helper()
 	msgs := map[string]proto.Message{}
-	it := plain.GetWorkflowHistory(e.ctx, orderflow.WorkflowID(orderID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var events []*historypb.HistoryEvent
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			e.t.Fatalf("history of %s: %v", orderID, err)
-		}
-		events = append(events, ev)
+	events := e.history(orderID)
+	for _, ev := range events {
 		msgs[fmt.Sprintf("%s event %d %s", orderID, ev.GetEventId(), ev.GetEventType())] = ev
 	}
 	d, err := plain.DescribeWorkflowExecution(e.ctx, orderflow.WorkflowID(orderID), "")
@@ -273,7 +268,7 @@ func TestEncryptedOrdersKeepCustomerDataOutOfHistory(t *testing.T) {
 // key takes over, the order completes.
 func TestAWorkerWithoutTheKeyStallsOrdersAndLosesNone(t *testing.T) {
 	t.Parallel()
-	ns, plain := newNamespace(t, "stall")
+	ns, _ := newNamespace(t, "stall")
 	k1, k2 := encKey("k1", 1), encKey("k2", 2)
 	tc1, _, copts1 := encryptedClient(t, ns, k1)
 	e := newEnvOn(t, tc1, &orderflow.Options{DataConverter: copts1.DataConverter}, nil)
@@ -289,7 +284,7 @@ func TestAWorkerWithoutTheKeyStallsOrdersAndLosesNone(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor("a workflow task failed for want of key k1", func() (bool, error) {
-		for _, ev := range e.rawEvents(plain, order.OrderID) {
+		for _, ev := range e.history(order.OrderID) {
 			if f := ev.GetWorkflowTaskFailedEventAttributes(); f != nil {
 				// The failure is encrypted too, with the worker's key.
 				err := copts2.FailureConverter.FailureToError(f.GetFailure())
@@ -299,7 +294,7 @@ func TestAWorkerWithoutTheKeyStallsOrdersAndLosesNone(t *testing.T) {
 		return false, nil
 	})
 	lacking.Stop()
-	d, err := plain.DescribeWorkflowExecution(e.ctx, orderflow.WorkflowID(order.OrderID), "")
+	d, err := e.tc.DescribeWorkflowExecution(e.ctx, orderflow.WorkflowID(order.OrderID), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,12 +325,6 @@ func TestAWorkerWithoutTheKeyStallsOrdersAndLosesNone(t *testing.T) {
 	if n := len(e.chargesOf(order.OrderID)); n != 1 {
 		t.Fatalf("%d charges, want 1", n)
 	}
-}
-
-// rawEvents returns the order's history as the server holds it.
-func (e *env) rawEvents(plain client.Client, orderID string) []*historypb.HistoryEvent {
-	_, events := e.rawRecords(plain, orderID)
-	return events
 }
 
 // A decision signal that no key will ever decrypt (here sent under the
