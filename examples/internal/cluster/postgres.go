@@ -1,0 +1,180 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// postgres is a PostgreSQL server of the cluster's own: a data directory in
+// the cluster's directory, listening on 127.0.0.1 only, run by the
+// postgres user when the cluster runs as root (PostgreSQL refuses root).
+type postgres struct {
+	bin  string // the directory of initdb, pg_ctl and psql
+	dir  string // holds data/, the socket and the log
+	port int
+	// asUser runs commands as the postgres user: empty when the current
+	// user is not root.
+	asUser string
+}
+
+// pgBinDir finds the newest PostgreSQL server installation: Debian keeps
+// each major version in /usr/lib/postgresql/N/bin; elsewhere initdb is on
+// the PATH.
+func pgBinDir() (string, error) {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return pgMajor(dirs[i]) > pgMajor(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("PostgreSQL is not installed: no initdb in /usr/lib/postgresql/*/bin or on the PATH " +
+		"(on Debian: apt-get install postgresql)")
+}
+
+func pgMajor(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+func newPostgres(dir string, port int) (*postgres, error) {
+	bin, err := pgBinDir()
+	if err != nil {
+		return nil, err
+	}
+	pg := &postgres{bin: bin, dir: dir, port: port}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("PostgreSQL refuses to run as root, and there is no postgres user to run it: %w", err)
+		}
+		pg.asUser = "postgres"
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, err
+		}
+		// The postgres user must be able to reach the directory.
+		for d := filepath.Dir(dir); d != "/" && d != "."; d = filepath.Dir(d) {
+			if st, err := os.Stat(d); err == nil && st.Mode().Perm()&0o001 == 0 {
+				return nil, fmt.Errorf("the postgres user cannot reach %s: %s is not searchable by others", dir, d)
+			}
+		}
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return pg, nil
+}
+
+// command is a PostgreSQL program run as the user that runs the server.
+func (pg *postgres) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	path := filepath.Join(pg.bin, name)
+	if pg.asUser != "" {
+		return exec.CommandContext(ctx, "runuser", append([]string{"-u", pg.asUser, "--", path}, args...)...)
+	}
+	return exec.CommandContext(ctx, path, args...)
+}
+
+func (pg *postgres) run(ctx context.Context, name string, args ...string) error {
+	out, err := pg.command(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func (pg *postgres) data() string { return filepath.Join(pg.dir, "data") }
+
+// init creates the database cluster and the temporal role.
+func (pg *postgres) init(ctx context.Context) error {
+	if err := pg.run(ctx, "initdb", "-D", pg.data(), "-U", "postgres", "--auth-local=trust",
+		"--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"); err != nil {
+		return err
+	}
+	conf := fmt.Sprintf(`
+listen_addresses = '127.0.0.1'
+port = %d
+unix_socket_directories = '%s'
+max_connections = 300
+shared_buffers = 128MB
+logging_collector = off
+`, pg.port, pg.dir)
+	f, err := os.OpenFile(filepath.Join(pg.data(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(conf); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := pg.start(ctx); err != nil {
+		return err
+	}
+	return pg.run(ctx, "psql", "-h", pg.dir, "-p", strconv.Itoa(pg.port), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
+		"-q", "-c", "CREATE ROLE temporal LOGIN CREATEDB PASSWORD 'temporal'")
+}
+
+func (pg *postgres) start(ctx context.Context) error {
+	return pg.run(ctx, "pg_ctl", "-D", pg.data(), "-l", filepath.Join(pg.dir, "postgres.log"), "-w", "-t", "60", "start")
+}
+
+// stop stops the server: "fast" rolls back sessions and shuts down
+// cleanly; "immediate" quits at once, as a crash does, and recovers from
+// its write-ahead log at the next start.
+func (pg *postgres) stop(ctx context.Context, mode string) error {
+	return pg.run(ctx, "pg_ctl", "-D", pg.data(), "-m", mode, "-w", "-t", "30", "stop")
+}
+
+// pid is the postmaster's process ID, 0 when it is not running.
+func (pg *postgres) pid() int {
+	b, err := os.ReadFile(filepath.Join(pg.data(), "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(first))
+	if pid == 0 || !alive(pid) {
+		return 0
+	}
+	return pid
+}
+
+// query runs one SQL statement in database db and returns its output
+// without alignment.
+func (pg *postgres) query(ctx context.Context, db, sql string) (string, error) {
+	out, err := pg.command(ctx, "psql", "-h", pg.dir, "-p", strconv.Itoa(pg.port), "-U", "postgres", "-d", db,
+		"-Atc", sql).Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+// waitFor polls query until it prints want, or ctx ends.
+func (pg *postgres) waitFor(ctx context.Context, db, sql, want string) error {
+	for {
+		if out, err := pg.query(ctx, db, sql); err == nil && out == want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

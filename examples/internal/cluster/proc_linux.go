@@ -1,0 +1,80 @@
+package cluster
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// dieWithParent makes the kernel kill cmd when the process that started it
+// dies, so that no server process outlives an interrupted test or program.
+// It also puts cmd in a process group of its own, so that a Ctrl-C in the
+// terminal reaches only the parent, which stops the children in order.
+func dieWithParent(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+}
+
+// alive reports whether a process with this ID exists.
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// clockTick is the kernel's unit of CPU time in /proc/PID/stat (USER_HZ),
+// 100 on every Linux this runs on.
+const clockTick = 10 * time.Millisecond
+
+// cpuTime is the CPU time, user and system, that process pid and its
+// children that it waited for have used.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields start after it.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	// After the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
+	if len(f) < 15 {
+		return 0
+	}
+	var ticks int64
+	for _, k := range []int{11, 12, 13, 14} {
+		n, _ := strconv.ParseInt(f[k], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick
+}
+
+// children lists the IDs of pid's child processes.
+func children(pid int) []int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// rss is the resident memory of process pid, in bytes.
+func rss(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}

@@ -1,0 +1,21 @@
+//go:build !linux
+
+package cluster
+
+import (
+	"os/exec"
+	"time"
+)
+
+// The cluster runs on Linux, where Debian's PostgreSQL lives; elsewhere the
+// package compiles, and Start fails on the missing PostgreSQL.
+
+func dieWithParent(*exec.Cmd) {}
+
+func alive(int) bool { return false }
+
+func cpuTime(int) time.Duration { return 0 }
+
+func children(int) []int { return nil }
+
+func rss(int) int64 { return 0 }
