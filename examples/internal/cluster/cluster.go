@@ -282,7 +282,9 @@ func (c *Cluster) newProcess(name string) *Process {
 		cmd.Env = append(os.Environ(), c.env(name)...)
 		return cmd, nil
 	})
-	p.onExit = func(name string, err error) { c.logf("%s exited (%v); starting it again in %v", name, err, restartDelay) }
+	p.onExit = func(name string, err error) {
+		c.logf("%s exited (%v); starting it again in %v", name, err, restartDelay)
+	}
 	return p
 }
 
