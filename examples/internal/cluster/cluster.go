@@ -91,12 +91,7 @@ type Cluster struct {
 	ports map[string]int // by the environment variable that carries it
 	procs map[string]*Process
 
-	pg        *postgres
-	pgMu      sync.Mutex
-	pgStopped bool // PostgreSQL is down on purpose
-	pgCrashes int
-	stopWatch context.CancelFunc
-	watchDone chan struct{}
+	pg *postgres
 }
 
 // Start builds what is missing and starts a cluster; it returns once the
@@ -175,7 +170,6 @@ func Start(ctx context.Context, o Options) (c *Cluster, err error) {
 			return c, err
 		}
 	}
-	c.watchPostgres()
 	if err := c.setUp(ctx); err != nil {
 		return c, err
 	}
@@ -452,60 +446,24 @@ func (c *Cluster) Restarts() map[string]int {
 			out[name] = n
 		}
 	}
-	c.pgMu.Lock()
-	if c.pgCrashes > 0 {
-		out["postgres"] = c.pgCrashes
+	if c.pg != nil && c.pg.proc != nil {
+		if n := c.pg.proc.Restarts(); n > 0 {
+			out["postgres"] = n
+		}
 	}
-	c.pgMu.Unlock()
 	return out
 }
 
-// RestartPostgres stops PostgreSQL as a crash does (immediate mode: no
-// checkpoint, recovery from the write-ahead log at start), keeps it down
+// RestartPostgres stops PostgreSQL as a crash does (immediate shutdown:
+// no checkpoint, recovery from the write-ahead log at start), keeps it down
 // for down, and starts it again.
 func (c *Cluster) RestartPostgres(ctx context.Context, down time.Duration) error {
-	c.pgMu.Lock()
-	c.pgStopped = true
-	c.pgMu.Unlock()
-	defer func() {
-		c.pgMu.Lock()
-		c.pgStopped = false
-		c.pgMu.Unlock()
-	}()
-	if err := c.pg.stop(ctx, "immediate"); err != nil {
-		return err
-	}
+	c.pg.crash()
 	select {
 	case <-ctx.Done():
 	case <-time.After(down):
 	}
 	return c.pg.start(ctx)
-}
-
-// watchPostgres starts PostgreSQL again when it dies without being told to.
-func (c *Cluster) watchPostgres() {
-	ctx, cancel := context.WithCancel(context.Background())
-	c.stopWatch = cancel
-	c.watchDone = make(chan struct{})
-	go func() {
-		defer close(c.watchDone)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(restartDelay):
-			}
-			c.pgMu.Lock()
-			if !c.pgStopped && c.pg.pid() == 0 {
-				c.pgCrashes++
-				c.logf("PostgreSQL is down; starting it again")
-				if err := c.pg.start(ctx); err != nil {
-					c.logf("start PostgreSQL: %v", err)
-				}
-			}
-			c.pgMu.Unlock()
-		}
-	}()
 }
 
 // Usage is what one part of the cluster has used.
@@ -549,16 +507,8 @@ func (c *Cluster) Stop() {
 		wg.Go(func() { p.Stop(20 * time.Second) })
 	}
 	wg.Wait()
-	if c.stopWatch != nil {
-		c.stopWatch()
-		<-c.watchDone
-	}
-	if c.pg != nil && c.pg.pid() != 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := c.pg.stop(ctx, "fast"); err != nil {
-			_ = c.pg.stop(ctx, "immediate")
-		}
-		cancel()
+	if c.pg != nil {
+		c.pg.stop()
 	}
 	if c.removal {
 		_ = os.RemoveAll(c.Dir)

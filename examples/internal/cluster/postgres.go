@@ -11,19 +11,23 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // postgres is a PostgreSQL server of the cluster's own: a data directory in
-// the cluster's directory, listening on 127.0.0.1 only, run by the
+// the cluster's directory, listening on 127.0.0.1 only, run as the
 // postgres user when the cluster runs as root (PostgreSQL refuses root).
+// The postmaster is a child Process, so it dies with the program that
+// started it, and starts again when it dies by itself.
 type postgres struct {
-	bin  string // the directory of initdb, pg_ctl and psql
+	bin  string // the directory of initdb, postgres and psql
 	dir  string // holds data/, the socket and the log
 	port int
-	// asUser runs commands as the postgres user: empty when the current
-	// user is not root.
-	asUser string
+	// cred runs commands as the postgres user: nil when the current user
+	// is not root.
+	cred *syscall.Credential
+	proc *Process
 }
 
 // pgBinDir finds the newest PostgreSQL server installation: Debian keeps
@@ -60,9 +64,9 @@ func newPostgres(dir string, port int) (*postgres, error) {
 		if err != nil {
 			return nil, fmt.Errorf("PostgreSQL refuses to run as root, and there is no postgres user to run it: %w", err)
 		}
-		pg.asUser = "postgres"
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
+		pg.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
@@ -83,11 +87,10 @@ func newPostgres(dir string, port int) (*postgres, error) {
 
 // command is a PostgreSQL program run as the user that runs the server.
 func (pg *postgres) command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	path := filepath.Join(pg.bin, name)
-	if pg.asUser != "" {
-		return exec.CommandContext(ctx, "runuser", append([]string{"-u", pg.asUser, "--", path}, args...)...)
-	}
-	return exec.CommandContext(ctx, path, args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(pg.bin, name), args...)
+	cmd.Dir = pg.dir
+	setCredential(cmd, pg.cred)
+	return cmd
 }
 
 func (pg *postgres) run(ctx context.Context, name string, args ...string) error {
@@ -132,29 +135,61 @@ logging_collector = off
 		"-q", "-c", "CREATE ROLE temporal LOGIN CREATEDB PASSWORD 'temporal'")
 }
 
+// start starts the postmaster and waits until it takes connections.
 func (pg *postgres) start(ctx context.Context) error {
-	return pg.run(ctx, "pg_ctl", "-D", pg.data(), "-l", filepath.Join(pg.dir, "postgres.log"), "-w", "-t", "60", "start")
+	if pg.proc == nil {
+		pg.proc = NewProcess("postgres", func() (*exec.Cmd, error) {
+			logf, err := os.OpenFile(filepath.Join(pg.dir, "postgres.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err != nil {
+				return nil, err
+			}
+			cmd := pg.command(context.Background(), "postgres", "-D", pg.data())
+			cmd.Stdout, cmd.Stderr = logf, logf
+			return cmd, nil
+		})
+		// SIGINT is PostgreSQL's fast shutdown: sessions are rolled back
+		// and it checkpoints and exits.
+		pg.proc.stopSignal = syscall.SIGINT
+	}
+	if err := pg.proc.Start(); err != nil {
+		return err
+	}
+	return pg.ready(ctx)
 }
 
-// stop stops the server: "fast" rolls back sessions and shuts down
-// cleanly; "immediate" quits at once, as a crash does, and recovers from
-// its write-ahead log at the next start.
-func (pg *postgres) stop(ctx context.Context, mode string) error {
-	return pg.run(ctx, "pg_ctl", "-D", pg.data(), "-m", mode, "-w", "-t", "30", "stop")
+// ready waits until the server takes connections.
+func (pg *postgres) ready(ctx context.Context) error {
+	for {
+		err := pg.command(ctx, "pg_isready", "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.port), "-t", "1").Run()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("PostgreSQL does not take connections (log: %s): %w", filepath.Join(pg.dir, "postgres.log"), ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// crash stops the server as a crash does: SIGQUIT is PostgreSQL's
+// immediate shutdown, with no checkpoint; the next start recovers from the
+// write-ahead log. It stays down until start.
+func (pg *postgres) crash() { pg.proc.signal(syscall.SIGQUIT, 30*time.Second) }
+
+// stop stops the server for good.
+func (pg *postgres) stop() {
+	if pg.proc != nil {
+		pg.proc.Stop(30 * time.Second)
+	}
 }
 
 // pid is the postmaster's process ID, 0 when it is not running.
 func (pg *postgres) pid() int {
-	b, err := os.ReadFile(filepath.Join(pg.data(), "postmaster.pid"))
-	if err != nil {
+	if pg.proc == nil {
 		return 0
 	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	pid, _ := strconv.Atoi(strings.TrimSpace(first))
-	if pid == 0 || !alive(pid) {
-		return 0
-	}
-	return pid
+	return pg.proc.PID()
 }
 
 // query runs one SQL statement in database db and returns its output

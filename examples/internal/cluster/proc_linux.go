@@ -14,7 +14,11 @@ import (
 // It also puts cmd in a process group of its own, so that a Ctrl-C in the
 // terminal reaches only the parent, which stops the children in order.
 func dieWithParent(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	cmd.SysProcAttr.Setpgid = true
 }
 
 // alive reports whether a process with this ID exists.
@@ -77,4 +81,11 @@ func rss(pid int) int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// setCredential makes cmd run as another user; nil leaves it as it is.
+func setCredential(cmd *exec.Cmd, cred *syscall.Credential) {
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 }

@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"os/exec"
+	"syscall"
 	"time"
 )
 
@@ -19,3 +20,5 @@ func cpuTime(int) time.Duration { return 0 }
 func children(int) []int { return nil }
 
 func rss(int) int64 { return 0 }
+
+func setCredential(*exec.Cmd, *syscall.Credential) {}

@@ -27,6 +27,8 @@ type Process struct {
 	closed   bool
 	restarts int // exits the cluster did not cause, each followed by a start
 	onExit   func(name string, err error)
+	// stopSignal asks the process to stop; SIGTERM if nil.
+	stopSignal os.Signal
 }
 
 // NewProcess returns a process, not yet started, that runs what command
@@ -102,8 +104,12 @@ func (p *Process) Kill() { p.signal(os.Kill, 0) }
 func (p *Process) Stop(grace time.Duration) {
 	p.mu.Lock()
 	p.closed = true
+	sig := p.stopSignal
 	p.mu.Unlock()
-	p.signal(syscall.SIGTERM, grace)
+	if sig == nil {
+		sig = syscall.SIGTERM
+	}
+	p.signal(sig, grace)
 }
 
 // Restarts is how many times the process died without being told to and
