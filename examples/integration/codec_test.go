@@ -70,7 +70,7 @@ func TestListingDecodesMemosWithTheClientsCodec(t *testing.T) {
 		t.Fatalf("RegisterSearchAttributes: %v", err)
 	}
 	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), xorCodec{})
-	tc, err := client.Dial(client.Options{HostPort: server.GetFrontendHostPort(), Namespace: ns, DataConverter: dc})
+	tc, err := client.Dial(client.Options{HostPort: frontend, Namespace: ns, DataConverter: dc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func encryptedClient(t *testing.T, ns string, keys ...encryption.Key) (client.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := client.Options{HostPort: server.GetFrontendHostPort(), Namespace: ns}
+	opts := client.Options{HostPort: frontend, Namespace: ns}
 	codec.ClientOptions(&opts)
 	tc, err := client.Dial(opts)
 	if err != nil {

@@ -5,6 +5,18 @@
 // One server serves the whole package (TestMain). Each test gets its own task
 // queue, worker and providers, so tests run in parallel without sharing
 // state; order IDs carry the test's name so workflow IDs never collide.
+//
+// With -address, the tests run against that server instead, a cluster say,
+// in -namespace (default "default"), which must have orderflow's search
+// attributes registered or be allowed to register them; a test that makes
+// namespaces of its own makes them there:
+//
+//	go test ./examples/integration -args -address 127.0.0.1:7233
+//
+// The cluster program (examples/cluster) starts such a cluster; its test
+// runs the core scenarios of this package against one. Order IDs carry the
+// time of the run, so a run against a server that keeps the orders of
+// earlier runs starts fresh ones.
 package integration
 
 import (
@@ -12,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -26,18 +39,26 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/conn"
 	"github.com/orderflow/orderflow/examples/internal/scenario"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 	"github.com/orderflow/orderflow/examples/internal/updatewatch"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
-// server is the package's Temporal server and temporalClient its client,
-// made by TestMain. TestServer's methods are not safe for concurrent use, so
-// tests use temporalClient, which is.
 var (
-	server         *temporaltest.TestServer
-	temporalClient client.Client
+	addressFlag   = flag.String("address", "", "run against the Temporal server at host:port instead of an in-process one")
+	namespaceFlag = flag.String("namespace", "default", "the namespace to run in, with -address")
+)
+
+// The package's Temporal server, its namespace and a client of it, made by
+// TestMain: in process, or the one at -address.
+var (
+	frontend         string
+	defaultNamespace string
+	temporalClient   client.Client
+	// runID makes order IDs of this run unique on a server that outlives it.
+	runID string
 )
 
 func TestMain(m *testing.M) {
@@ -51,18 +72,34 @@ func TestMain(m *testing.M) {
 		_ = flag.Set("test.parallel", "16")
 	}
 
-	server = temporaltest.NewServer()
-	temporalClient = server.GetDefaultClient()
+	stop := func() {}
+	if *addressFlag == "" {
+		server := temporaltest.NewServer()
+		frontend, defaultNamespace = server.GetFrontendHostPort(), server.GetDefaultNamespace()
+		temporalClient = server.GetDefaultClient()
+		stop = server.Stop
+	} else {
+		frontend, defaultNamespace = *addressFlag, *namespaceFlag
+		runID = fmt.Sprintf("%x-", time.Now().UnixMilli())
+		c, err := client.Dial(client.Options{HostPort: frontend, Namespace: defaultNamespace,
+			Logger: conn.NewLogger(os.Stderr, slog.LevelWarn)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		temporalClient = c
+		stop = c.Close
+	}
 	// Orders started with Options.Visibility need these; the others run
 	// alongside them unchanged.
 	ctx, cancel := testctx.Main()
-	if err := orderflow.RegisterSearchAttributes(ctx, temporalClient, server.GetDefaultNamespace()); err != nil {
+	if err := orderflow.RegisterSearchAttributes(ctx, temporalClient, defaultNamespace); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	cancel()
 	code := m.Run()
-	server.Stop()
+	stop()
 	os.Exit(code)
 }
 
@@ -124,7 +161,7 @@ func newEnvOn(t testing.TB, tc client.Client, opts *orderflow.Options, configure
 	// go test's -timeout: never at a budget sized for one machine.
 	ctx := testctx.Context(t)
 
-	taskQueue := "it-" + sanitize(t.Name())
+	taskQueue := "it-" + runID + sanitize(t.Name())
 	acts, providers := orderflowtest.NewActivities()
 	if configure != nil {
 		configure(providers)
@@ -158,9 +195,10 @@ func sanitize(name string) string {
 	return strings.NewReplacer("/", "-", " ", "_").Replace(name)
 }
 
-// id returns an order ID unique to this test.
+// id returns an order ID unique to this test (and to this run, with
+// -address).
 func (e *env) id(suffix string) string {
-	return sanitize(e.t.Name()) + "-" + suffix
+	return runID + sanitize(e.t.Name()) + "-" + suffix
 }
 
 // Orders. The small one is the Python demo's $89.95; the large one is
@@ -284,7 +322,7 @@ func (e *env) watchUpdates() *updatewatch.Watch {
 	if e.tc != temporalClient {
 		e.t.Fatal("watchUpdates: the test's client is not the package's")
 	}
-	w, wc, err := updatewatch.New(e.tc, server.GetDefaultNamespace())
+	w, wc, err := updatewatch.New(e.tc, defaultNamespace)
 	if err != nil {
 		e.t.Fatalf("updatewatch.New: %v", err)
 	}

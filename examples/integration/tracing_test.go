@@ -49,7 +49,7 @@ func TestTracingFollowsAnOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc, err := client.NewClientFromExisting(temporalClient, client.Options{
-		Namespace:    server.GetDefaultNamespace(),
+		Namespace:    defaultNamespace,
 		Interceptors: []interceptor.ClientInterceptor{tracing},
 	})
 	if err != nil {

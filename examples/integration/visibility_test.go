@@ -127,7 +127,7 @@ func newNamespace(t testing.TB, prefix string) (string, client.Client) {
 	t.Helper()
 	ctx := testctx.Context(t)
 	ns := prefix + "-" + fmt.Sprint(time.Now().UnixNano())
-	nc, err := client.NewNamespaceClient(client.Options{HostPort: server.GetFrontendHostPort()})
+	nc, err := client.NewNamespaceClient(client.Options{HostPort: frontend})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func newNamespace(t testing.TB, prefix string) (string, client.Client) {
 		t.Fatal(err)
 	}
 	for { // a new namespace takes a moment to reach every cache
-		c, err := client.Dial(client.Options{HostPort: server.GetFrontendHostPort(), Namespace: ns})
+		c, err := client.Dial(client.Options{HostPort: frontend, Namespace: ns})
 		if err == nil {
 			if _, err = c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{}); err == nil {
 				t.Cleanup(c.Close)
