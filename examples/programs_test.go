@@ -1,6 +1,7 @@
 package examples_test
 
 import (
+	"flag"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -40,11 +41,42 @@ func environ(t *testing.T, kv ...string) []string {
 	return proctest.Environ(t, kv...)
 }
 
-// serverEnv starts a temporaltest server for t and returns an environment
-// that points the programs at it.
-func serverEnv(t *testing.T) (*temporaltest.TestServer, []string) {
-	ts := temporaltest.NewServer(temporaltest.WithT(t))
-	return ts, environ(t, "TEMPORAL_ADDRESS="+ts.GetFrontendHostPort(), "TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace())
+// With -address, the tests that take their server from serverEnv run
+// against the server at that address instead of one of their own: the
+// cluster program's test runs the Python demo's walkthrough and CLI
+// commands that way against a cluster. They use the demo's fixed order IDs,
+// so run them once per server:
+//
+//	go test ./examples -run 'TestPythonDemoWalkthrough|TestTemporalCLI' -args -address 127.0.0.1:7233
+var (
+	addressFlag   = flag.String("address", "", "run the tests that start a server against the one at host:port instead")
+	namespaceFlag = flag.String("namespace", "default", "the namespace to run in, with -address")
+)
+
+// testServer is the Temporal server of a test and a client of it.
+type testServer struct {
+	address, namespace string
+	client             client.Client
+}
+
+func (s *testServer) GetFrontendHostPort() string     { return s.address }
+func (s *testServer) GetDefaultNamespace() string     { return s.namespace }
+func (s *testServer) GetDefaultClient() client.Client { return s.client }
+
+// serverEnv starts a temporaltest server for t, or connects to -address,
+// and returns an environment that points the programs at it.
+func serverEnv(t *testing.T) (*testServer, []string) {
+	var s *testServer
+	if *addressFlag != "" {
+		c, err := client.Dial(client.Options{HostPort: *addressFlag, Namespace: *namespaceFlag})
+		require.NoError(t, err)
+		t.Cleanup(c.Close)
+		s = &testServer{address: *addressFlag, namespace: *namespaceFlag, client: c}
+	} else {
+		ts := temporaltest.NewServer(temporaltest.WithT(t))
+		s = &testServer{address: ts.GetFrontendHostPort(), namespace: ts.GetDefaultNamespace(), client: ts.GetDefaultClient()}
+	}
+	return s, environ(t, "TEMPORAL_ADDRESS="+s.address, "TEMPORAL_NAMESPACE="+s.namespace)
 }
 
 // result is how a program run ended.
