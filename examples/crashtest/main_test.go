@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/orderflow/orderflow/examples/internal/cluster"
 	"github.com/orderflow/orderflow/examples/internal/testctx"
 )
 
@@ -28,6 +29,10 @@ var (
 	flagDump        = flag.String("dump", "", "directory to write the event histories of orders with violations to")
 	flagPrint       = flag.Bool("print-orders", false, "print every order: its plan, its calls and how it ended")
 	flagMode        = flag.String("mode", "mixed", "the orders' mode: default, low-latency (local activities), or mixed (every other order)")
+	flagWorkers     = flag.Int("workers", 1, "worker processes polling the task queue; each kill picks one")
+	flagCluster     = flag.Bool("cluster", false, "run on a cluster (PostgreSQL and five server processes) and crash a history process, the matching process and PostgreSQL once each")
+	flagAddress     = flag.String("address", "", "run on the Temporal server at host:port, a cluster of your own say, instead of one of the run's own")
+	flagNamespace   = flag.String("namespace", "default", "the namespace to run in, with -address")
 )
 
 func TestMain(m *testing.M) {
@@ -45,7 +50,30 @@ func TestMain(m *testing.M) {
 // server) that is killed and restarted, and providers that fail, then checks
 // every order against the providers' books.
 func TestCrashAndFault(t *testing.T) {
+	runCrashTest(t, configFromFlags())
+}
+
+// TestCrashAndFaultOnCluster is a small run on a cluster: three worker
+// processes, each killed at random, while a history process, the matching
+// process and PostgreSQL crash once each. It is skipped when the flags ask
+// for a cluster or a server of their own, which TestCrashAndFault then
+// runs on, and without PostgreSQL (unless $ORDERFLOW_REQUIRE_CLUSTER is 1).
+func TestCrashAndFaultOnCluster(t *testing.T) {
+	if *flagCluster || *flagAddress != "" {
+		t.Skip("TestCrashAndFault runs on the cluster or server of the flags")
+	}
+	if err := cluster.Available(); err != nil {
+		if os.Getenv(cluster.RequireEnv) == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("%v (set %s=1 to fail instead)", err, cluster.RequireEnv)
+	}
 	cfg := configFromFlags()
+	cfg.Cluster, cfg.Workers, cfg.Orders, cfg.Kills = true, 3, 60, 3
+	runCrashTest(t, cfg)
+}
+
+func runCrashTest(t *testing.T, cfg config) {
 	if cfg.Wait == 0 {
 		// No budget sized for one machine: the orders may take until the
 		// test's deadline, less a minute to settle the books (calls in
@@ -56,8 +84,8 @@ func TestCrashAndFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	fmt.Printf("crashtest: starting with -seed %d -orders %d -kills %d -server-kills %d -transient %g -lost %g -slow %g -business %g -refuse %g -mode %s\n",
-		cfg.Seed, cfg.Orders, cfg.Kills, cfg.ServerKills, cfg.Rates.Transient, cfg.Rates.Lost, cfg.Rates.Slow, cfg.Business, cfg.Refuse, cfg.Mode)
+	fmt.Printf("crashtest: starting with -seed %d -orders %d -workers %d -kills %d -server-kills %d -cluster=%t -transient %g -lost %g -slow %g -business %g -refuse %g -mode %s\n",
+		cfg.Seed, cfg.Orders, cfg.Workers, cfg.Kills, cfg.ServerKills, cfg.Cluster, cfg.Rates.Transient, cfg.Rates.Lost, cfg.Rates.Slow, cfg.Business, cfg.Refuse, cfg.Mode)
 	w, err := setUp(cfg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +123,7 @@ func configFromFlags() config {
 		Seed: seed, Orders: *flagOrders, Kills: *flagKills, ServerKills: *flagServerKills,
 		Rates:    rates{Transient: *flagTransient, Lost: *flagLost, Slow: *flagSlow},
 		Business: *flagBusiness, Refuse: *flagRefuse, Wait: *flagWait, Verbose: *flagVerbose, Mode: *flagMode,
+		Workers: *flagWorkers, Cluster: *flagCluster, Address: *flagAddress, Namespace: *flagNamespace,
 	}
 }
 

@@ -69,6 +69,8 @@ type planConfig struct {
 	Refuse          float64 // share of orders whose refund or release is refused
 	StartEvery      time.Duration
 	ApprovalTimeout time.Duration
+	// IDPrefix starts every order ID.
+	IDPrefix string
 }
 
 // makePlans draws the plans of a run from rng.
@@ -77,7 +79,7 @@ func makePlans(rng *rand.Rand, cfg planConfig) []plan {
 	for i := range plans {
 		p := &plans[i]
 		p.Large = rng.Float64() < 0.4
-		p.Order = makeOrder(rng, i+1, p.Large)
+		p.Order = makeOrder(rng, cfg.IDPrefix, i+1, p.Large)
 		p.Total, _ = p.Order.Total()
 		p.Terms = pickTerms(rng, cfg.Business, cfg.Refuse)
 		p.StartAt = time.Duration(i) * cfg.StartEvery
@@ -94,9 +96,9 @@ func makePlans(rng *rand.Rand, cfg planConfig) []plan {
 
 // makeOrder returns order number n: small ones total under $1000.00 (up to
 // three items of at most $299.99), large ones over it.
-func makeOrder(rng *rand.Rand, n int, large bool) orderflow.Order {
+func makeOrder(rng *rand.Rand, prefix string, n int, large bool) orderflow.Order {
 	o := orderflow.Order{
-		OrderID:         fmt.Sprintf("crash-%04d", n),
+		OrderID:         fmt.Sprintf("%s%04d", prefix, n),
 		CustomerName:    fmt.Sprintf("Customer %d", n),
 		CustomerEmail:   fmt.Sprintf("customer%d@example.com", n),
 		ShippingAddress: fmt.Sprintf("%d Crash Lane, Springfield, IL 62701", n),

@@ -46,7 +46,14 @@ func makeReport(cfg config, w *world, out *outcome, elapsed time.Duration) repor
 		r.violations = append(r.violations, "crashtest: violation: harness: "+h)
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "crashtest: seed=%d orders=%d kills=%d server-kills=%d", cfg.Seed, len(out.runs), out.kills, out.serverKills)
+	fmt.Fprintf(&sb, "crashtest: seed=%d orders=%d workers=%d kills=%d server-kills=%d", cfg.Seed, len(out.runs), cfg.Workers, out.kills, out.serverKills)
+	if cfg.Cluster {
+		crashed := "none"
+		if len(out.crashed) > 0 {
+			crashed = strings.Join(out.crashed, ",")
+		}
+		fmt.Fprintf(&sb, " cluster-crashed=%s", crashed)
+	}
 	for _, s := range reportedStatuses {
 		fmt.Fprintf(&sb, " %s=%d", s, counts[s])
 	}
@@ -60,6 +67,9 @@ func makeReport(cfg config, w *world, out *outcome, elapsed time.Duration) repor
 		fmt.Sprintf("refused refunds and releases: %d; exits the test did not cause: worker=%d server=%d",
 			w.ledger.refusalCount(), out.workerCrashes, out.serverCrashes),
 		callSummary(out.runs),
+	}
+	if cfg.Cluster {
+		r.notes = append(r.notes, fmt.Sprintf("cluster parts that exited by themselves and were started again: %v", out.clusterRestarts))
 	}
 	return r
 }

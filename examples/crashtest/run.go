@@ -15,8 +15,18 @@ import (
 type config struct {
 	Seed                       uint64
 	Orders, Kills, ServerKills int
-	Rates                      rates
-	Business, Refuse           float64 // shares of orders
+	// Workers is how many worker processes poll the task queue; each
+	// worker kill picks one.
+	Workers int
+	// Cluster runs the orders on a cluster (package cluster) and crashes
+	// its parts once each during the run: a history process, the matching
+	// process, PostgreSQL.
+	Cluster bool
+	// Address, if set, is a Temporal server to run on, in Namespace,
+	// instead of one of the run's own.
+	Address, Namespace string
+	Rates              rates
+	Business, Refuse   float64 // shares of orders
 	// Wait is how long after the last start every order must have ended;
 	// when it is zero, every order must have ended by Until.
 	Wait    time.Duration
@@ -34,6 +44,12 @@ func (c config) validate() error {
 		return fmt.Errorf("-orders must be at least 1, got %d", c.Orders)
 	case c.Kills < 0 || c.ServerKills < 0:
 		return fmt.Errorf("-kills and -server-kills must not be negative")
+	case c.Workers < 1:
+		return fmt.Errorf("-workers must be at least 1, got %d", c.Workers)
+	case c.Cluster && c.Address != "":
+		return fmt.Errorf("-cluster starts a cluster of its own: it does not take -address")
+	case c.ServerKills > 0 && (c.Cluster || c.Address != ""):
+		return fmt.Errorf("-server-kills kills the devserver; -cluster crashes the cluster's parts, and a server at -address is not the run's to kill")
 	case c.Business < 0 || c.Business > 1 || c.Refuse < 0 || c.Refuse > 1:
 		return fmt.Errorf("-business and -refuse must be between 0 and 1")
 	case c.Wait < 0 || (c.Wait == 0 && c.Until.IsZero()):
@@ -71,13 +87,13 @@ func clientOptions(lowLatency bool) *orderflow.Options {
 }
 
 // world is what a run runs on: the Temporal server, the ledger behind its
-// HTTP service, and the worker process.
+// HTTP service, and the worker processes.
 type world struct {
 	server  *temporalServer
 	ledger  *ledger
 	faults  *injector
 	service *service
-	worker  *proc
+	workers []*proc
 }
 
 // setUp starts the world of cfg; dir holds the devserver's binary and state.
@@ -89,9 +105,14 @@ func setUp(cfg config, dir string) (w *world, err error) {
 		}
 	}()
 	logger := newLogger(cfg.Verbose)
-	if cfg.ServerKills > 0 {
+	switch {
+	case cfg.Cluster:
+		w.server, err = startCluster(logger, cfg.Verbose)
+	case cfg.Address != "":
+		w.server, err = connect(cfg.Address, cfg.Namespace, logger)
+	case cfg.ServerKills > 0:
 		w.server, err = startDevserver(dir, logger, cfg.Verbose)
-	} else {
+	default:
 		w.server, err = startEmbedded(logger)
 	}
 	if err != nil {
@@ -102,13 +123,19 @@ func setUp(cfg config, dir string) (w *world, err error) {
 	}
 	wc := workerConfig{Address: w.server.Address, Namespace: w.server.Namespace, TaskQueue: taskQueue,
 		Ledger: w.service.url, Verbose: cfg.Verbose}
-	w.worker, err = startProc("worker", workerLauncher(wc))
-	return w, err
+	for i := range cfg.Workers {
+		p, err := startProc(fmt.Sprintf("worker %d", i+1), workerLauncher(wc))
+		if err != nil {
+			return w, err
+		}
+		w.workers = append(w.workers, p)
+	}
+	return w, nil
 }
 
 func (w *world) tearDown() {
-	if w.worker != nil {
-		w.worker.close()
+	for _, p := range w.workers {
+		p.close()
 	}
 	if w.service != nil {
 		w.service.close()
@@ -122,6 +149,12 @@ func (w *world) tearDown() {
 type outcome struct {
 	runs               []*orderRun
 	kills, serverKills int
+	// crashed lists the cluster's parts crashed, in order, with how long
+	// each stayed down.
+	crashed []string
+	// clusterRestarts counts, by part, the cluster's exits the test did not
+	// cause, each followed by a restart, as an orchestrator does.
+	clusterRestarts map[string]int
 	// workerCrashes and serverCrashes count exits the test did not cause.
 	workerCrashes, serverCrashes int
 	// harness lists problems of the test's own machinery, such as a server
@@ -142,7 +175,7 @@ func (w *world) run(cfg config) *outcome {
 		return &outcome{harness: []string{err.Error()}}
 	}
 	plans := makePlans(rand.New(rand.NewPCG(cfg.Seed, 0)), planConfig{Orders: cfg.Orders, Business: cfg.Business,
-		Refuse: cfg.Refuse, StartEvery: startEvery, ApprovalTimeout: approvalTimeout})
+		Refuse: cfg.Refuse, StartEvery: startEvery, ApprovalTimeout: approvalTimeout, IDPrefix: idPrefix(cfg)})
 	out := &outcome{}
 	for _, p := range plans {
 		w.ledger.setTerms(p.Order.OrderID, p.Terms)
@@ -201,14 +234,24 @@ func (w *world) scheduleKills(ctx context.Context, cfg config, start time.Time, 
 			out.harness = append(out.harness, err.Error())
 		}
 	}
+	for i := range workerKills {
+		workerKills[i].Target = rng.IntN(len(w.workers))
+	}
 	wg.Go(func() {
-		n, errs := runKills(ctx, start, w.worker, workerKills)
+		n, errs := runKills(ctx, start, w.workers, workerKills)
 		out.kills = n
 		harness(errs)
 	})
+	if w.server.cluster != nil {
+		wg.Go(func() {
+			crashed, errs := crashCluster(ctx, w.server.cluster, start, until)
+			out.crashed = crashed
+			harness(errs)
+		})
+	}
 	if w.server.proc != nil {
 		wg.Go(func() {
-			n, errs := runKills(ctx, start, w.server.proc, serverKills)
+			n, errs := runKills(ctx, start, []*proc{w.server.proc}, serverKills)
 			out.serverKills = n
 			harness(errs)
 		})
@@ -218,8 +261,14 @@ func (w *world) scheduleKills(ctx context.Context, cfg config, start time.Time, 
 // settle stops the worker and waits for calls in flight (slow ones land
 // late), so that the books are final; then it notes the harness's trouble.
 func (w *world) settle(out *outcome) {
-	crashes, errs := w.worker.trouble()
-	w.worker.close()
+	var crashes int
+	var errs []error
+	for _, p := range w.workers {
+		c, e := p.trouble()
+		p.close()
+		crashes += c
+		errs = append(errs, e...)
+	}
 	if !w.service.drain(w.faults.hangLimit() + 5*time.Second) {
 		out.harness = append(out.harness, "provider calls still in flight after the run; the books may be incomplete")
 	}
@@ -234,4 +283,20 @@ func (w *world) settle(out *outcome) {
 			out.harness = append(out.harness, err.Error())
 		}
 	}
+	if w.server.cluster != nil {
+		out.clusterRestarts = w.server.cluster.Restarts()
+		for _, n := range out.clusterRestarts {
+			out.serverCrashes += n
+		}
+	}
+}
+
+// idPrefix starts the run's order IDs: on a server of the run's own, the
+// same for every run; on one at -address, which may hold earlier runs'
+// orders, the seed's.
+func idPrefix(cfg config) string {
+	if cfg.Address != "" {
+		return fmt.Sprintf("crash-%d-", cfg.Seed)
+	}
+	return "crash-"
 }

@@ -2,6 +2,7 @@ package crashtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
+	"github.com/orderflow/orderflow/examples/internal/cluster"
 	"github.com/orderflow/orderflow/examples/internal/devport"
 	"github.com/orderflow/orderflow/examples/internal/embedded"
 )
@@ -25,7 +27,43 @@ type temporalServer struct {
 	// proc is the server's process when it runs as a child (to be killed),
 	// nil when it runs inside the test process.
 	proc *proc
-	stop func()
+	// cluster is the cluster when the server is one (its parts to crash).
+	cluster *cluster.Cluster
+	stop    func()
+}
+
+// startCluster starts a cluster: PostgreSQL and the server's five
+// processes (package cluster), in a directory of its own that PostgreSQL's
+// user can reach.
+func startCluster(logger log.Logger, verbose bool) (*temporalServer, error) {
+	var progress io.Writer
+	if verbose {
+		progress = os.Stderr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Options{Log: progress})
+	if err != nil {
+		return nil, err
+	}
+	tc, err := dial(c.Address, c.Namespace, logger, time.Minute)
+	if err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return &temporalServer{Address: c.Address, Namespace: c.Namespace, Client: tc, cluster: c,
+		stop: func() { tc.Close(); c.Stop() }}, nil
+}
+
+// connect connects to the server at address, which the run neither starts
+// nor kills: a user's cluster, say. The run's orders do not use
+// Options.Visibility, so its namespace needs no search attributes.
+func connect(address, namespace string, logger log.Logger) (*temporalServer, error) {
+	tc, err := dial(address, namespace, logger, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return &temporalServer{Address: address, Namespace: namespace, Client: tc, stop: tc.Close}, nil
 }
 
 // startEmbedded starts a server inside the test process; it is ready in
