@@ -44,6 +44,13 @@ func Build(ctx context.Context, dir string, log io.Writer) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	// Test packages run at once may build at once: one builds, the others
+	// wait and find the programs up to date.
+	unlock, err := lockFile(filepath.Join(dir, ".build.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	t0 := time.Now()
 	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", dir + string(filepath.Separator)}, programs...)...)
 	cmd.Dir = moduleDir()

@@ -89,3 +89,17 @@ func setCredential(cmd *exec.Cmd, cred *syscall.Credential) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
 }
+
+// lockFile takes an exclusive lock on the file at path, waiting for it, and
+// returns its release.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
