@@ -110,6 +110,7 @@ func runCrashTest(t *testing.T, cfg config) {
 		dumpHistories(t, w.server.Client, *flagDump, r.broken)
 	}
 	if len(r.violations) > 0 {
+		w.server.keepLogs = true
 		t.Errorf("%d violations; replay with -seed %d", len(r.violations), cfg.Seed)
 	}
 }

@@ -171,10 +171,17 @@ func (d *driver) retry(ctx context.Context, fn func(context.Context) error) erro
 
 // unreachable reports whether err says that the server, or the worker
 // behind an Update, did not answer: the call may be tried again.
+//
+// NamespaceNotFound counts too, since the run's namespace exists: a
+// server process that starts while its database is down answers it for
+// every call until it can read the namespace (server v1.32.1 turns any
+// error of that read into NamespaceNotFound).
 func unreachable(err error) bool {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
-	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
+	var namespace *serviceerror.NamespaceNotFound
+	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &namespace)
 }
 
 // sleepUntil waits until t, and reports false if ctx ended first.

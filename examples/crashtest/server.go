@@ -29,30 +29,48 @@ type temporalServer struct {
 	proc *proc
 	// cluster is the cluster when the server is one (its parts to crash).
 	cluster *cluster.Cluster
-	stop    func()
+	// keepLogs keeps the cluster's logs at stop, for a run with violations.
+	keepLogs bool
+	stop     func()
 }
 
 // startCluster starts a cluster: PostgreSQL and the server's five
 // processes (package cluster), in a directory of its own that PostgreSQL's
-// user can reach.
+// user can reach. Its servers' logs stay there after a run with violations.
 func startCluster(logger log.Logger, verbose bool) (*temporalServer, error) {
 	var progress io.Writer
 	if verbose {
 		progress = os.Stderr
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{Log: progress})
+	dir, err := os.MkdirTemp("", "crashtest-cluster-")
 	if err != nil {
 		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Options{Dir: dir, Log: progress})
+	if err != nil {
+		return nil, fmt.Errorf("%w (logs in %s)", err, dir)
 	}
 	tc, err := dial(c.Address, c.Namespace, logger, time.Minute)
 	if err != nil {
 		c.Stop()
 		return nil, err
 	}
-	return &temporalServer{Address: c.Address, Namespace: c.Namespace, Client: tc, cluster: c,
-		stop: func() { tc.Close(); c.Stop() }}, nil
+	s := &temporalServer{Address: c.Address, Namespace: c.Namespace, Client: tc, cluster: c}
+	s.stop = func() {
+		tc.Close()
+		c.Stop()
+		if s.keepLogs {
+			fmt.Printf("crashtest: the cluster's logs are in %s\n", filepath.Join(dir, "logs"))
+		} else {
+			os.RemoveAll(dir)
+		}
+	}
+	return s, nil
 }
 
 // connect connects to the server at address, which the run neither starts
