@@ -484,13 +484,13 @@ func (c *Cluster) Usage() []Usage {
 	var out []Usage
 	for _, name := range Names {
 		if pid := c.procs[name].PID(); pid != 0 {
-			out = append(out, Usage{Name: name, PID: pid, CPU: cpuTime(pid), RSS: rss(pid)})
+			out = append(out, Usage{Name: name, PID: pid, CPU: cpu(pid), RSS: rss(pid)})
 		}
 	}
 	if pid := c.pg.pid(); pid != 0 {
-		u := Usage{Name: "postgres", PID: pid, CPU: cpuTime(pid), RSS: rss(pid)}
+		u := Usage{Name: "postgres", PID: pid, CPU: cpu(pid), RSS: rss(pid)}
 		for _, child := range children(pid) {
-			u.CPU += cpuTime(child)
+			u.CPU += cpu(child)
 			u.RSS += rss(child)
 		}
 		out = append(out, u)
@@ -514,6 +514,12 @@ func (c *Cluster) Stop() {
 		_ = os.RemoveAll(c.Dir)
 	}
 	c.logf("cluster stopped in %.1fs", time.Since(t0).Seconds())
+}
+
+// cpu is CPUTime, 0 when unknown.
+func cpu(pid int) time.Duration {
+	d, _ := CPUTime(pid)
+	return d
 }
 
 func appendFile(path string, b []byte) error {

@@ -21,37 +21,42 @@ func dieWithParent(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Setpgid = true
 }
 
-// alive reports whether a process with this ID exists.
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
 // clockTick is the kernel's unit of CPU time in /proc/PID/stat (USER_HZ),
 // 100 on every Linux this runs on.
 const clockTick = 10 * time.Millisecond
 
-// cpuTime is the CPU time, user and system, that process pid and its
-// children that it waited for have used.
-func cpuTime(pid int) time.Duration {
+// CPUTime is the CPU time, user and system, that process pid and the
+// children it waited for have used, and whether it could be read (from
+// /proc, so on Linux only).
+func CPUTime(pid int) (time.Duration, bool) {
+	if pid == 0 {
+		return 0, false
+	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return 0, false
 	}
 	// The command name, in parentheses, may hold spaces: fields start after it.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0
+		return 0, false
 	}
 	f := strings.Fields(s[i+1:])
 	// After the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
 	if len(f) < 15 {
-		return 0
+		return 0, false
 	}
 	var ticks int64
 	for _, k := range []int{11, 12, 13, 14} {
-		n, _ := strconv.ParseInt(f[k], 10, 64)
+		n, err := strconv.ParseInt(f[k], 10, 64)
+		if err != nil {
+			return 0, false
+		}
 		ticks += n
 	}
-	return time.Duration(ticks) * clockTick
+	return time.Duration(ticks) * clockTick, true
 }
 
 // children lists the IDs of pid's child processes.

@@ -13,9 +13,9 @@ import (
 
 func dieWithParent(*exec.Cmd) {}
 
-func alive(int) bool { return false }
 
-func cpuTime(int) time.Duration { return 0 }
+// CPUTime is unknown without /proc.
+func CPUTime(int) (time.Duration, bool) { return 0, false }
 
 func children(int) []int { return nil }
 

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow/examples/internal/cluster"
+	"github.com/orderflow/orderflow/examples/internal/testctx"
+)
+
+// TestMain runs a worker when the test binary is started as one (see
+// startWorkers), else the tests.
+func TestMain(m *testing.M) {
+	if isWorkerProcess() {
+		if err := runWorker(); err != nil {
+			fmt.Fprintln(os.Stderr, "clusterbench worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestParseFlags(t *testing.T) {
+	cfg, err := parseFlags(nil, io.Discard)
+	if err != nil || cfg.n != 200 || cfg.concurrency != 32 || cfg.latencyN != 50 || cfg.warmup != 20 ||
+		joinInts(cfg.workers) != "1,2,3" || strings.Join(cfg.modes, ",") != "bare,orderflow,checkout" ||
+		strings.Join(cfg.targets, ",") != "cluster,single" || cfg.address != "" || cfg.namespace != "default" {
+		t.Fatalf("defaults: %+v, %v", cfg, err)
+	}
+	cfg, err = parseFlags([]string{"-workers", "3, 1", "-modes", "checkout", "-targets", "single"}, io.Discard)
+	if err != nil || joinInts(cfg.workers) != "1,3" || strings.Join(cfg.modes, ",") != "checkout" ||
+		strings.Join(cfg.targets, ",") != "single" {
+		t.Fatalf("-workers 3,1 -modes checkout -targets single: %+v, %v", cfg, err)
+	}
+	for _, args := range [][]string{
+		{"-n", "0"}, {"-concurrency", "0"}, {"-latency-n", "0"}, {"-warmup", "-1"}, {"-workers", "0"},
+		{"-workers", "1,1"}, {"-workers", "x"}, {"-modes", "bare,nope"}, {"-modes", "bare,bare"},
+		{"-targets", "cloud"}, {"-namespace", ""}, {"extra"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("parseFlags(%q): no error", args)
+		}
+	}
+}
+
+// TestReport checks the table's ratios and CPU figures, and the goals'
+// verdicts, on made-up results.
+func TestReport(t *testing.T) {
+	cpu := func(server, workers time.Duration) map[string]time.Duration {
+		return map[string]time.Duration{"history": server / 2, "postgres": server / 4, "server": server,
+			"workers": workers, "client": time.Second}
+	}
+	results := []result{
+		{target: "cluster", mode: "bare", workers: 1, orders: 100, ordersPerSec: 50, p50: 100 * time.Millisecond,
+			wall: 2 * time.Second, cpu: cpu(2*time.Second, time.Second)},
+		{target: "cluster", mode: "orderflow", workers: 1, orders: 100, ordersPerSec: 55, p50: 100 * time.Millisecond,
+			wall: 2 * time.Second, cpu: cpu(2*time.Second, time.Second)},
+		{target: "cluster", mode: "bare", workers: 2, orders: 100, ordersPerSec: 60, p50: 100 * time.Millisecond,
+			wall: 2 * time.Second, cpu: cpu(2*time.Second, time.Second)},
+		{target: "cluster", mode: "orderflow", workers: 2, orders: 100, ordersPerSec: 48, p50: 100 * time.Millisecond,
+			wall: 2 * time.Second, cpu: cpu(2*time.Second, time.Second)},
+		{target: "single", mode: "bare", workers: 1, orders: 100, ordersPerSec: 100, p50: 50 * time.Millisecond,
+			wall: time.Second, cpu: map[string]time.Duration{"server": time.Second}},
+	}
+	var out bytes.Buffer
+	printTable(&out, results)
+	printIdle(&out, []idleUse{{target: "cluster", wall: 2 * time.Second, cpu: serverCPU{total: time.Second,
+		parts: map[string]time.Duration{"history": 600 * time.Millisecond, "postgres": 400 * time.Millisecond}}}})
+	printRatios(&out, results, []int{1, 2})
+	for _, want := range []string{
+		"1.10×", // orderflow vs bare with 1 worker
+		"0.80×", // orderflow vs bare with 2 workers
+		"20.0",  // server CPU s per 1000 orders: 2 s / 100 orders
+		"10.0",  // history, and workers
+		"2.00",  // cores: (2 + 1 + 1) s over 2 s
+		"cluster  0.50: history 0.30, postgres 0.20", // idle, in cores
+		"cluster vs single-process server",
+		"  bare  1 worker 0.50× (2.00×)\n", // cluster vs single: the only line
+		"orderflow ≥ 1.0× bare's orders/s with every worker count: NOT met with 2 workers 0.800× (1 worker 1.10×, 2 workers 0.80×)",
+		"adding workers never lowers orders/s: NOT met (orderflow with 2 0.873× of 1)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if row := tableRow(out.String(), "single", "bare", 1); row == nil || row[len(row)-3] != "10.0" || row[len(row)-2] != "-" {
+		t.Errorf("single bare row %q: want server 10.0 and workers -", row)
+	}
+}
+
+// TestGoalsMet checks the verdicts when the cluster meets both goals, and
+// when it was not measured.
+func TestGoalsMet(t *testing.T) {
+	results := []result{
+		{target: "cluster", mode: "bare", workers: 1, ordersPerSec: 50},
+		{target: "cluster", mode: "orderflow", workers: 1, ordersPerSec: 50},
+		{target: "cluster", mode: "bare", workers: 3, ordersPerSec: 60},
+		{target: "cluster", mode: "orderflow", workers: 3, ordersPerSec: 66},
+	}
+	got := strings.Join(goals(results, []int{1, 3}), "\n")
+	want := "orderflow ≥ 1.0× bare's orders/s with every worker count: met (1 worker 1.00×, 3 workers 1.10×)\n" +
+		"adding workers never lowers orders/s: met"
+	if got != want {
+		t.Errorf("goals:\n%s\nwant:\n%s", got, want)
+	}
+	if got := goals(results[:0], []int{1}); len(got) != 1 || !strings.Contains(got[0], "not judged") {
+		t.Errorf("goals without the cluster: %q", got)
+	}
+}
+
+// TestRun runs every mode with 1 and 2 worker processes, a few orders each,
+// on a cluster (as one that already runs: -address) and on the devserver,
+// and checks that the table has a row with positive orders/s for each and
+// that every order completed. It asserts no timing.
+func TestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster and a devserver")
+	}
+	c := cluster.ForTest(t)
+	ctx := testctx.Context(t)
+	const n, latencyN, warmup = 20, 5, 2
+	var out bytes.Buffer
+	results, err := run(ctx, []string{"-address", c.Address, "-namespace", c.Namespace,
+		"-n", strconv.Itoa(n), "-latency-n", strconv.Itoa(latencyN), "-warmup", strconv.Itoa(warmup),
+		"-concurrency", "8", "-workers", "1,2"}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	combinations := 0
+	for _, target := range targetNames {
+		for _, workers := range []int{1, 2} {
+			for _, mode := range modeNames {
+				combinations++
+				row := tableRow(out.String(), target, mode, workers)
+				if row == nil {
+					t.Errorf("no row for %s %s %d", target, mode, workers)
+					continue
+				}
+				if ops, err := strconv.ParseFloat(row[3], 64); err != nil || ops <= 0 {
+					t.Errorf("%s %s %d: orders/s %q, want a positive number", target, mode, workers, row[3])
+				}
+			}
+		}
+	}
+	if len(results) != combinations {
+		t.Errorf("%d results, want %d", len(results), combinations)
+	}
+	for _, r := range results {
+		if want := warmup + latencyN + n; r.completed != want {
+			t.Errorf("%s %s %d: %d orders completed, want %d", r.target, r.mode, r.workers, r.completed, want)
+		}
+		// The cluster at -address is not this program's: no server figures.
+		if _, ok := r.cpu["server"]; ok != (r.target == "single") {
+			t.Errorf("%s %s %d: server CPU known is %v", r.target, r.mode, r.workers, ok)
+		}
+	}
+	want := fmt.Sprintf("all %d orders completed", combinations*(warmup+latencyN+n))
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q", want)
+	}
+}
+
+// tableRow returns the fields of the table's row of target, mode and
+// workers, or nil.
+func tableRow(table, target, mode string, workers int) []string {
+	for line := range strings.Lines(table) {
+		if f := strings.Fields(line); len(f) > 8 && f[0] == target && f[1] == mode && f[2] == strconv.Itoa(workers) {
+			return f
+		}
+	}
+	return nil
+}
