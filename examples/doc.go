@@ -11,6 +11,7 @@
 //	go run ./examples/starter small|large      # start a sample order (starter.py)
 //	go run ./examples/approve ORD-002 approve  # decide a large order (approval_sender.py)
 //	go run ./examples/codecserver              # decrypt encrypted orders for the Web UI and CLI (ORDERFLOW_ENCRYPTION_KEYS)
+//	go run ./examples/cluster                  # production-shaped: PostgreSQL, the server as 5 processes, 3 workers (docs/production.md)
 //
 // Each program's package documentation lists its flags. The worker, starter
 // and approve programs connect to localhost:7233 unless -address,

@@ -5,13 +5,14 @@
 //
 // # What runs where
 //
-// The test process (the parent) runs the Temporal server (in process, or as
-// a child process with -server-kills), the providers' ledger behind an HTTP
+// The test process (the parent) runs the Temporal server (in process, as a
+// child process with -server-kills, or as a cluster of PostgreSQL and five
+// server processes with -cluster), the providers' ledger behind an HTTP
 // server on loopback, and the orderflow Client that starts and decides
-// orders. The worker runs in a child process, the test binary itself started
-// again with ORDERFLOW_CRASH_ROLE=worker: its providers are thin HTTP clients
-// of the parent's ledger, so what was charged, reserved, shipped and mailed
-// survives every kill of the worker.
+// orders. The workers (-workers, one by default) run in child processes,
+// the test binary itself started again with ORDERFLOW_CRASH_ROLE=worker:
+// their providers are thin HTTP clients of the parent's ledger, so what was
+// charged, reserved, shipped and mailed survives every kill of a worker.
 //
 // The ledger honours the provider contract of orderflow exactly: every call
 // is idempotent on its key, a refund (release) returns the whole charge
@@ -60,12 +61,20 @@
 //
 //	go test ./examples/crashtest -run TestCrashAndFault -v -orders 500 -kills 10 -transient 0.3 -slow 0.3
 //	go test ./examples/crashtest -run TestCrashAndFault -v -orders 200 -kills 4 -server-kills 3
+//	go test ./examples/crashtest -run 'TestCrashAndFault$' -v -args -cluster -orders 300 -workers 3 -kills 8
 //
 // Flags (after the package, as test binary flags):
 //
 //	-orders n        orders to run (60)
 //	-kills n         worker kills, spread over the run (2)
 //	-server-kills n  server kills; 0 runs the server in process (0)
+//	-workers n       worker processes; each kill picks one (1)
+//	-cluster         run on a cluster (package cluster) and crash a history
+//	                 process (down 10 s), the matching process (2 s) and
+//	                 PostgreSQL (immediate shutdown) once each, at 20 %, 45 %
+//	                 and 70 % of the run; the summary line names them
+//	-address h:p     run on the server at h:p (-namespace, default "default"):
+//	                 a cluster of yours, whose parts you crash meanwhile
 //	-transient r     share of provider calls failing before they act (0.1)
 //	-lost r          share of provider calls whose reply is lost (0.05)
 //	-slow r          share of provider calls landing after their timeout (0.05)
