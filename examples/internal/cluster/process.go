@@ -16,8 +16,9 @@ import (
 type Process struct {
 	name string
 	// command makes the command that starts it; called again at every
-	// start, so a restart can move to new ports. Its standard output, if
-	// an *os.File, is closed once the child has started.
+	// start, so a restart can move to new ports. Its standard output and
+	// error, if files other than this process's own, are closed once the
+	// child has started.
 	command func() (*exec.Cmd, error)
 
 	mu       sync.Mutex
@@ -58,9 +59,11 @@ func (p *Process) startLocked() error {
 	}
 	dieWithParent(cmd)
 	err = cmd.Start()
-	// The child has its own descriptor of its log file.
-	if f, ok := cmd.Stdout.(*os.File); ok {
-		f.Close()
+	// The child has its own descriptors of its log files.
+	for _, w := range []any{cmd.Stdout, cmd.Stderr} {
+		if f, ok := w.(*os.File); ok && f != os.Stdout && f != os.Stderr {
+			f.Close()
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("start %s: %w", p.name, err)
