@@ -31,24 +31,28 @@
 // The workers are separate processes: this program started again with
 // CLUSTERBENCH_WORKER set, each with one SDK worker (default options) on the
 // task queue of one target, mode and worker count; this process is the
-// client only. For each target, each worker count of -workers and each mode,
-// on a fresh task queue, it starts the worker processes and waits until they
-// poll, runs -warmup orders, then -latency-n orders one after another (p50,
-// p99), then -n orders with -concurrency callers (orders/s), and stops the
-// workers. Every order must complete: the first that fails ends the run
+// client only. For each target and each worker count of -workers, it runs
+// -rounds rounds; in each, every mode takes its turn, in an order rotated
+// every round so that the machine's drift reaches the modes alike. A turn,
+// on a fresh task queue, starts the worker processes and waits until they
+// poll, runs -warmup orders, then -latency-n orders one after another, then
+// -n orders with -concurrency callers, and stops the workers. A mode's
+// orders/s is its median round's; its p50 and p99 are of all its rounds'
+// latencies; its CPU figures cover all its rounds. Every order must complete: the first that fails ends the run
 // with an error, and so does a worker process that dies. Order IDs are new
 // in every run, so that a run against an existing cluster never attaches to
 // an earlier run's orders.
 //
 // The table's figures, per target, mode and worker count:
 //
-//	orders/s     -n orders over the time from the first call to the last
-//	             answer: for bare and orderflow the orders' ends, for
-//	             checkout the checkouts' answers
+//	orders/s     the median round's -n orders over the time from the first
+//	             call to the last answer: for bare and orderflow the orders'
+//	             ends, for checkout the checkouts' answers
 //	×bare        orders/s as a ratio to the bare mode's on the same target
 //	             with the same number of workers
-//	p50, p99     latency of -latency-n orders run one after another: until
-//	             the order ended (bare, orderflow) or was paid (checkout)
+//	p50, p99     latency of the rounds' -latency-n orders run one after
+//	             another: until the order ended (bare, orderflow) or was paid
+//	             (checkout)
 //	cores        CPU time of everything measured below over the wall time of
 //	             the -n orders: how many of the machine's cores they kept busy
 //	CPU s per 1000 orders, over the same interval (for checkout, until the
@@ -76,7 +80,7 @@
 //
 // Usage, from the repository root:
 //
-//	go run ./examples/clusterbench [-n 200] [-concurrency 32] [-latency-n 50] [-warmup 20]
+//	go run ./examples/clusterbench [-rounds 3] [-n 100] [-concurrency 32] [-latency-n 20] [-warmup 10]
 //	    [-workers 1,2,3] [-modes bare,orderflow,checkout] [-targets cluster,single]
 //	    [-address host:port [-namespace ns]] [-v]
 //
@@ -133,6 +137,7 @@ type config struct {
 	concurrency int      // callers in flight for orders/s
 	latencyN    int      // orders run one after another for p50 and p99
 	warmup      int      // orders per combination before measuring
+	rounds      int      // measurements of each combination, modes interleaved
 	workers     []int    // worker process counts, ascending
 	modes       []string // in the order they run
 	targets     []string // in the order they run
@@ -147,10 +152,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	var cfg config
 	var workers, modes, targets string
-	fs.IntVar(&cfg.n, "n", 200, "orders per throughput measurement")
+	fs.IntVar(&cfg.n, "n", 100, "orders per throughput measurement (per round)")
 	fs.IntVar(&cfg.concurrency, "concurrency", 32, "callers in flight for orders/s")
-	fs.IntVar(&cfg.latencyN, "latency-n", 50, "orders run one after another for p50 and p99")
-	fs.IntVar(&cfg.warmup, "warmup", 20, "orders per target, mode and worker count before measuring")
+	fs.IntVar(&cfg.latencyN, "latency-n", 20, "orders run one after another for p50 and p99 (per round)")
+	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds per worker count, each measuring every mode, in a rotated order")
+	fs.IntVar(&cfg.warmup, "warmup", 10, "orders per target, mode, worker count and round before measuring")
 	fs.StringVar(&workers, "workers", "1,2,3", "comma-separated counts of worker processes")
 	fs.StringVar(&modes, "modes", strings.Join(modeNames, ","), "comma-separated modes, of "+strings.Join(modeNames, ", "))
 	fs.StringVar(&targets, "targets", strings.Join(targetNames, ","), "comma-separated targets, of "+strings.Join(targetNames, ", "))
@@ -170,6 +176,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return config{}, fmt.Errorf("-concurrency %d: want at least 1", cfg.concurrency)
 	case cfg.latencyN < 1:
 		return config{}, fmt.Errorf("-latency-n %d: want at least 1", cfg.latencyN)
+	case cfg.rounds < 1:
+		return config{}, fmt.Errorf("-rounds %d: want at least 1", cfg.rounds)
 	case cfg.warmup < 0:
 		return config{}, fmt.Errorf("-warmup %d: want 0 or more", cfg.warmup)
 	case cfg.namespace == "":
@@ -223,8 +231,8 @@ func run(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	}
 	began := time.Now()
 	runID := strconv.FormatInt(time.Now().UnixMilli(), 36)
-	fmt.Fprintf(out, "clusterbench: n=%d per measurement, concurrency %d, latency-n %d, warm-up %d, workers %s, %d CPUs\n",
-		cfg.n, cfg.concurrency, cfg.latencyN, cfg.warmup, joinInts(cfg.workers), runtime.NumCPU())
+	fmt.Fprintf(out, "clusterbench: %d rounds of n=%d per measurement, concurrency %d, latency-n %d, warm-up %d, workers %s, %d CPUs\n",
+		cfg.rounds, cfg.n, cfg.concurrency, cfg.latencyN, cfg.warmup, joinInts(cfg.workers), runtime.NumCPU())
 	var results []result
 	var idle []idleUse
 	completed := 0
@@ -265,18 +273,27 @@ func measureTarget(ctx context.Context, name string, cfg config, runID string, o
 	var results []result
 	completed := 0
 	for _, workers := range cfg.workers {
+		// The modes take turns, in an order rotated every round, so that a
+		// drift of the machine's speed reaches each of them alike.
+		rounds := map[string][]result{}
+		for round := range cfg.rounds {
+			for i := range cfg.modes {
+				mode := cfg.modes[(i+round)%len(cfg.modes)]
+				r, err := measure(ctx, tg, mode, workers, cfg, fmt.Sprintf("%s-r%d", runID, round+1))
+				completed += r.completed
+				if err != nil {
+					return results, nil, completed, fmt.Errorf("%s with %s: %w", mode, plural(workers, "worker"), err)
+				}
+				fmt.Fprintf(out, "  round %d %-9s %s: %.1f orders/s, p50 %s, p99 %s\n", round+1, mode, plural(workers, "worker"),
+					r.ordersPerSec, ms(r.p50), ms(r.p99))
+				if r.note != "" {
+					fmt.Fprintf(out, "    %s\n", r.note)
+				}
+				rounds[mode] = append(rounds[mode], r)
+			}
+		}
 		for _, mode := range cfg.modes {
-			r, err := measure(ctx, tg, mode, workers, cfg, runID)
-			completed += r.completed
-			if err != nil {
-				return results, nil, completed, fmt.Errorf("%s with %s: %w", mode, plural(workers, "worker"), err)
-			}
-			fmt.Fprintf(out, "  %-9s %s: %.1f orders/s, p50 %s, p99 %s\n", mode, plural(workers, "worker"),
-				r.ordersPerSec, ms(r.p50), ms(r.p99))
-			if r.note != "" {
-				fmt.Fprintf(out, "    %s\n", r.note)
-			}
-			results = append(results, r)
+			results = append(results, combine(rounds[mode]))
 		}
 	}
 	idle, ok, err := measureIdle(ctx, tg)

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags(nil, io.Discard)
-	if err != nil || cfg.n != 200 || cfg.concurrency != 32 || cfg.latencyN != 50 || cfg.warmup != 20 ||
+	if err != nil || cfg.n != 100 || cfg.concurrency != 32 || cfg.latencyN != 20 || cfg.warmup != 10 || cfg.rounds != 3 ||
 		joinInts(cfg.workers) != "1,2,3" || strings.Join(cfg.modes, ",") != "bare,orderflow,checkout" ||
 		strings.Join(cfg.targets, ",") != "cluster,single" || cfg.address != "" || cfg.namespace != "default" {
 		t.Fatalf("defaults: %+v, %v", cfg, err)
@@ -40,7 +40,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatalf("-workers 3,1 -modes checkout -targets single: %+v, %v", cfg, err)
 	}
 	for _, args := range [][]string{
-		{"-n", "0"}, {"-concurrency", "0"}, {"-latency-n", "0"}, {"-warmup", "-1"}, {"-workers", "0"},
+		{"-n", "0"}, {"-rounds", "0"}, {"-concurrency", "0"}, {"-latency-n", "0"}, {"-warmup", "-1"}, {"-workers", "0"},
 		{"-workers", "1,1"}, {"-workers", "x"}, {"-modes", "bare,nope"}, {"-modes", "bare,bare"},
 		{"-targets", "cloud"}, {"-namespace", ""}, {"extra"},
 	} {
@@ -125,11 +125,11 @@ func TestRun(t *testing.T) {
 	}
 	c := cluster.ForTest(t)
 	ctx := testctx.Context(t)
-	const n, latencyN, warmup = 20, 5, 2
+	const n, latencyN, warmup, rounds = 10, 3, 2, 2
 	var out bytes.Buffer
 	results, err := run(ctx, []string{"-address", c.Address, "-namespace", c.Namespace,
 		"-n", strconv.Itoa(n), "-latency-n", strconv.Itoa(latencyN), "-warmup", strconv.Itoa(warmup),
-		"-concurrency", "8", "-workers", "1,2"}, &out)
+		"-rounds", strconv.Itoa(rounds), "-concurrency", "8", "-workers", "1,2"}, &out)
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("%d results, want %d", len(results), combinations)
 	}
 	for _, r := range results {
-		if want := warmup + latencyN + n; r.completed != want {
+		if want := rounds * (warmup + latencyN + n); r.completed != want {
 			t.Errorf("%s %s %d: %d orders completed, want %d", r.target, r.mode, r.workers, r.completed, want)
 		}
 		// The cluster at -address is not this program's: no server figures.
@@ -162,7 +162,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s %s %d: server CPU known is %v", r.target, r.mode, r.workers, ok)
 		}
 	}
-	want := fmt.Sprintf("all %d orders completed", combinations*(warmup+latencyN+n))
+	want := fmt.Sprintf("all %d orders completed", combinations*rounds*(warmup+latencyN+n))
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("output lacks %q", want)
 	}

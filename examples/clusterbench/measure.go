@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,9 +31,10 @@ var cpuColumns = []string{"frontend", "history", "matching", "worker-svc", "post
 type result struct {
 	target, mode string
 	workers      int
-	orders       int           // in the throughput measurement
-	ordersPerSec float64       // orders / the time until the last call returned
-	p50, p99     time.Duration // of the orders run one after another
+	orders       int             // in the throughput measurement
+	ordersPerSec float64         // orders / the time until the last call returned
+	p50, p99     time.Duration   // of the orders run one after another
+	lat          []time.Duration // their latencies
 	// wall is the throughput measurement's interval, until the last order
 	// ended: the interval of cpu.
 	wall time.Duration
@@ -138,6 +141,7 @@ func measure(ctx context.Context, t *target, modeName string, workers int, cfg c
 	if err := b.ended(ctx, cfg.concurrency, &r.completed); err != nil {
 		return r, fmt.Errorf("latency: %w", err)
 	}
+	r.lat = lat
 	r.p50, r.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
 
 	restarts := 0
@@ -349,4 +353,41 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
+}
+
+// combine makes one result of the rounds of one combination: the median
+// round's orders/s, the percentiles of all rounds' latencies, and the CPU
+// time and wall time of all rounds (so figures per 1000 orders cover them
+// all).
+func combine(rounds []result) result {
+	r := rounds[0]
+	r.orders, r.wall, r.completed, r.lat, r.cpu = 0, 0, 0, nil, maps.Clone(rounds[0].cpu)
+	rates := make([]float64, 0, len(rounds))
+	var notes []string
+	for i, x := range rounds {
+		r.orders += x.orders
+		r.wall += x.wall
+		r.completed += x.completed
+		r.lat = append(r.lat, x.lat...)
+		rates = append(rates, x.ordersPerSec)
+		// A column unknown in any round is unknown.
+		for col := range r.cpu {
+			if d, ok := x.cpu[col]; !ok {
+				delete(r.cpu, col)
+			} else if i > 0 {
+				r.cpu[col] += d
+			}
+		}
+		if x.note != "" && !slices.Contains(notes, x.note) {
+			notes = append(notes, x.note)
+		}
+	}
+	slices.Sort(rates)
+	r.ordersPerSec = rates[len(rates)/2]
+	if len(rates)%2 == 0 {
+		r.ordersPerSec = (rates[len(rates)/2-1] + rates[len(rates)/2]) / 2
+	}
+	r.p50, r.p99 = percentile(r.lat, 0.50), percentile(r.lat, 0.99)
+	r.note = strings.Join(notes, "; ")
+	return r
 }
