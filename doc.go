@@ -132,8 +132,8 @@
 //		fmt.Println(o.OrderID, o.CustomerName, o.Total, o.ItemCount, o.TimeLeft(time.Now()))
 //	}
 //
-// Orders awaiting approval come oldest first (the one closest to timing out
-// leads), the others newest first. The orders carry two custom search
+// Orders awaiting approval come oldest first, by start time (while workers
+// keep up, the one closest to timing out leads), the others newest first. The orders carry two custom search
 // attributes (SearchAttributeStatus, SearchAttributeApprovalDeadline) and a
 // memo row (order ID, total, items, customer name; never an email or an
 // address). A namespace must have the attributes registered before an order

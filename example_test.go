@@ -274,7 +274,7 @@ func ExampleClient_Orders() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Oldest first: the order closest to timing out leads.
+	// Oldest first: while workers keep up, the order closest to timing out leads.
 	for o, err := range orders.Orders(ctx, orderflow.StatusAwaitingApproval) {
 		if err != nil {
 			log.Fatal(err)

@@ -26,8 +26,11 @@ const (
 // ListOptions select a page of orders.
 type ListOptions struct {
 	// Status selects the orders listed under it; empty means all. Orders
-	// awaiting approval (StatusAwaitingApproval) come oldest first, so the
-	// one closest to timing out leads; the others newest first.
+	// awaiting approval (StatusAwaitingApproval) come oldest first, by
+	// start time; the others newest first. An order's approval clock starts
+	// when a worker first runs it, so while workers keep up the one closest
+	// to timing out leads; when they lag, an order started later may time
+	// out sooner. Each row's ApprovalDeadline says when it times out.
 	Status Status
 	// PageSize is the most orders a page holds: 50 if zero, at most 1000.
 	PageSize int
