@@ -21,7 +21,6 @@ func dieWithParent(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Setpgid = true
 }
 
-
 // clockTick is the kernel's unit of CPU time in /proc/PID/stat (USER_HZ),
 // 100 on every Linux this runs on.
 const clockTick = 10 * time.Millisecond

@@ -13,7 +13,6 @@ import (
 
 func dieWithParent(*exec.Cmd) {}
 
-
 // CPUTime is unknown without /proc.
 func CPUTime(int) (time.Duration, bool) { return 0, false }
 
