@@ -72,7 +72,7 @@ func TestMain(m *testing.M) {
 		_ = flag.Set("test.parallel", "16")
 	}
 
-	stop := func() {}
+	var stop func()
 	if *addressFlag == "" {
 		server := temporaltest.NewServer()
 		frontend, defaultNamespace = server.GetFrontendHostPort(), server.GetDefaultNamespace()
