@@ -265,7 +265,17 @@ func (c *Cluster) newProcess(name string) *Process {
 	if name == "history1" || name == "history2" {
 		service = "history"
 	}
+	starts := 0
 	p := NewProcess(name, func() (*exec.Cmd, error) {
+		// A history process comes back on new ports, as a restarted pod
+		// comes back on a new address: the others then reach it at once
+		// rather than after their connection backoff to the old address.
+		if starts > 0 && service == "history" {
+			if err := c.movePorts(name); err != nil {
+				return nil, err
+			}
+		}
+		starts++
 		logf, err := os.OpenFile(c.logFile(name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
 			return nil, err
@@ -393,9 +403,7 @@ func (c *Cluster) Kill(name string) error {
 }
 
 // Start starts process name again after Kill. A history process comes back
-// on new ports, as a restarted pod comes back on a new address: the others
-// then reach it at once rather than after their connection backoff to the
-// old address.
+// on new ports (see newProcess).
 func (c *Cluster) Start(name string) error {
 	p, ok := c.procs[name]
 	if !ok {
@@ -404,20 +412,22 @@ func (c *Cluster) Start(name string) error {
 	if p.running() {
 		return fmt.Errorf("%s is running", name)
 	}
-	if name == "history1" || name == "history2" {
-		h := "HISTORY" + name[len("history"):]
-		c.mu.Lock()
-		for _, k := range []string{h + "_GRPC_PORT", h + "_MEMBERSHIP_PORT"} {
-			port, err := c.freePort()
-			if err != nil {
-				c.mu.Unlock()
-				return err
-			}
-			c.ports[k] = port
-		}
-		c.mu.Unlock()
-	}
 	return p.Start()
+}
+
+// movePorts gives history process name new ports.
+func (c *Cluster) movePorts(name string) error {
+	h := "HISTORY" + name[len("history"):]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range []string{h + "_GRPC_PORT", h + "_MEMBERSHIP_PORT"} {
+		port, err := c.freePort()
+		if err != nil {
+			return err
+		}
+		c.ports[k] = port
+	}
+	return nil
 }
 
 // PIDs returns the process ID of every server process that is running, and
