@@ -172,10 +172,9 @@ func (d *driver) retry(ctx context.Context, fn func(context.Context) error) erro
 // unreachable reports whether err says that the server, or the worker
 // behind an Update, did not answer: the call may be tried again.
 //
-// NamespaceNotFound counts too, since the run's namespace exists: a
-// server process that starts while its database is down answers it for
-// every call until it can read the namespace (server v1.32.1 turns any
-// error of that read into NamespaceNotFound).
+// NamespaceNotFound counts too, since the run's namespace exists: while
+// the database is down, and for a moment after it is back, the server may
+// answer it (v1.32.1 reports any failed read of a namespace as not found).
 func unreachable(err error) bool {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
