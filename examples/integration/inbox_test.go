@@ -453,6 +453,9 @@ func TestInboxReadOnly(t *testing.T) {
 	id := e.id("big")
 	e.mustStart(largeOrder(id))
 	inboxCancelAtEnd(e, id)
+	// The order page queries the order, which answers once a worker has
+	// run it up to its wait (on a loaded cluster that can take seconds).
+	e.waitForApproval(id, orderflow.ApprovalPending)
 
 	list := inboxFindListed(t, srv.URL+"/", id)
 	order := inboxGet(t, srv.URL+"/orders/"+url.PathEscape(id))
