@@ -278,6 +278,9 @@ func TestInboxApprove(t *testing.T) {
 	id := e.id("big")
 	e.mustStart(largeOrder(id))
 	inboxCancelAtEnd(e, id)
+	// The order page queries the order, which answers once a worker has
+	// run it up to its wait (on a loaded cluster that can take seconds).
+	e.waitForApproval(id, orderflow.ApprovalPending)
 
 	// The order's page shows what an approver decides on.
 	before := inboxGet(t, srv.URL+"/orders/"+url.PathEscape(id))
@@ -601,6 +604,7 @@ func TestInboxUnderPrefix(t *testing.T) {
 	id := e.id("big")
 	e.mustStart(largeOrder(id))
 	inboxCancelAtEnd(e, id)
+	e.waitForApproval(id, orderflow.ApprovalPending) // before the order page's query
 
 	list := inboxFindListed(t, srv.URL+"/inbox/", id)
 	css := inboxStyleLink.FindStringSubmatch(list.body)
