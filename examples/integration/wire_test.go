@@ -49,21 +49,35 @@ func (e *env) startRaw(id string, input any) client.WorkflowRun {
 // queryString runs a string query by wire name.
 func (e *env) queryString(id, query string) string {
 	e.t.Helper()
-	v, err := e.tc.QueryWorkflow(e.ctx, "order-workflow-"+id, "", query)
+	s, err := e.tryQueryString(id, query)
 	if err != nil {
-		e.t.Fatalf("query %s of %s: %v", query, id, err)
-	}
-	var s string
-	if err := v.Get(&s); err != nil {
-		e.t.Fatalf("decode %s of %s: %v", query, id, err)
+		e.t.Fatal(err)
 	}
 	return s
 }
 
+func (e *env) tryQueryString(id, query string) (string, error) {
+	v, err := e.tc.QueryWorkflow(e.ctx, "order-workflow-"+id, "", query)
+	if err != nil {
+		return "", fmt.Errorf("query %s of %s: %w", query, id, err)
+	}
+	var s string
+	if err := v.Get(&s); err != nil {
+		return "", fmt.Errorf("decode %s of %s: %w", query, id, err)
+	}
+	return s, nil
+}
+
+// waitForQuery waits until query answers want. A query that fails is
+// tried again: one sent before a worker has run the order's first workflow
+// task can time out on a loaded machine.
 func (e *env) waitForQuery(id, query, want string) {
 	e.t.Helper()
 	e.waitFor(fmt.Sprintf("%s of %s to be %q", query, id, want), func() (bool, error) {
-		got := e.queryString(id, query)
+		got, err := e.tryQueryString(id, query)
+		if err != nil {
+			return false, err
+		}
 		return got == want, fmt.Errorf("it is %q", got)
 	})
 }
