@@ -95,7 +95,7 @@ func (c *Client) Options() Options { return c.opts }
 func (c *Client) Start(ctx context.Context, order Order) error {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	if err := c.start(ctx, order); err != nil {
+	if _, err := c.start(ctx, order); err != nil {
 		return c.wrap(ctx, "start", order.OrderID, err)
 	}
 	return nil
@@ -107,10 +107,14 @@ func (c *Client) Start(ctx context.Context, order Order) error {
 func (c *Client) Execute(ctx context.Context, order Order) (*OrderState, error) {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	if err := c.Start(ctx, order); err != nil {
-		return nil, err
+	run, err := c.start(ctx, order)
+	if err != nil {
+		return nil, c.wrap(ctx, "start", order.OrderID, err)
 	}
-	return c.Result(ctx, order.OrderID)
+	if run == nil { // started before: wait for the order's current run
+		return c.Result(ctx, order.OrderID)
+	}
+	return c.result(ctx, order.OrderID, run)
 }
 
 // Checkout starts order (or attaches to it, as Start) and returns once the
@@ -199,8 +203,14 @@ func (c *Client) Result(ctx context.Context, orderID string) (*OrderState, error
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
+	return c.result(ctx, orderID, c.tc.GetWorkflow(ctx, WorkflowID(orderID), ""))
+}
+
+// result waits for run to end and returns its final state, as Result. A
+// run got without its run ID first asks the server for it (one more call).
+func (c *Client) result(ctx context.Context, orderID string, run client.WorkflowRun) (*OrderState, error) {
 	var res OrderState
-	if err := c.tc.GetWorkflow(ctx, WorkflowID(orderID), "").Get(ctx, &res); err != nil {
+	if err := run.Get(ctx, &res); err != nil {
 		return nil, c.wrap(ctx, "get result of", orderID, err)
 	}
 	return &res, res.Err()
@@ -313,11 +323,12 @@ func (c *Client) startOptions(in workflowInput) client.StartWorkflowOptions {
 	return o
 }
 
-// start starts order, or finds it started (see sameOrder).
-func (c *Client) start(ctx context.Context, order Order) error {
+// start starts order and returns its run, or finds it started (see
+// sameOrder) and returns a nil run.
+func (c *Client) start(ctx context.Context, order Order) (client.WorkflowRun, error) {
 	in, err := newWorkflowInput(order, &c.opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	so := c.startOptions(in)
 	so.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
@@ -325,11 +336,11 @@ func (c *Client) start(ctx context.Context, order Order) error {
 	// With a worker for the queue on this Temporal client, the server hands
 	// it the first workflow task in its reply: one round trip less.
 	so.EnableEagerStart = c.opts.LowLatency
-	_, err = c.tc.ExecuteWorkflow(ctx, so, WorkflowName, in)
+	run, err := c.tc.ExecuteWorkflow(ctx, so, WorkflowName, in)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return c.sameOrder(ctx, in)
+		return nil, c.sameOrder(ctx, in)
 	}
-	return err
+	return run, err
 }
 
 // sameOrder returns nil when the order that exists under in's order ID is

@@ -281,10 +281,9 @@ func TestCallsHaveADeadline(t *testing.T) {
 			return c.Start(ctx, orderflowtest.SmallOrder(id))
 		}},
 		{"Execute", func(t *testing.T, tc *mocks.Client, seen func(mock.Arguments)) {
-			tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, orderflow.WorkflowName, mock.Anything).Run(seen).Return(mocks.NewWorkflowRun(t), nil)
 			run := mocks.NewWorkflowRun(t)
 			run.On("Get", mock.Anything, mock.Anything).Run(seen).Return(nil)
-			tc.On("GetWorkflow", mock.Anything, orderflow.WorkflowID(id), "").Run(seen).Return(run)
+			tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, orderflow.WorkflowName, mock.Anything).Run(seen).Return(run, nil)
 		}, func(ctx context.Context, c *orderflow.Client) error {
 			_, err := c.Execute(ctx, orderflowtest.SmallOrder(id))
 			return err
@@ -747,10 +746,11 @@ func TestExecuteReturnsTheResult(t *testing.T) {
 	t.Parallel()
 	c, tc := mcClient(t, nil)
 	const id = "ORD-E1"
-	tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, orderflow.WorkflowName, mock.Anything).Return(mocks.NewWorkflowRun(t), nil)
+	// Execute waits on the run it started: no GetWorkflow, whose lookup
+	// of the current run would cost a call to the server.
 	done := orderflow.OrderState{OrderID: id, Status: orderflow.StatusCompleted, Total: orderflow.USD(8995),
 		Payment: &orderflow.PaymentResult{TransactionID: "TXN-1", Amount: orderflow.USD(8995)}}
-	tc.On("GetWorkflow", mock.Anything, orderflow.WorkflowID(id), "").Return(runOf(t, done, nil)).Once()
+	tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, orderflow.WorkflowName, mock.Anything).Return(runOf(t, done, nil), nil).Once()
 	got, err := c.Execute(context.Background(), orderflowtest.SmallOrder(id))
 	require.NoError(t, err)
 	require.Equal(t, done, *got)
@@ -758,7 +758,7 @@ func TestExecuteReturnsTheResult(t *testing.T) {
 	// A failed order: its state, and an error that says why.
 	failed := orderflow.OrderState{OrderID: id, Status: orderflow.StatusFailed, FailedStep: orderflow.StepPayment,
 		FailureType: "orderflow.PaymentDeclined", Message: "card declined"}
-	tc.On("GetWorkflow", mock.Anything, orderflow.WorkflowID(id), "").Return(runOf(t, failed, nil)).Once()
+	tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, orderflow.WorkflowName, mock.Anything).Return(runOf(t, failed, nil), nil).Once()
 	got, err = c.Execute(context.Background(), orderflowtest.SmallOrder(id))
 	require.Equal(t, &failed, got)
 	requireErr(t, err, orderflow.ErrOrderFailed, quoted(id), "card declined")
