@@ -31,14 +31,16 @@
 // The workers are separate processes: this program started again with
 // CLUSTERBENCH_WORKER set, each with one SDK worker (default options) on the
 // task queue of one target, mode and worker count; this process is the
-// client only. For each target and each worker count of -workers, it runs
-// -rounds rounds; in each, every mode takes its turn, in an order rotated
-// every round so that the machine's drift reaches the modes alike. A turn,
-// on a fresh task queue, starts the worker processes and waits until they
-// poll, runs -warmup orders, then -latency-n orders one after another, then
-// -n orders with -concurrency callers, and stops the workers. A mode's
-// orders/s is its median round's; its p50 and p99 are of all its rounds'
-// latencies; its CPU figures cover all its rounds. Every order must complete: the first that fails ends the run
+// client only. On each target it runs -rounds rounds; in each, every worker
+// count of -workers and every mode takes its turn, in an order reversed
+// every other round, so that a steady drift of the machine's speed, or of
+// the server's as its database grows, reaches them alike over two rounds
+// (hence an even -rounds). A turn, on a fresh task queue, starts the worker
+// processes and waits until they poll, runs -warmup orders, then -latency-n
+// orders one after another, then -n orders with -concurrency callers, and
+// stops the workers. A mode's orders/s is its median round's; its p50 and
+// p99 are of all its rounds' latencies; its CPU figures cover all its
+// rounds. Every order must complete: the first that fails ends the run
 // with an error, and so does a worker process that dies. Order IDs are new
 // in every run, so that a run against an existing cluster never attaches to
 // an earlier run's orders.
@@ -80,7 +82,7 @@
 //
 // Usage, from the repository root:
 //
-//	go run ./examples/clusterbench [-rounds 3] [-n 100] [-concurrency 32] [-latency-n 20] [-warmup 10]
+//	go run ./examples/clusterbench [-rounds 4] [-n 100] [-concurrency 32] [-latency-n 20] [-warmup 10]
 //	    [-workers 1,2,3] [-modes bare,orderflow,checkout] [-targets cluster,single]
 //	    [-address host:port [-namespace ns]] [-v]
 //
@@ -155,7 +157,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.n, "n", 100, "orders per throughput measurement (per round)")
 	fs.IntVar(&cfg.concurrency, "concurrency", 32, "callers in flight for orders/s")
 	fs.IntVar(&cfg.latencyN, "latency-n", 20, "orders run one after another for p50 and p99 (per round)")
-	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds per worker count, each measuring every mode, in a rotated order")
+	fs.IntVar(&cfg.rounds, "rounds", 4, "rounds, each measuring every worker count and mode, in an order reversed every other round")
 	fs.IntVar(&cfg.warmup, "warmup", 10, "orders per target, mode, worker count and round before measuring")
 	fs.StringVar(&workers, "workers", "1,2,3", "comma-separated counts of worker processes")
 	fs.StringVar(&modes, "modes", strings.Join(modeNames, ","), "comma-separated modes, of "+strings.Join(modeNames, ", "))
@@ -250,6 +252,7 @@ func run(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	}
 	fmt.Fprintln(out)
 	printTable(out, results)
+	printWrites(out, results)
 	printIdle(out, idle)
 	fmt.Fprintln(out)
 	printRatios(out, results, cfg.workers)
@@ -270,31 +273,45 @@ func measureTarget(ctx context.Context, name string, cfg config, runID string, o
 	}
 	defer tg.stop()
 	fmt.Fprintf(out, "%s: %s, ready in %v\n", name, tg.describe, time.Since(t0).Round(100*time.Millisecond))
-	var results []result
-	completed := 0
+	// Every worker count and mode takes its turn in every round, in an
+	// order reversed every other round: over two rounds, each of them sits
+	// as early and as late as the others, so that a steady drift of the
+	// machine's speed, or of the server's as its database grows, reaches
+	// them alike.
+	type combo struct {
+		workers int
+		mode    string
+	}
+	var combos []combo
 	for _, workers := range cfg.workers {
-		// The modes take turns, in an order rotated every round, so that a
-		// drift of the machine's speed reaches each of them alike.
-		rounds := map[string][]result{}
-		for round := range cfg.rounds {
-			for i := range cfg.modes {
-				mode := cfg.modes[(i+round)%len(cfg.modes)]
-				r, err := measure(ctx, tg, mode, workers, cfg, fmt.Sprintf("%s-r%d", runID, round+1))
-				completed += r.completed
-				if err != nil {
-					return results, nil, completed, fmt.Errorf("%s with %s: %w", mode, plural(workers, "worker"), err)
-				}
-				fmt.Fprintf(out, "  round %d %-9s %s: %.1f orders/s, p50 %s, p99 %s\n", round+1, mode, plural(workers, "worker"),
-					r.ordersPerSec, ms(r.p50), ms(r.p99))
-				if r.note != "" {
-					fmt.Fprintf(out, "    %s\n", r.note)
-				}
-				rounds[mode] = append(rounds[mode], r)
-			}
-		}
 		for _, mode := range cfg.modes {
-			results = append(results, combine(rounds[mode]))
+			combos = append(combos, combo{workers, mode})
 		}
+	}
+	rounds := map[combo][]result{}
+	completed := 0
+	for round := range cfg.rounds {
+		for i := range combos {
+			c := combos[i]
+			if round%2 == 1 {
+				c = combos[len(combos)-1-i]
+			}
+			r, err := measure(ctx, tg, c.mode, c.workers, cfg, fmt.Sprintf("%s-r%d", runID, round+1))
+			completed += r.completed
+			if err != nil {
+				return nil, nil, completed, fmt.Errorf("%s with %s: %w", c.mode, plural(c.workers, "worker"), err)
+			}
+			fmt.Fprintf(out, "  round %d %-9s %s: %.1f orders/s, p50 %s, p99 %s\n", round+1, c.mode, plural(c.workers, "worker"),
+				r.ordersPerSec, ms(r.p50), ms(r.p99))
+			if r.note != "" {
+				fmt.Fprintf(out, "    %s\n", r.note)
+			}
+			rounds[c] = append(rounds[c], r)
+		}
+	}
+	var results []result
+	for _, c := range combos {
+		results = append(results, combine(rounds[c]))
 	}
 	idle, ok, err := measureIdle(ctx, tg)
 	if err != nil || !ok {

@@ -33,6 +33,7 @@ type result struct {
 	workers      int
 	orders       int             // in the throughput measurement
 	ordersPerSec float64         // orders / the time until the last call returned
+	rates        []float64       // each round's orders/s, in the order of the rounds
 	p50, p99     time.Duration   // of the orders run one after another
 	lat          []time.Duration // their latencies
 	// wall is the throughput measurement's interval, until the last order
@@ -40,7 +41,11 @@ type result struct {
 	wall time.Duration
 	// cpu is the CPU time used over wall, by column of cpuColumns; a
 	// column is absent when unknown.
-	cpu       map[string]time.Duration
+	cpu map[string]time.Duration
+	// writes is what the database wrote over the throughput measurement,
+	// each end read a second later (PostgreSQL reports its statistics
+	// late); nil when unknown.
+	writes    *cluster.Writes
 	completed int    // orders that completed, warm-up included
 	note      string // what makes a figure doubtful, if anything
 }
@@ -148,6 +153,12 @@ func measure(ctx context.Context, t *target, modeName string, workers int, cfg c
 	if t.restarts != nil {
 		restarts = t.restarts()
 	}
+	// The database's writes are read a second after the orders before and
+	// after the measurement: PostgreSQL reports its statistics late.
+	writesBefore, err := takeWrites(ctx, t, time.Second)
+	if err != nil {
+		return r, err
+	}
 	before := takeUsage(t, procs)
 	if err := b.concurrently(ctx, cfg.n, cfg.concurrency); err != nil {
 		return r, fmt.Errorf("throughput: %w", err)
@@ -158,8 +169,17 @@ func measure(ctx context.Context, t *target, modeName string, workers int, cfg c
 	}
 	after := takeUsage(t, procs)
 	r.ordersPerSec = float64(cfg.n) / answered.Seconds()
+	r.rates = []float64{r.ordersPerSec}
 	r.wall = after.at.Sub(before.at)
 	r.cpu = after.minus(before)
+	if writesBefore != nil {
+		w, err := takeWrites(ctx, t, time.Second)
+		if err != nil {
+			return r, err
+		}
+		r.writes = &cluster.Writes{Transactions: w.Transactions - writesBefore.Transactions,
+			Rows: w.Rows - writesBefore.Rows, WAL: w.WAL - writesBefore.WAL}
+	}
 
 	if workersRestarted(procs) {
 		return r, errWorkerExited
@@ -287,6 +307,22 @@ func takeUsage(t *target, procs []*workerProc) usage {
 	return u
 }
 
+// takeWrites reads, after a pause of wait, what t's database has written
+// so far: nil when unknown.
+func takeWrites(ctx context.Context, t *target, wait time.Duration) (*cluster.Writes, error) {
+	if t.writes == nil {
+		return nil, nil
+	}
+	if err := sleep(ctx, wait); err != nil {
+		return nil, err
+	}
+	w, err := t.writes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
 // minus returns the CPU time used between from and u, by column known at
 // both.
 func (u usage) minus(from usage) map[string]time.Duration {
@@ -361,15 +397,22 @@ func sleep(ctx context.Context, d time.Duration) error {
 // all).
 func combine(rounds []result) result {
 	r := rounds[0]
-	r.orders, r.wall, r.completed, r.lat, r.cpu = 0, 0, 0, nil, maps.Clone(rounds[0].cpu)
-	rates := make([]float64, 0, len(rounds))
+	r.orders, r.wall, r.completed, r.lat, r.cpu, r.rates = 0, 0, 0, nil, maps.Clone(rounds[0].cpu), nil
+	if r.writes != nil {
+		r.writes = &cluster.Writes{}
+	}
 	var notes []string
 	for i, x := range rounds {
 		r.orders += x.orders
 		r.wall += x.wall
 		r.completed += x.completed
 		r.lat = append(r.lat, x.lat...)
-		rates = append(rates, x.ordersPerSec)
+		r.rates = append(r.rates, x.ordersPerSec)
+		if r.writes != nil && x.writes != nil {
+			r.writes.Transactions += x.writes.Transactions
+			r.writes.Rows += x.writes.Rows
+			r.writes.WAL += x.writes.WAL
+		}
 		// A column unknown in any round is unknown.
 		for col := range r.cpu {
 			if d, ok := x.cpu[col]; !ok {
@@ -382,7 +425,7 @@ func combine(rounds []result) result {
 			notes = append(notes, x.note)
 		}
 	}
-	slices.Sort(rates)
+	rates := slices.Sorted(slices.Values(r.rates))
 	r.ordersPerSec = rates[len(rates)/2]
 	if len(rates)%2 == 0 {
 		r.ordersPerSec = (rates[len(rates)/2-1] + rates[len(rates)/2]) / 2

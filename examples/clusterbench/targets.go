@@ -35,6 +35,9 @@ type target struct {
 	// serverCPU returns the CPU time the server has used so far; nil when
 	// its processes are not this program's.
 	serverCPU func() serverCPU
+	// writes returns what the server's database has written so far; nil
+	// when it is not this program's PostgreSQL.
+	writes func(context.Context) (cluster.Writes, error)
 	// restarts counts the server's processes that died and were started
 	// again; nil when unknown.
 	restarts func() int
@@ -99,6 +102,7 @@ func startCluster(ctx context.Context, cfg config) (*target, error) {
 		describe: fmt.Sprintf("PostgreSQL and the Temporal server as %d processes (frontend, 2 history, matching, "+
 			"worker service), %d history shards, at %s", len(cluster.Names), c.Shards, c.Address),
 		serverCPU: func() serverCPU { return clusterCPU(c.Usage()) },
+		writes:    c.Writes,
 		restarts: func() int {
 			n := 0
 			for _, r := range c.Restarts() {

@@ -508,6 +508,9 @@ func (c *Cluster) Usage() []Usage {
 	return out
 }
 
+// Writes returns what PostgreSQL has written so far (see Writes).
+func (c *Cluster) Writes(ctx context.Context) (Writes, error) { return c.pg.writes(ctx) }
+
 // Stop stops every server process (SIGTERM, then SIGKILL after 20 s) and
 // PostgreSQL, and removes the cluster's directory if Start made it.
 func (c *Cluster) Stop() {

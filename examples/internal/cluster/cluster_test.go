@@ -71,7 +71,20 @@ func TestOrdersOutliveEveryFault(t *testing.T) {
 		}
 		t.Logf("order after %s completed in %v", after, time.Since(t0).Round(time.Millisecond))
 	}
+	before, err := c.Writes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	order("the start")
+	time.Sleep(time.Second) // PostgreSQL reports its statistics late
+	after, err := c.Writes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An order is tens of transactions and rows, and kilobytes of log.
+	if tx, rows, wal := after.Transactions-before.Transactions, after.Rows-before.Rows, after.WAL-before.WAL; tx < 10 || rows < 10 || wal < 4096 {
+		t.Errorf("PostgreSQL wrote %d transactions, %d rows, %d bytes of log for an order; want more", tx, rows, wal)
+	}
 
 	for _, name := range []string{"history2", "matching"} {
 		if err := c.Kill(name); err != nil {

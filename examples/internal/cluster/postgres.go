@@ -213,3 +213,30 @@ func (pg *postgres) waitFor(ctx context.Context, db, sql, want string) error {
 		}
 	}
 }
+
+// Writes is what PostgreSQL has written so far, for all databases:
+// committed transactions, rows inserted, updated or deleted, and bytes of
+// write-ahead log. The differences between two readings are the database's
+// work over the interval, which, unlike CPU time, a busy machine does not
+// inflate.
+type Writes struct {
+	Transactions int64
+	Rows         int64
+	WAL          int64
+}
+
+// writes reads the statistics behind Writes. PostgreSQL reports a
+// backend's statistics when its transaction ends, at most once a second, so
+// read a second after the work.
+func (pg *postgres) writes(ctx context.Context) (Writes, error) {
+	out, err := pg.query(ctx, "postgres", "SELECT sum(xact_commit), sum(tup_inserted+tup_updated+tup_deleted), "+
+		"pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint FROM pg_stat_database")
+	if err != nil {
+		return Writes{}, fmt.Errorf("read PostgreSQL's statistics: %w", err)
+	}
+	var w Writes
+	if _, err := fmt.Sscanf(out, "%d|%d|%d", &w.Transactions, &w.Rows, &w.WAL); err != nil {
+		return Writes{}, fmt.Errorf("read PostgreSQL's statistics %q: %w", out, err)
+	}
+	return w, nil
+}
