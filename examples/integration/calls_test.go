@@ -49,11 +49,11 @@ func workerCall(method string, _ int) bool {
 	return strings.HasPrefix(method, "Poll") || method == "RecordWorkerHeartbeat" || method == "ShutdownWorker"
 }
 
-// TestOrderflowCallsTheServerAsTheBarePortDoes runs small orders with
-// Client.Execute and with the bare-SDK port of the Python demo's workflow
-// (ExecuteWorkflow and Get), client and worker on one connection, and
-// checks that orderflow makes the bare port's calls, no more: its
-// throughput on a loaded server follows them. The worker's own calls
+// TestOrderflowCallsTheServerAsTheBarePortDoes runs small orders one at a
+// time with Client.Execute and with the bare-SDK port of the Python demo's
+// workflow (ExecuteWorkflow and Get), client and worker on one connection,
+// and checks that an orderflow order makes the bare port's calls, no more:
+// its throughput on a loaded server follows them. The worker's own calls
 // (polls, heartbeats) are left out.
 func TestOrderflowCallsTheServerAsTheBarePortDoes(t *testing.T) {
 	t.Parallel()
@@ -87,9 +87,13 @@ func TestOrderflowCallsTheServerAsTheBarePortDoes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		counter.take()
+		// Each method's fewest calls for one order: a call the server
+		// asked to be made again (a long poll for the end that came back
+		// empty on a loaded server, say) is not the order's.
+		var fewest map[string]int
 		for i := range orders {
 			id := fmt.Sprintf("%s-%s-%d", prefix, mode, i)
+			counter.take()
 			switch mode {
 			case "bare":
 				run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: orderflow.WorkflowID(id), TaskQueue: queue},
@@ -107,20 +111,29 @@ func TestOrderflowCallsTheServerAsTheBarePortDoes(t *testing.T) {
 					t.Fatalf("order %s: %+v, %v", id, res, err)
 				}
 			}
+			calls := counter.take()
+			maps.DeleteFunc(calls, workerCall)
+			t.Logf("%s order %d: %v", mode, i, calls)
+			if fewest == nil {
+				fewest = calls
+				continue
+			}
+			for method, n := range fewest {
+				fewest[method] = min(n, calls[method])
+			}
 		}
-		calls := counter.take()
 		w.Stop()
-		maps.DeleteFunc(calls, workerCall)
-		perMode[mode] = calls
-		t.Logf("%s: %v for %d orders", mode, calls, orders)
+		maps.DeleteFunc(fewest, func(_ string, n int) bool { return n == 0 })
+		perMode[mode] = fewest
 	}
 	if !maps.Equal(perMode["orderflow"], perMode["bare"]) {
-		t.Errorf("calls for %d small orders (the worker's own left out):\norderflow %v\nbare      %v", orders, perMode["orderflow"], perMode["bare"])
+		t.Errorf("calls for a small order (the worker's own left out):\norderflow %v\nbare      %v", perMode["orderflow"], perMode["bare"])
 	}
-	// What a small order is: a start, its workflow and activity tasks'
-	// answers, and the wait for its end.
-	if got := perMode["orderflow"]; got["StartWorkflowExecution"] != orders || got["GetWorkflowExecutionHistory"] != orders ||
-		got["RespondWorkflowTaskCompleted"] != 5*orders || got["DescribeWorkflowExecution"] != 0 {
-		t.Errorf("orderflow's calls for %d small orders: %v", orders, got)
+	// What a small order is: a start, its five workflow tasks' and four
+	// activity tasks' answers, and the wait for its end.
+	want := map[string]int{"StartWorkflowExecution": 1, "RespondWorkflowTaskCompleted": 5,
+		"RespondActivityTaskCompleted": 4, "GetWorkflowExecutionHistory": 1}
+	if got := perMode["orderflow"]; !maps.Equal(got, want) {
+		t.Errorf("orderflow's calls for a small order: %v, want %v", got, want)
 	}
 }
