@@ -17,6 +17,7 @@ import (
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/bareport"
 	"github.com/orderflow/orderflow/examples/internal/cluster"
+	"github.com/orderflow/orderflow/examples/internal/retry"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -313,7 +314,7 @@ func takeWrites(ctx context.Context, t *target, wait time.Duration) (*cluster.Wr
 	if t.writes == nil {
 		return nil, nil
 	}
-	if err := sleep(ctx, wait); err != nil {
+	if err := retry.Sleep(ctx, wait); err != nil {
 		return nil, err
 	}
 	w, err := t.writes(ctx)
@@ -363,11 +364,11 @@ func measureIdle(ctx context.Context, t *target) (u idleUse, ok bool, err error)
 	if t.serverCPU == nil {
 		return u, false, nil
 	}
-	if err := sleep(ctx, time.Second); err != nil {
+	if err := retry.Sleep(ctx, time.Second); err != nil {
 		return u, false, err
 	}
 	t0, before := time.Now(), t.serverCPU()
-	if err := sleep(ctx, idleTime); err != nil {
+	if err := retry.Sleep(ctx, idleTime); err != nil {
 		return u, false, err
 	}
 	after := t.serverCPU()
@@ -379,16 +380,6 @@ func measureIdle(ctx context.Context, t *target) (u idleUse, ok bool, err error)
 		}
 	}
 	return u, true, nil
-}
-
-// sleep waits for d, or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }
 
 // combine makes one result of the rounds of one combination: the median

@@ -15,6 +15,7 @@ import (
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/cluster"
 	"github.com/orderflow/orderflow/examples/internal/embedded"
+	"github.com/orderflow/orderflow/examples/internal/retry"
 )
 
 // bench is one run.
@@ -165,7 +166,7 @@ func (b *bench) start(ctx context.Context, tracker *waitTracker) error {
 	})
 	wg.Go(func() {
 		countedAt, countErr = poll(ctx, "wait until visibility counts every order awaiting approval", func() (bool, string, error) {
-			k, err := count(ctx, b.tc, onQueue(awaitingQuery, b.queue))
+			k, err := retry.Count(ctx, b.tc, onQueue(awaitingQuery, b.queue))
 			return k >= int64(n), fmt.Sprintf("%d of %d counted", k, n), err
 		})
 	})

@@ -9,13 +9,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/retry"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
 
@@ -141,7 +141,7 @@ func startOrders(ctx context.Context, oc *orderflow.Client, r *runOrders, concur
 		next := time.Now()
 		for i := range r.ids {
 			if d := time.Until(next); d > 0 {
-				if sleep(ctx, d) != nil {
+				if retry.Sleep(ctx, d) != nil {
 					return
 				}
 			}
@@ -160,7 +160,7 @@ func startOrders(ctx context.Context, oc *orderflow.Client, r *runOrders, concur
 		wg.Go(func() {
 			for i := range launch {
 				r.sent[i] = time.Now()
-				err := retrying(ctx, func() error { return oc.Start(ctx, orderflowtest.LargeOrder(r.ids[i])) })
+				err := retry.Do(ctx, func() error { return oc.Start(ctx, orderflowtest.LargeOrder(r.ids[i])) })
 				r.returned[i] = time.Now()
 				if err != nil {
 					once.Do(func() { first = fmt.Errorf("start order %s: %w", r.ids[i], err); cancel() })
@@ -200,7 +200,7 @@ func poll(ctx context.Context, what string, f func() (done bool, state string, e
 		if done {
 			return time.Now(), nil
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := retry.Sleep(ctx, pollInterval); err != nil {
 			return time.Time{}, fmt.Errorf("%s: %s: %w", what, state, err)
 		}
 	}
@@ -209,20 +209,6 @@ func poll(ctx context.Context, what string, f func() (done bool, state string, e
 // pollInterval is how often the waits ask: the visibility lag is measured
 // to about this.
 const pollInterval = 50 * time.Millisecond
-
-// count counts the workflows query matches.
-func count(ctx context.Context, tc client.Client, query string) (int64, error) {
-	var n int64
-	err := retrying(ctx, func() error {
-		resp, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
-		n = resp.GetCount()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", query, err)
-	}
-	return n, nil
-}
 
 // onQueue scopes a visibility query to the run's task queue.
 func onQueue(query, queue string) string {
@@ -245,7 +231,7 @@ func cancelOrders(ctx context.Context, oc *orderflow.Client, tc client.Client, r
 				if r.sent[i].IsZero() {
 					continue // never started
 				}
-				err := retrying(ctx, func() error { return oc.Cancel(ctx, r.ids[i], "listbench: benchmark over") })
+				err := retry.Do(ctx, func() error { return oc.Cancel(ctx, r.ids[i], "listbench: benchmark over") })
 				switch {
 				case err == nil:
 					cancelled.Add(1)
@@ -264,45 +250,8 @@ func cancelOrders(ctx context.Context, oc *orderflow.Client, tc client.Client, r
 		return int(cancelled.Load()), fmt.Errorf("%d orders not cancelled; the first: %w", len(errs), errs[0])
 	}
 	_, err := poll(ctx, "wait until the cancelled orders end", func() (bool, string, error) {
-		n, err := count(ctx, tc, fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", queue))
+		n, err := retry.Count(ctx, tc, fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", queue))
 		return n == 0, fmt.Sprintf("%d still running", n), err
 	})
 	return int(cancelled.Load()), err
-}
-
-// retrying calls f until it succeeds, at most 5 times, 1 s apart: a server
-// saturated by the run may let a call time out. Invalid requests are not
-// retried.
-func retrying(ctx context.Context, f func() error) error {
-	var err error
-	for range 5 {
-		if err = f(); err == nil || permanent(err) || ctx.Err() != nil {
-			return err
-		}
-		if sleep(ctx, time.Second) != nil {
-			return err
-		}
-	}
-	return err
-}
-
-// sleep waits for d, or returns ctx's error.
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
-}
-
-// permanent reports whether err is an answer that a retry would not change.
-func permanent(err error) bool {
-	for _, e := range []error{orderflow.ErrInvalidArgument, orderflow.ErrInvalidOrder, orderflow.ErrOrderExists,
-		orderflow.ErrOrderNotFound, orderflow.ErrTooLateToCancel, orderflow.ErrAlreadyCancelled} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }

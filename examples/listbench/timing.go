@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/retry"
 )
 
 // timing is one row of the timing table: orderflow's call and the plain
@@ -131,7 +132,7 @@ func (b *bench) time(ctx context.Context, listed []orderflow.OrderSummary) error
 	loadBefore := loadAverage()
 	if err := pair("count (CountOrders / CountWorkflow)",
 		func() (int, error) { _, err := b.oc.CountOrders(ctx, awaiting); return 1, err },
-		func() (int, error) { _, err := count(ctx, b.tc, awaitingQuery); return 1, err }); err != nil {
+		func() (int, error) { _, err := retry.Count(ctx, b.tc, awaitingQuery); return 1, err }); err != nil {
 		return err
 	}
 	rows[0].count = true

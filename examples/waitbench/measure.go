@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/orderflow/orderflow"
+	"github.com/orderflow/orderflow/examples/internal/retry"
 )
 
 // phaseTimeout bounds each phase of a mode (starting, waiting, approving),
@@ -140,7 +141,7 @@ func awaitWaiting(ctx context.Context, tc client.Client, queue string, ids []str
 		}
 		fmt.Fprintf(progress, "%d of %d orders not yet waiting for approval\n", len(notYet), len(ids))
 		pending = notYet
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := retry.Sleep(ctx, time.Second); err != nil {
 			return fmt.Errorf("%d orders not yet waiting for approval: %w", len(pending), err)
 		}
 	}
@@ -154,13 +155,13 @@ const describeConcurrency = 8
 // task pending, after its first.
 func isWaiting(ctx context.Context, tc client.Client, id string) (bool, error) {
 	var waiting bool
-	err := retrying(ctx, func() error {
+	err := retry.Do(ctx, func() error {
 		d, err := tc.DescribeWorkflowExecution(ctx, orderflow.WorkflowID(id), "")
 		if err != nil {
 			return err
 		}
 		if st := d.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-			return permanent{fmt.Errorf("%v, not waiting for approval", st)}
+			return retry.Permanent(fmt.Errorf("%v, not waiting for approval", st))
 		}
 		waiting = d.GetPendingWorkflowTask() == nil && d.GetWorkflowExecutionInfo().GetHistoryLength() > 3
 		return nil
@@ -179,7 +180,7 @@ func awaitNoBacklog(ctx context.Context, tc client.Client, queue string) error {
 	}
 	for {
 		var backlog int64
-		err := retrying(ctx, func() error {
+		err := retry.Do(ctx, func() error {
 			resp, err := tc.WorkflowService().DescribeTaskQueue(ctx, req)
 			backlog = resp.GetStats().GetApproximateBacklogCount()
 			return err
@@ -187,7 +188,7 @@ func awaitNoBacklog(ctx context.Context, tc client.Client, queue string) error {
 		if err != nil || backlog == 0 {
 			return err
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := retry.Sleep(ctx, time.Second); err != nil {
 			return fmt.Errorf("%d workflow tasks in the backlog: %w", backlog, err)
 		}
 	}
@@ -208,7 +209,7 @@ func settledRSS(ctx context.Context, w *workerProc, settle time.Duration) (int64
 		now := time.Now()
 		s := sample{now, w.rss()}
 		if s.rss < 0 {
-			return -1, sleep(ctx, settle)
+			return -1, retry.Sleep(ctx, settle)
 		}
 		window = append(window, s)
 		for len(window) > 1 && now.Sub(window[1].at) >= settle {
@@ -221,7 +222,7 @@ func settledRSS(ctx context.Context, w *workerProc, settle time.Duration) (int64
 		if (now.Sub(window[0].at) >= settle && hi-lo <= max(1<<20, hi/200)) || now.After(deadline) {
 			return s.rss, nil
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := retry.Sleep(ctx, pollInterval); err != nil {
 			return -1, err
 		}
 	}
@@ -234,7 +235,7 @@ func approveAll(ctx context.Context, tc client.Client, m *mode, ids []string, c 
 	defer cancel()
 	began := time.Now()
 	approve := func(ctx context.Context, id string) error {
-		return retrying(ctx, func() error { return m.approve(ctx, id) })
+		return retry.Do(ctx, func() error { return m.approve(ctx, id) })
 	}
 	if err := concurrently(ctx, ids, c, approve); err != nil {
 		return fmt.Errorf("approve: %w", err)
@@ -257,18 +258,18 @@ func approveAll(ctx context.Context, tc client.Client, m *mode, ids []string, c 
 func awaitClosed(ctx context.Context, tc client.Client, queue string, n int, since time.Time) (time.Time, error) {
 	onQueue := fmt.Sprintf("TaskQueue = '%s'", queue)
 	for {
-		running, err := count(ctx, tc, onQueue+" AND ExecutionStatus = 'Running'")
+		running, err := retry.Count(ctx, tc, onQueue+" AND ExecutionStatus = 'Running'")
 		if err != nil {
 			return time.Time{}, err
 		}
 		if running == 0 {
 			break
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := retry.Sleep(ctx, pollInterval); err != nil {
 			return time.Time{}, fmt.Errorf("%d orders still running: %w", running, err)
 		}
 	}
-	done, err := count(ctx, tc, onQueue+" AND ExecutionStatus = 'Completed'")
+	done, err := retry.Count(ctx, tc, onQueue+" AND ExecutionStatus = 'Completed'")
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -284,7 +285,7 @@ func awaitClosed(ctx context.Context, tc client.Client, queue string, n int, sin
 func lastClose(ctx context.Context, tc client.Client, query string, lo, hi time.Time) (time.Time, error) {
 	for hi.Sub(lo) > time.Millisecond {
 		mid := lo.Add(hi.Sub(lo) / 2)
-		later, err := count(ctx, tc, fmt.Sprintf("%s AND CloseTime > '%s'", query, mid.UTC().Format(time.RFC3339Nano)))
+		later, err := retry.Count(ctx, tc, fmt.Sprintf("%s AND CloseTime > '%s'", query, mid.UTC().Format(time.RFC3339Nano)))
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -295,40 +296,6 @@ func lastClose(ctx context.Context, tc client.Client, query string, lo, hi time.
 		}
 	}
 	return hi, nil
-}
-
-// count counts the workflows that query matches.
-func count(ctx context.Context, tc client.Client, query string) (int64, error) {
-	var n int64
-	err := retrying(ctx, func() error {
-		resp, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
-		n = resp.GetCount()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", query, err)
-	}
-	return n, nil
-}
-
-// permanent marks an error that retrying does not retry.
-type permanent struct{ error }
-
-func (p permanent) Unwrap() error { return p.error }
-
-// retrying calls f until it succeeds, at most 5 times, 1 s apart: a
-// server saturated by the run may let a call time out.
-func retrying(ctx context.Context, f func() error) error {
-	var err error
-	for range 5 {
-		if err = f(); err == nil || errors.As(err, new(permanent)) || ctx.Err() != nil {
-			return err
-		}
-		if sleep(ctx, time.Second) != nil {
-			return err
-		}
-	}
-	return err
 }
 
 // concurrently calls do for every ID, with up to c calls in flight; it
@@ -352,14 +319,4 @@ func concurrently(ctx context.Context, ids []string, c int, do func(context.Cont
 	wg.Wait()
 	close(errs)
 	return errors.Join(<-errs, ctx.Err())
-}
-
-// sleep waits for d, or returns ctx's error.
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }
