@@ -238,6 +238,11 @@ func cliPayloadString(t *testing.T, raw json.RawMessage) string {
 // codecSummary is the start of the large order's summary.
 const codecSummary = "ORD-002 — $1899.97, 2 items — needs approval by "
 
+// approvalDeadlineRE matches the end of that summary: the deadline's time,
+// with its date when it falls on another day than the start ("Dec 6
+// 00:02 UTC"), as it does for an order started in the last hours of a day.
+const approvalDeadlineRE = `(?:[A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC$`
+
 // TestCLICodec looks at encrypted orders with the Temporal CLI: with
 // --codec-endpoint pointing at the codec server, `workflow show`,
 // `describe` and `query` show them decoded (the customer, the summary, the
@@ -292,7 +297,7 @@ func TestCLICodec(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(describe), &described), describe)
 	summary := cliPayloadString(t, described.ExecutionConfig.UserMetadata.Summary)
 	assert.True(t, strings.HasPrefix(summary, codecSummary), "summary %q", summary)
-	assert.Regexp(t, `needs approval by \d\d:\d\d UTC$`, summary)
+	assert.Regexp(t, `needs approval by `+approvalDeadlineRE, summary)
 	assert.Contains(t, cliPayloadString(t, described.ExecutionConfig.UserMetadata.Details), "**Approval** needed (over $1000.00)")
 	assert.Regexp(t, `"customer_name":\s*"Bob Johnson"`, cliReadable(describe), "the memo")
 	describeText := cli.run(withCodec("workflow", "describe", "-w", codecLargeID)...)
