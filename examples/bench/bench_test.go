@@ -7,24 +7,6 @@ import (
 	"time"
 )
 
-func TestPercentile(t *testing.T) {
-	var lat []time.Duration
-	for i := 100; i >= 1; i-- {
-		lat = append(lat, time.Duration(i)*time.Millisecond)
-	}
-	for _, c := range []struct {
-		p    float64
-		want time.Duration
-	}{{0.50, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}, {0.001, time.Millisecond}} {
-		if got := percentile(lat, c.p); got != c.want {
-			t.Errorf("percentile(1..100 ms, %v) = %v, want %v", c.p, got, c.want)
-		}
-	}
-	if got := percentile(nil, 0.5); got != 0 {
-		t.Errorf("percentile(nil) = %v, want 0", got)
-	}
-}
-
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags(nil)
 	if err != nil || strings.Join(cfg.modes, ",") != "noop,bare,orderflow,lowlatency,checkout,checkout-lowlatency,orderflow+encryption,orderflow+metrics" {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +13,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+
+	"github.com/orderflow/orderflow/examples/internal/latency"
 )
 
 // orderTimeout bounds one order, so that a stuck mode fails rather than hangs.
@@ -55,7 +55,7 @@ func measureMode(ctx context.Context, m *mode, cfg config) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	r.p50, r.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
+	r.p50, r.p99 = latency.Percentile(lat, 0.50), latency.Percentile(lat, 0.99)
 	if r.events, r.workflowTasks, err = countEvents(ctx, tc, firstID); err != nil {
 		return result{}, fmt.Errorf("history of %s: %w", firstID, err)
 	}
@@ -111,17 +111,6 @@ func concurrently(n, c int, do func() (string, error)) (time.Duration, error) {
 	return elapsed, <-errs // nil when no call failed
 }
 
-// percentile returns the nearest-rank p-quantile (0 < p ≤ 1) of lat.
-func percentile(lat []time.Duration, p float64) time.Duration {
-	if len(lat) == 0 {
-		return 0
-	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	i := int(math.Ceil(p*float64(len(s)))) - 1
-	return s[max(i, 0)]
-}
-
 // countEvents counts the history events of a completed workflow, and among
 // them the completed workflow tasks.
 func countEvents(ctx context.Context, tc client.Client, workflowID string) (events, workflowTasks int, err error) {
@@ -166,8 +155,8 @@ func printTable(w io.Writer, results []result) {
 			f = *floor
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%d\t%s\t%d\t\n", r.name,
-			ms(r.p50), ratio(float64(r.p50), float64(f.p50)),
-			ms(r.p99), ratio(float64(r.p99), float64(f.p99)),
+			latency.MS(r.p50), ratio(float64(r.p50), float64(f.p50)),
+			latency.MS(r.p99), ratio(float64(r.p99), float64(f.p99)),
 			r.ordersPerSec, ratio(r.ordersPerSec, f.ordersPerSec),
 			r.events, ratio(float64(r.events), float64(f.events)), r.workflowTasks)
 	}
@@ -195,6 +184,3 @@ func printCosts(w io.Writer, results []result) {
 			float64(r.p50)/float64(base.p50), float64(r.p99)/float64(base.p99), r.ordersPerSec/base.ordersPerSec)
 	}
 }
-
-// ms formats d in milliseconds with one decimal.
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }

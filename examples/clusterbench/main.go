@@ -108,6 +108,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/orderflow/orderflow/examples/internal/latency"
 )
 
 func main() {
@@ -302,7 +304,7 @@ func measureTarget(ctx context.Context, name string, cfg config, runID string, o
 				return nil, nil, completed, fmt.Errorf("%s with %s: %w", c.mode, plural(c.workers, "worker"), err)
 			}
 			fmt.Fprintf(out, "  round %d %-9s %s: %.1f orders/s, p50 %s, p99 %s\n", round+1, c.mode, plural(c.workers, "worker"),
-				r.ordersPerSec, ms(r.p50), ms(r.p99))
+				r.ordersPerSec, latency.MS(r.p50), latency.MS(r.p99))
 			if r.note != "" {
 				fmt.Fprintf(out, "    %s\n", r.note)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/orderflow/orderflow"
 	"github.com/orderflow/orderflow/examples/internal/bareport"
 	"github.com/orderflow/orderflow/examples/internal/cluster"
+	"github.com/orderflow/orderflow/examples/internal/latency"
 	"github.com/orderflow/orderflow/examples/internal/retry"
 	"github.com/orderflow/orderflow/orderflowtest"
 )
@@ -148,7 +148,7 @@ func measure(ctx context.Context, t *target, modeName string, workers int, cfg c
 		return r, fmt.Errorf("latency: %w", err)
 	}
 	r.lat = lat
-	r.p50, r.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
+	r.p50, r.p99 = latency.Percentile(lat, 0.50), latency.Percentile(lat, 0.99)
 
 	restarts := 0
 	if t.restarts != nil {
@@ -336,17 +336,6 @@ func (u usage) minus(from usage) map[string]time.Duration {
 	return d
 }
 
-// percentile returns the nearest-rank p-quantile (0 < p ≤ 1) of lat.
-func percentile(lat []time.Duration, p float64) time.Duration {
-	if len(lat) == 0 {
-		return 0
-	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	i := int(math.Ceil(p*float64(len(s)))) - 1
-	return s[max(i, 0)]
-}
-
 // idleTime is how long a server's CPU use is measured with no orders.
 const idleTime = 3 * time.Second
 
@@ -421,7 +410,7 @@ func combine(rounds []result) result {
 	if len(rates)%2 == 0 {
 		r.ordersPerSec = (rates[len(rates)/2-1] + rates[len(rates)/2]) / 2
 	}
-	r.p50, r.p99 = percentile(r.lat, 0.50), percentile(r.lat, 0.99)
+	r.p50, r.p99 = latency.Percentile(r.lat, 0.50), latency.Percentile(r.lat, 0.99)
 	r.note = strings.Join(notes, "; ")
 	return r
 }

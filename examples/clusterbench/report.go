@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/orderflow/orderflow/examples/internal/latency"
 )
 
 // printTable writes one row per target, mode and worker count.
@@ -22,7 +24,7 @@ func printTable(w io.Writer, results []result) {
 			ratio = fmt.Sprintf("%.2f×", r.ordersPerSec/bare.ordersPerSec)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t", r.target, r.mode, r.workers, r.ordersPerSec, ratio,
-			ms(r.p50), ms(r.p99), cores(r))
+			latency.MS(r.p50), latency.MS(r.p99), cores(r))
 		for _, col := range cpuColumns {
 			cpu, ok := r.cpu[col]
 			if !ok {
@@ -305,6 +307,3 @@ func distinct(results []result, key func(result) string) []string {
 	}
 	return out
 }
-
-// ms formats d in milliseconds with one decimal.
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
