@@ -50,6 +50,7 @@ func TestClusterRunsTheSuites(t *testing.T) {
 		}
 		t.Skipf("%v (set %s=1 to fail instead)", err, cluster.RequireEnv)
 	}
+	cluster.Exclusive(t)
 	p := proctest.Start(t, proctest.Environ(t), "Ctrl-C stops the cluster.", filepath.Join(binDir, "cluster"),
 		"-workers", strconv.Itoa(workersLen), "-latency", "0.05")
 	out := p.Output()

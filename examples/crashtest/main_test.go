@@ -68,6 +68,7 @@ func TestCrashAndFaultOnCluster(t *testing.T) {
 		}
 		t.Skipf("%v (set %s=1 to fail instead)", err, cluster.RequireEnv)
 	}
+	cluster.Exclusive(t)
 	cfg := configFromFlags()
 	cfg.Cluster, cfg.Workers, cfg.Orders, cfg.Kills = true, 3, 60, 3
 	runCrashTest(t, cfg)

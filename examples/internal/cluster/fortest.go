@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -29,6 +30,7 @@ func ForTest(t testing.TB) *Cluster {
 		}
 		t.Skipf("%v (set %s=1 to fail instead)", err, RequireEnv)
 	}
+	Exclusive(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	c, err := Start(ctx, Options{Log: logWriter{t}})
@@ -43,6 +45,24 @@ func ForTest(t testing.TB) *Cluster {
 		c.Stop()
 	})
 	return c
+}
+
+// Exclusive makes t the one test on this machine with a cluster, until t
+// ends: it first waits for any other to end. go test runs packages in
+// parallel, and on a small machine two clusters, one of them under a
+// benchmark's load, starve each other's workers and matching service into
+// timeouts that say nothing of the code under test.
+func Exclusive(t testing.TB) {
+	t.Helper()
+	start := time.Now()
+	unlock, err := lockFile(filepath.Join(os.TempDir(), "orderflow-cluster-tests.lock"))
+	if err != nil {
+		t.Fatalf("wait for the other cluster tests: %v", err)
+	}
+	t.Cleanup(unlock)
+	if waited := time.Since(start); waited >= time.Second {
+		t.Logf("waited %v for another test's cluster", waited.Round(time.Second))
+	}
 }
 
 type logWriter struct{ t testing.TB }
