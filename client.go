@@ -11,6 +11,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -279,31 +280,71 @@ func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
 	return err
 }
 
-// ApprovalStatus returns the order's approval status (the
-// get_approval_status query).
+// ApprovalStatus returns the order's approval status: the
+// get_approval_status query while the order runs, its result's once it has
+// ended (see State).
 func (c *Client) ApprovalStatus(ctx context.Context, orderID string) (ApprovalStatus, error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	_, final, err := c.describe(ctx, QueryApprovalStatus, orderID)
+	switch {
+	case err != nil:
+		return "", err
+	case final != nil:
+		return final.Approval.Status, nil
+	}
 	var s string
-	err := c.query(ctx, QueryApprovalStatus, orderID, &s)
+	err = c.query(ctx, QueryApprovalStatus, orderID, &s)
 	return ApprovalStatus(s), err
 }
 
-// State returns the order's state now, running or ended (the
-// get_order_state query): its status, step, approval, what was done and what
-// was compensated. For a provider call that is still running (Current), it
-// adds what the server knows of its retries: the attempt, the last error
-// and when the next attempt starts, so that a delivery or refund that keeps
-// failing can be seen.
+// State returns the order's state now, running or ended: its status, step,
+// approval, what was done and what was compensated. A running order is
+// asked by the get_order_state query, which a worker answers; an order that
+// has ended is read from its result, which the server holds: no worker
+// needs to be up, nor to replay it. For a provider call that is still
+// running (Current), it adds what the server knows of its retries: the
+// attempt, the last error and when the next attempt starts, so that a
+// delivery or refund that keeps failing can be seen.
 func (c *Client) State(ctx context.Context, orderID string) (*OrderState, error) {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
+	desc, final, err := c.describe(ctx, QueryOrderState, orderID)
+	if err != nil || final != nil {
+		return final, err
+	}
 	var r OrderState
 	if err := c.query(ctx, QueryOrderState, orderID, &r); err != nil {
 		return nil, err
 	}
 	if r.Current != nil {
-		c.addRetries(ctx, orderID, r.Current)
+		addRetries(desc, r.Current)
 	}
 	return &r, nil
+}
+
+// describe returns the server's record of the order's workflow and, once
+// the workflow has completed, the order's final state: its result, which
+// is what its queries answer from then on. query names the call in errors.
+func (c *Client) describe(ctx context.Context, query, orderID string) (*workflowservice.DescribeWorkflowExecutionResponse, *OrderState, error) {
+	op := "query " + query + " of"
+	if err := ValidateOrderID(orderID); err != nil {
+		return nil, nil, c.wrap(ctx, op, orderID, err)
+	}
+	desc, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
+	if err != nil {
+		return nil, nil, c.wrap(ctx, op, orderID, err)
+	}
+	// A terminated or failed workflow has no result: its queries replay it.
+	info := desc.GetWorkflowExecutionInfo()
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		return desc, nil, nil
+	}
+	var final OrderState
+	if err := c.tc.GetWorkflow(ctx, WorkflowID(orderID), info.GetExecution().GetRunId()).Get(ctx, &final); err != nil {
+		return nil, nil, c.wrap(ctx, op, orderID, err)
+	}
+	return desc, &final, nil
 }
 
 // startOptions are the options every start of an order uses.
@@ -455,13 +496,9 @@ func (c *Client) exists(ctx context.Context, orderID string) bool {
 	return err == nil
 }
 
-// addRetries fills in cur's attempts from the server's record of the
-// order's pending activities. It leaves cur alone when that is not to be had.
-func (c *Client) addRetries(ctx context.Context, orderID string, cur *StepProgress) {
-	desc, err := c.tc.DescribeWorkflowExecution(ctx, WorkflowID(orderID), "")
-	if err != nil {
-		return
-	}
+// addRetries fills in cur's attempts from desc, the server's record of the
+// order's pending activities.
+func addRetries(desc *workflowservice.DescribeWorkflowExecutionResponse, cur *StepProgress) {
 	for _, pa := range desc.GetPendingActivities() {
 		if pa.GetActivityType().GetName() != cur.Activity {
 			continue
@@ -474,12 +511,9 @@ func (c *Client) addRetries(ctx context.Context, orderID string, cur *StepProgre
 	}
 }
 
+// query asks the order's workflow the query name, whose answer it decodes
+// into result. orderID has been validated.
 func (c *Client) query(ctx context.Context, name, orderID string, result any) error {
-	if err := ValidateOrderID(orderID); err != nil {
-		return c.wrap(ctx, "query "+name+" of", orderID, err)
-	}
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
 	v, err := c.tc.QueryWorkflow(ctx, WorkflowID(orderID), "", name)
 	if err == nil {
 		err = v.Get(result)

@@ -163,6 +163,14 @@ func described(status enumspb.WorkflowExecutionStatus) *workflowservice.Describe
 	}
 }
 
+// completedRun is the record of an order's workflow that has completed,
+// in run runID.
+func completedRun(id, runID string) *workflowservice.DescribeWorkflowExecutionResponse {
+	d := described(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+	d.WorkflowExecutionInfo.Execution = &commonpb.WorkflowExecution{WorkflowId: orderflow.WorkflowID(id), RunId: runID}
+	return d
+}
+
 // inputFingerprint reads the plan's fingerprint of a workflow input the
 // Client sent.
 func inputFingerprint(t *testing.T, in any) string {
@@ -343,8 +351,19 @@ func TestCallsHaveADeadline(t *testing.T) {
 			v := mocks.NewEncodedValue(t)
 			v.On("Get", mock.Anything).Run(fillArg(t, 0, "pending")).Return(nil)
 			tc.On("QueryWorkflow", mock.Anything, orderflow.WorkflowID(id), "", orderflow.QueryApprovalStatus).Run(seen).Return(v, nil)
+			tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").Run(seen).
+				Return(described(enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING), nil)
 		}, func(ctx context.Context, c *orderflow.Client) error {
 			_, err := c.ApprovalStatus(ctx, id)
+			return err
+		}},
+		{"State of an ended order", func(t *testing.T, tc *mocks.Client, seen func(mock.Arguments)) {
+			tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").Run(seen).
+				Return(completedRun(id, "run-1"), nil)
+			tc.On("GetWorkflow", mock.Anything, orderflow.WorkflowID(id), "run-1").Run(seen).
+				Return(runOf(t, orderflow.OrderState{OrderID: id, Status: orderflow.StatusCompleted}, nil))
+		}, func(ctx context.Context, c *orderflow.Client) error {
+			_, err := c.State(ctx, id)
 			return err
 		}},
 		{"Summary", func(t *testing.T, tc *mocks.Client, seen func(mock.Arguments)) {
@@ -1233,6 +1252,9 @@ func TestCancelOfAnEndedOrder(t *testing.T) {
 
 // --- State and ApprovalStatus ---
 
+// TestStateAddsTheRetriesOfTheCurrentCall checks State of a running order:
+// the query's answer, with the attempts of its current call from the
+// server's record of the workflow.
 func TestStateAddsTheRetriesOfTheCurrentCall(t *testing.T) {
 	t.Parallel()
 	const id = "ORD-Q1"
@@ -1267,41 +1289,104 @@ func TestStateAddsTheRetriesOfTheCurrentCall(t *testing.T) {
 		want.Current = &cur
 		require.Equal(t, want, *s)
 	})
-	t.Run("describe fails", func(t *testing.T) {
+	t.Run("nothing pending", func(t *testing.T) {
 		t.Parallel()
 		c, tc := mcClient(t, nil)
 		query(t, tc, running)
-		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").Return(nil, serviceerror.NewUnavailable("down")).Once()
+		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").
+			Return(described(enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING), nil).Once()
 		s, err := c.State(context.Background(), id)
 		require.NoError(t, err)
 		require.Equal(t, running, *s)
 	})
-	t.Run("nothing pending", func(t *testing.T) {
+	t.Run("terminated", func(t *testing.T) {
+		// A workflow that has no result is replayed by the query.
 		t.Parallel()
 		c, tc := mcClient(t, nil)
-		done := orderflow.OrderState{OrderID: id, Status: orderflow.StatusCompleted, Done: []orderflow.Step{orderflow.StepPayment}}
-		query(t, tc, done)
+		query(t, tc, running)
+		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").
+			Return(described(enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED), nil).Once()
 		s, err := c.State(context.Background(), id)
 		require.NoError(t, err)
-		require.Equal(t, done, *s)
-		tc.AssertNotCalled(t, "DescribeWorkflowExecution", mock.Anything, mock.Anything, mock.Anything)
+		require.Equal(t, running, *s)
 	})
 	t.Run("query fails", func(t *testing.T) {
 		t.Parallel()
 		c, tc := mcClient(t, nil)
+		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").
+			Return(described(enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING), nil).Once()
 		tc.On("QueryWorkflow", mock.Anything, orderflow.WorkflowID(id), "", orderflow.QueryOrderState).
+			Return(nil, serviceerror.NewFailedPrecondition("no poller seen for task queue recently, worker may be down")).Once()
+		s, err := c.State(context.Background(), id)
+		require.Nil(t, s)
+		requireErr(t, err, nil, "query get_order_state of order "+quoted(id), "no poller seen")
+	})
+	t.Run("not found", func(t *testing.T) {
+		t.Parallel()
+		c, tc := mcClient(t, nil)
+		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").
 			Return(nil, serviceerror.NewNotFound("workflow not found")).Once()
 		s, err := c.State(context.Background(), id)
 		require.Nil(t, s)
 		requireErr(t, err, orderflow.ErrOrderNotFound, "query get_order_state of order "+quoted(id))
+	})
+	t.Run("describe fails", func(t *testing.T) {
+		t.Parallel()
+		c, tc := mcClient(t, nil)
+		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").
+			Return(nil, serviceerror.NewUnavailable("down")).Once()
+		s, err := c.State(context.Background(), id)
+		require.Nil(t, s)
+		requireErr(t, err, nil, "query get_order_state of order "+quoted(id), "down")
+	})
+}
+
+// TestStateOfAnEndedOrderIsItsResult checks that State and ApprovalStatus
+// of an order whose workflow has completed read its result, in the run the
+// server named, and ask no worker anything: the mock fails the test on a
+// query.
+func TestStateOfAnEndedOrderIsItsResult(t *testing.T) {
+	t.Parallel()
+	const id = "ORD-Q3"
+	final := orderflow.OrderState{OrderID: id, Status: orderflow.StatusRejected,
+		Approval: orderflow.Approval{Status: orderflow.ApprovalRejected, Reason: "too much"}}
+	ended := func(t *testing.T, err error) *orderflow.Client {
+		c, tc := mcClient(t, nil)
+		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").Return(completedRun(id, "run-7"), nil).Once()
+		tc.On("GetWorkflow", mock.Anything, orderflow.WorkflowID(id), "run-7").Return(runOf(t, final, err)).Once()
+		return c
+	}
+	t.Run("State", func(t *testing.T) {
+		t.Parallel()
+		s, err := ended(t, nil).State(context.Background(), id)
+		require.NoError(t, err)
+		require.Equal(t, final, *s)
+	})
+	t.Run("ApprovalStatus", func(t *testing.T) {
+		t.Parallel()
+		s, err := ended(t, nil).ApprovalStatus(context.Background(), id)
+		require.NoError(t, err)
+		require.Equal(t, orderflow.ApprovalRejected, s)
+	})
+	t.Run("result not decoded", func(t *testing.T) {
+		t.Parallel()
+		s, err := ended(t, errors.New("payload mismatch")).State(context.Background(), id)
+		require.Nil(t, s)
+		requireErr(t, err, nil, "query get_order_state of order "+quoted(id), "payload mismatch")
 	})
 }
 
 func TestApprovalStatusMapsTheQuery(t *testing.T) {
 	t.Parallel()
 	const id = "ORD-Q2"
-	for _, s := range []orderflow.ApprovalStatus{orderflow.ApprovalPending, orderflow.ApprovalNotRequired, orderflow.ApprovalTimedOut} {
+	running := func(t *testing.T) (*orderflow.Client, *mocks.Client) {
 		c, tc := mcClient(t, nil)
+		tc.On("DescribeWorkflowExecution", mock.Anything, orderflow.WorkflowID(id), "").
+			Return(described(enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING), nil).Once()
+		return c, tc
+	}
+	for _, s := range []orderflow.ApprovalStatus{orderflow.ApprovalPending, orderflow.ApprovalNotRequired, orderflow.ApprovalTimedOut} {
+		c, tc := running(t)
 		v := mocks.NewEncodedValue(t)
 		v.On("Get", mock.Anything).Run(fillArg(t, 0, string(s))).Return(nil)
 		tc.On("QueryWorkflow", mock.Anything, orderflow.WorkflowID(id), "", "get_approval_status").Return(v, nil).Once()
@@ -1309,7 +1394,7 @@ func TestApprovalStatusMapsTheQuery(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, s, got)
 	}
-	c, tc := mcClient(t, nil)
+	c, tc := running(t)
 	v := mocks.NewEncodedValue(t)
 	v.On("Get", mock.Anything).Return(errors.New("payload mismatch")).Once()
 	tc.On("QueryWorkflow", mock.Anything, orderflow.WorkflowID(id), "", "get_approval_status").Return(v, nil).Once()
