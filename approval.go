@@ -81,7 +81,7 @@ func (w *orderWorkflow) awaitApproval(ctx workflow.Context) bool {
 	deadline := start.Add(timeout)
 	w.publish(ctx, StatusAwaitingApproval, deadline)
 	showDetails(ctx, "**Awaiting approval** until %s (%v after the order started): approve or reject it, or it times out.",
-		deadline.UTC().Format("15:04:05 UTC"), timeout)
+		deadline.UTC().Format("2006-01-02 15:04:05 UTC"), timeout)
 	for range listenerCount {
 		workflow.Go(bg, w.listen)
 	}

@@ -35,7 +35,7 @@ func (s *WorkflowSuite) TestCurrentDetailsFollowTheOrder() {
 	res := s.run(largeOrder("ORD-002"), nil)
 
 	s.Equal(orderflow.StatusFailed, res.Status)
-	s.Equal("**Awaiting approval** until "+start.Add(5*time.Minute).UTC().Format("15:04:05 UTC")+
+	s.Equal("**Awaiting approval** until "+start.Add(5*time.Minute).UTC().Format("2006-01-02 15:04:05 UTC")+
 		" (5m0s after the order started): approve or reject it, or it times out.", waiting)
 	s.Contains(charging, "**Payment**: charge $1899.97, since ")
 	s.Contains(undoing, "**Payment**: refund $1899.97 (undo payment), since ")
